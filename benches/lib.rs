@@ -1,0 +1,115 @@
+//! Shared helpers of the windcore benchmarks.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+use windcore::{Day, DayRange, Generator};
+
+/// Times `f` `runs` times and returns the fastest run and the last result.
+pub fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = f();
+        best = best.min(t.elapsed());
+        last = Some(out);
+    }
+    (best, last.expect("at least one run"))
+}
+
+/// `turbines` years of sorted 1-minute samples (`timestamp`, `wind_speed`, `power`):
+/// turbine k's year 2023 (its own seed) is shifted by k × 365 days, so the
+/// turbine-years lie end to end in time.
+pub fn turbine_years(turbines: u32) -> DataFrame {
+    let year = DayRange::starting(Day::from_ymd(2023, 1, 1).expect("valid"), 365).expect("valid");
+    let per_year = 365 * 1440;
+    let n = turbines as usize * per_year;
+    let mut ts = Vec::with_capacity(n);
+    let mut ws = Vec::with_capacity(n);
+    let mut pw = Vec::with_capacity(n);
+    for k in 0..turbines {
+        let g = Generator::builder()
+            .seed(u64::from(k))
+            .build()
+            .expect("valid");
+        let shift = i64::from(k) * 365 * 86_400_000_000;
+        for day in year.iter() {
+            let df = g.day(day);
+            let t = df
+                .column("timestamp")
+                .unwrap()
+                .as_materialized_series()
+                .datetime()
+                .unwrap()
+                .physical()
+                .clone();
+            ts.extend(t.into_no_null_iter().map(|v| v + shift));
+            ws.extend(
+                df.column("wind_speed")
+                    .unwrap()
+                    .f64()
+                    .unwrap()
+                    .into_no_null_iter(),
+            );
+            pw.extend(
+                df.column("power")
+                    .unwrap()
+                    .f64()
+                    .unwrap()
+                    .into_no_null_iter(),
+            );
+        }
+    }
+    let ts = Int64Chunked::from_vec("timestamp".into(), ts)
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    DataFrame::new_infer_height(vec![
+        ts.into_series().into(),
+        Float64Chunked::from_vec("wind_speed".into(), ws)
+            .into_series()
+            .into(),
+        Float64Chunked::from_vec("power".into(), pw)
+            .into_series()
+            .into(),
+    ])
+    .expect("equal lengths")
+}
+
+/// Writes `df` as Parquet to `path`.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) {
+    let f = std::fs::File::create(path).expect("create parquet");
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Uncompressed)
+        .finish(df)
+        .expect("write parquet");
+}
+
+/// The Python interpreter to run the alternatives with (`WINDCORE_PYTHON`, else `python3`).
+pub fn python() -> String {
+    std::env::var("WINDCORE_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs a Python benchmark script and returns its `name seconds` lines.
+pub fn run_python(script: &Path, args: &[&str]) -> Vec<(String, f64)> {
+    let out = Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs (set WINDCORE_PYTHON to a python with pandas and polars)");
+    if !out.status.success() {
+        panic!(
+            "{} failed:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            Some((it.next()?.to_string(), it.next()?.parse().ok()?))
+        })
+        .collect()
+}

@@ -1,0 +1,372 @@
+//! `windcore-cli`: generate demo data and run the 10-minute ETL.
+//!
+//! `main` parses the flags, turns them into the library's validated
+//! configuration, calls the library and maps errors to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use windcore::{
+    format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, LocalStore,
+    Pipeline, Resampler, RunSummary, DEFAULT_DATA_DIR, DEFAULT_SEED,
+};
+
+/// The first day of the demo data when no --start is given.
+const DEFAULT_START: &str = "2024-01-01";
+/// How many demo days `run` generates into an empty embedded store.
+const DEMO_DAYS: u32 = 10;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "windcore-cli",
+    version,
+    about = "Turn 1-minute wind-turbine samples into 10-minute statistics.",
+    long_about = "Turn 1-minute wind-turbine samples (wind speed, power, ambient temperature) \
+into the industry-standard 10-minute statistics (mean, min, max, std, count).\n\n\
+With no database at all, windcore works on an embedded store: Parquet files under \
+./windcore-data (source/ holds the raw samples, target/ the statistics, one file per UTC day). \
+`windcore-cli run` on an empty store first generates 10 days of demo data.\n\n\
+Conventions: time is UTC; a day is [00:00, 24:00) UTC; windows are half-open [t, t+10min), \
+aligned to the Unix epoch and labelled by their start; std is the sample standard deviation \
+(ddof = 1); NULL/NaN samples are left out, and undefined statistics are not written."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the ETL: read samples, compute window statistics, replace them in the target.
+    ///
+    /// Without --date or --from/--to, every day present in the source is processed.
+    /// Each day is replaced atomically, so running a day twice leaves the target as
+    /// one run would, and an interrupted run can simply be started again.
+    Run(RunArgs),
+    /// Fill the source with seeded, deterministic demo data (1-minute samples).
+    ///
+    /// Wind speed is Weibull distributed (k = 2, λ = 8 m/s) with strong
+    /// minute-to-minute persistence, power follows a 2 MW power curve with noise,
+    /// and temperature has a daily cycle. Existing days are replaced.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// Directory of the embedded store.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR, env = "WINDCORE_DATA_DIR")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Process this UTC day only (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["from", "to"])]
+    date: Option<String>,
+    /// First UTC day of a range (YYYY-MM-DD); needs --to.
+    #[arg(long, value_name = "DAY", requires = "to")]
+    from: Option<String>,
+    /// Last UTC day of a range, included (YYYY-MM-DD); needs --from.
+    #[arg(long, value_name = "DAY", requires = "from")]
+    to: Option<String>,
+    /// Variables to aggregate, comma-separated (wind_speed, power, ambient_temperature).
+    #[arg(long, value_name = "LIST", default_value = "wind_speed,power")]
+    variables: String,
+    /// Statistics to compute, comma-separated (mean, min, max, std, count).
+    #[arg(long, value_name = "LIST", default_value = "mean,min,max,std")]
+    stats: String,
+    /// Window length, e.g. 10m, 1h; must divide a day.
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    every: String,
+    /// Days in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    jobs: usize,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// No progress bar and no summary; errors are still reported.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct GenerateArgs {
+    /// Number of days to generate.
+    #[arg(long, value_name = "N", default_value_t = DEMO_DAYS)]
+    days: u32,
+    /// First UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY", default_value = DEFAULT_START)]
+    start: String,
+    /// Random seed; the same seed and days give the same data.
+    #[arg(long, value_name = "SEED", default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// Probability that a value is missing (NULL), in [0, 1].
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    missing_rate: f64,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("windcore-cli: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Generate(args) => generate(args),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("windcore-cli: error: {}", error_chain(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping causes already spelled out
+/// by the message above them.
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn parse_day(flag: &str, s: &str) -> anyhow::Result<Day> {
+    s.parse::<Day>().with_context(|| format!("--{flag}"))
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}} days  {{msg}}  [{{elapsed_precise}}, eta {{eta}}]"
+        ))
+        .expect("valid template"),
+    );
+    bar
+}
+
+fn generate_days(
+    store: &LocalStore,
+    days: DayRange,
+    generator: &Generator,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let source = store.source();
+    let bar = progress_bar(days.len() as u64, quiet, "generating");
+    for day in days.iter() {
+        bar.set_message(day.to_string());
+        source
+            .write_day(day, &generator.day(day))
+            .with_context(|| format!("writing the samples of {day}"))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let start = parse_day("start", &args.start)?;
+    let days = DayRange::starting(start, args.days)?;
+    let generator = Generator::builder()
+        .seed(args.seed)
+        .missing_rate(args.missing_rate)
+        .build()?;
+    let store = LocalStore::new(&args.store.data_dir);
+    let t = Instant::now();
+    generate_days(&store, days, &generator, args.quiet)?;
+    if !args.quiet {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "generated {} days ({days}) of 1-minute samples, {} rows, seed {}, in {}\n  written to {}",
+            days.len(),
+            days.len() * 1440,
+            args.seed,
+            fmt_duration(t.elapsed()),
+            store.source().dir().display()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let stats = parse_stats(&args.stats).context("--stats")?;
+    let every = parse_every(&args.every).context("--every")?;
+    let variables = split_list(&args.variables);
+    if variables.is_empty() {
+        bail!("--variables: the list of variables is empty");
+    }
+    let resampler = Resampler::builder().every(every).stats(stats).build()?;
+    let requested = match (&args.date, &args.from, &args.to) {
+        (Some(d), _, _) => Some(DayRange::single(parse_day("date", d)?)),
+        (None, Some(f), Some(t)) => {
+            Some(DayRange::new(parse_day("from", f)?, parse_day("to", t)?).context("--from/--to")?)
+        }
+        _ => None,
+    };
+
+    let store = LocalStore::new(&args.store.data_dir);
+    let source = store.source();
+    let present = source.days()?;
+    if present.is_empty() && requested.is_none() {
+        let start: Day = DEFAULT_START.parse()?;
+        let days = DayRange::starting(start, DEMO_DAYS)?;
+        if !args.quiet {
+            eprintln!(
+                "the source {} is empty: generating {DEMO_DAYS} days of demo data ({days}, seed {DEFAULT_SEED})",
+                source.dir().display()
+            );
+        }
+        generate_days(&store, days, &Generator::default(), args.quiet)?;
+    }
+    let days: Vec<Day> = match requested {
+        Some(r) => r.iter().collect(),
+        None => source.days()?,
+    };
+
+    let pipeline = Pipeline::builder(source, store.target())
+        .variables(variables)
+        .transform(resampler)
+        .jobs(args.jobs)
+        .build()?;
+
+    let bar = progress_bar(days.len() as u64, args.quiet, "running");
+    let summary = pipeline
+        .run(days.iter().copied(), |r| {
+            bar.set_message(format!("{} {}", r.day, outcome_word(&r.outcome)));
+            bar.inc(1);
+        })
+        .await;
+    bar.finish_and_clear();
+
+    if !args.quiet {
+        print_summary(&pipeline, &summary, &store, every)?;
+    }
+    let empty = summary.empty_days();
+    if !empty.is_empty() {
+        eprintln!(
+            "windcore-cli: note: no source rows for {} day(s), nothing written for them: {}",
+            empty.len(),
+            join_days(&empty)
+        );
+    }
+    if let Some((day, err)) = summary.first_error() {
+        let rerun = summary.to_rerun();
+        eprintln!(
+            "windcore-cli: error: day {day} failed: {}\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these {} day(s): {}",
+            error_chain(&anyhow::Error::msg(err.to_string())),
+            rerun.len(),
+            join_days(&rerun)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn outcome_word(o: &DayOutcome) -> &'static str {
+    match o {
+        DayOutcome::Loaded => "loaded",
+        DayOutcome::NoSourceRows => "no source rows",
+        DayOutcome::Failed(_) => "FAILED",
+        DayOutcome::Skipped => "skipped",
+    }
+}
+
+fn join_days(days: &[Day]) -> String {
+    days.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print_summary(
+    pipeline: &Pipeline,
+    summary: &RunSummary,
+    store: &LocalStore,
+    every: chrono::TimeDelta,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let secs = summary.elapsed.as_secs_f64().max(1e-9);
+    let span = match (summary.days.first(), summary.days.last()) {
+        (Some(a), Some(b)) if a.day != b.day => format!(" ({} .. {})", a.day, b.day),
+        (Some(a), _) => format!(" ({})", a.day),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "windcore: {} day(s){span}, {} windows of {}, {} -> {}",
+        summary.days.len(),
+        summary.windows(),
+        format_every(every),
+        pipeline.source_description(),
+        pipeline.target_description()
+    )?;
+    writeln!(out, "  days loaded   {}", summary.loaded())?;
+    writeln!(out, "  rows in       {}", summary.rows_in())?;
+    writeln!(out, "  rows out      {}", summary.rows_out())?;
+    writeln!(
+        out,
+        "  elapsed       {} ({:.0} rows in/s)",
+        fmt_duration(summary.elapsed),
+        summary.rows_in() as f64 / secs
+    )?;
+    writeln!(out, "  signals       {}", pipeline.signals().join(", "))?;
+    writeln!(out, "  results in    {}", store.target().dir().display())?;
+    Ok(())
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else {
+        format!("{s:.2} s")
+    }
+}

@@ -1,0 +1,165 @@
+//! The built `windcore-cli` binary: help, errors and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cli(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_windcore-cli"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WINDCORE_DATA_DIR")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_explains_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = cli(dir.path(), &["--help"]);
+    assert!(top.status.success());
+    for word in ["run", "generate", "windcore-data", "UTC"] {
+        assert!(stdout(&top).contains(word), "{word} missing from --help");
+    }
+    let run = cli(dir.path(), &["run", "--help"]);
+    for flag in [
+        "--date",
+        "--from",
+        "--to",
+        "--variables",
+        "--stats",
+        "--data-dir",
+        "--quiet",
+        "--every",
+        "--jobs",
+    ] {
+        assert!(
+            stdout(&run).contains(flag),
+            "{flag} missing from run --help"
+        );
+    }
+    let gen = cli(dir.path(), &["generate", "--help"]);
+    for flag in ["--days", "--start", "--seed", "--missing-rate"] {
+        assert!(
+            stdout(&gen).contains(flag),
+            "{flag} missing from generate --help"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "--date", "2024-02-30"],
+            "--date: invalid date: `2024-02-30` is not a date",
+        ),
+        (
+            &["run", "--from", "2024-01-05", "--to", "2024-01-01"],
+            "empty",
+        ),
+        (&["run", "--from", "2024-01-05"], "--to"),
+        (
+            &["run", "--date", "2024-01-01", "--variables", "rotor_speed"],
+            "unknown variable `rotor_speed`",
+        ),
+        (
+            &["run", "--date", "2024-01-01", "--stats", "mean,median"],
+            "unknown statistic `median`",
+        ),
+        (
+            &["run", "--date", "2024-01-01", "--every", "7m"],
+            "does not divide a day",
+        ),
+        (
+            &["run", "--date", "2024-01-01", "--every", "10"],
+            "missing unit",
+        ),
+        (&["generate", "--days", "0"], "at least 1"),
+        (&["generate", "--missing-rate", "2"], "not a probability"),
+        (&["generate", "--start", "01/02/2024"], "YYYY-MM-DD"),
+    ];
+    for (args, needle) in cases {
+        let o = cli(dir.path(), args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(
+            stderr(&o).contains(needle),
+            "{args:?}: {} does not mention {needle}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
+    }
+    // Nothing was written by the failing commands.
+    assert!(!dir.path().join("windcore-data").join("target").exists());
+}
+
+#[test]
+fn run_generates_demo_data_once_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = cli(dir.path(), &["run"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains("generating 10 days of demo data"));
+    let out = stdout(&first);
+    for needle in [
+        "days loaded   10",
+        "rows in       14400",
+        "rows out      11520",
+        "results in",
+    ] {
+        assert!(out.contains(needle), "{needle} not in summary:\n{out}");
+    }
+    let target = dir.path().join("windcore-data/target");
+    let read = |p: &Path| {
+        let mut files: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read(f).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let before = read(&target);
+    let second = cli(dir.path(), &["run", "--quiet"]);
+    assert!(second.status.success());
+    assert!(stdout(&second).is_empty(), "--quiet prints no summary");
+    assert!(!stderr(&second).contains("generating"));
+    assert_eq!(
+        read(&target),
+        before,
+        "a second run leaves the target byte-identical"
+    );
+}
+
+#[test]
+fn a_day_without_source_rows_is_reported_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = cli(
+        dir.path(),
+        &[
+            "generate",
+            "--days",
+            "1",
+            "--start",
+            "2024-01-01",
+            "--quiet",
+        ],
+    );
+    assert!(g.status.success());
+    let o = cli(dir.path(), &["run", "--date", "2030-01-01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no source rows"), "{}", stderr(&o));
+    assert!(!dir
+        .path()
+        .join("windcore-data/target/2030-01-01.parquet")
+        .exists());
+}

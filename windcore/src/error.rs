@@ -1,0 +1,137 @@
+//! The one error type of the crate.
+
+use std::path::PathBuf;
+
+use crate::day::Day;
+
+/// Result alias used across windcore.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in windcore.
+///
+/// Variants carry the context a user needs to act: which column, which day,
+/// which file, which database (with its password masked).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A required column is not in the input.
+    #[error("column `{column}` not found (available columns: {available})")]
+    MissingColumn {
+        /// The column that was asked for.
+        column: String,
+        /// The columns that are there, comma-separated.
+        available: String,
+    },
+
+    /// A column has a type windcore cannot use for that role.
+    #[error("column `{column}` has type {found}, expected {expected}")]
+    ColumnType {
+        /// The offending column.
+        column: String,
+        /// Its data type.
+        found: String,
+        /// What windcore needs there.
+        expected: String,
+    },
+
+    /// The timestamp column contains nulls, which cannot be placed in a window.
+    #[error("column `{column}` has {nulls} null timestamp(s); every sample needs a timestamp")]
+    NullTimestamps {
+        /// The timestamp column.
+        column: String,
+        /// How many nulls it holds.
+        nulls: usize,
+    },
+
+    /// A configuration value is out of range or malformed.
+    #[error("invalid {what}: {detail}")]
+    InvalidConfig {
+        /// Which setting (e.g. `window length`, `stat`, `date range`).
+        what: &'static str,
+        /// What is wrong and what is allowed.
+        detail: String,
+    },
+
+    /// A variable that the source does not provide.
+    #[error("unknown variable `{name}` (known variables: {known})")]
+    UnknownVariable {
+        /// The requested variable.
+        name: String,
+        /// The variables the source knows.
+        known: String,
+    },
+
+    /// A file of the embedded store could not be read or written.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`reading`, `writing`, ...).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A day failed in the pipeline; the day's previous contents are kept.
+    #[error("day {day}: {source}")]
+    Day {
+        /// The day that failed.
+        day: Day,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A database error, with the (password-masked) connection it came from.
+    #[error("{context}: {source}")]
+    Database {
+        /// What was being done and against which database (password masked).
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A database could not be reached or the pool failed.
+    #[error("{context}: {detail}")]
+    Connection {
+        /// Which database (password masked).
+        context: String,
+        /// What happened.
+        detail: String,
+    },
+
+    /// The target database has a schema windcore will not write into.
+    #[error("{0}")]
+    Schema(String),
+
+    /// The operation was cancelled (Ctrl-C, or the caller dropped it).
+    #[error("cancelled")]
+    Cancelled,
+
+    /// An error from polars.
+    #[error(transparent)]
+    Polars(#[from] polars::error::PolarsError),
+}
+
+impl Error {
+    pub(crate) fn config(what: &'static str, detail: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! # windcore
+//!
+//! An ETL toolkit for wind-turbine time series: it reads 1-minute SCADA
+//! samples (wind speed, power, ambient temperature) from a source store,
+//! turns them into the industry-standard 10-minute statistics (mean, min, max,
+//! std, count) and loads them into a target store, idempotently and fast.
+//!
+//! ## Main types
+//!
+//! * [`Resampler`] — the transform: a polars DataFrame of samples in, the
+//!   statistics out, in wide ([`Resampler::resample_wide`]) or long
+//!   ([`Resampler::resample_long`]) form. Configured by [`ResamplerBuilder`].
+//! * [`Extract`], [`Transform`], [`Load`] — the traits to plug in your own
+//!   source, transform or sink.
+//! * [`Pipeline`] — runs extract → transform → load for one UTC day or a range
+//!   of days and reports what it did ([`RunSummary`]).
+//! * [`LocalStore`] — the embedded store: Parquet files, one per UTC day.
+//! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
+//!
+//! ## Conventions
+//!
+//! * Time is UTC. A [`Day`] is `[00:00, 24:00)` UTC. Timestamps with another
+//!   time zone are converted; naive timestamps are taken as UTC.
+//! * A window is half-open, `[t, t + every)`, aligned to the Unix epoch and
+//!   labelled by its start `t` (pandas `resample` and polars
+//!   `group_by_dynamic` defaults).
+//! * `std` is the sample standard deviation (ddof = 1).
+//! * NULL and NaN are not samples. An undefined statistic (the std of a single
+//!   sample; anything of a window without a valid sample) is absent: null in
+//!   wide form, no row in long form — never 0.0.
+//! * Of several samples with the same timestamp, the last one in input order is
+//!   kept.
+//! * Loading a day replaces that day's rows of the signals being written; a
+//!   failed load leaves the previous contents untouched.
+//!
+//! ## Example
+//!
+//! ```
+//! use windcore::{Day, Generator, Resampler, Stat};
+//!
+//! # fn main() -> windcore::Result<()> {
+//! let samples = Generator::default().day("2024-01-01".parse::<Day>()?);
+//! let resampler = Resampler::builder()
+//!     .variables(["wind_speed", "power"])
+//!     .stats([Stat::Mean, Stat::Std, Stat::Count])
+//!     .build()?;
+//! let wide = resampler.resample_wide(&samples)?;
+//! assert_eq!(wide.height(), 144); // 144 ten-minute windows in a day
+//! assert_eq!(wide.width(), 1 + 2 * 3);
+//!
+//! let long = resampler.resample_long(&samples)?;
+//! assert_eq!(long.get_column_names(), ["timestamp", "signal", "value"]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Running the ETL on the embedded store:
+//!
+//! ```no_run
+//! use windcore::{Day, DayRange, LocalStore, Pipeline};
+//!
+//! # async fn demo() -> windcore::Result<()> {
+//! let store = LocalStore::new("windcore-data");
+//! let pipeline = Pipeline::builder(store.source(), store.target()).build()?;
+//! let days = DayRange::new("2024-01-01".parse()?, "2024-01-10".parse()?)?;
+//! let summary = pipeline.run(days.iter(), |_day| {}).await;
+//! println!("{} rows in, {} rows out", summary.rows_in(), summary.rows_out());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Feature flags
+//!
+//! None yet: the PostgreSQL source and target are always built.
+#![deny(missing_docs)]
+
+mod day;
+mod error;
+mod generate;
+mod pipeline;
+mod resample;
+mod store;
+mod traits;
+
+pub use day::{Day, DayRange, TimeRange};
+pub use error::{Error, Result};
+pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, SOURCE_VARIABLES};
+pub use pipeline::{
+    DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary, DEFAULT_VARIABLES,
+};
+pub use resample::{
+    format_every, parse_every, parse_stats, Resampler, ResamplerBuilder, Stat, SIGNAL, TIMESTAMP,
+    VALUE,
+};
+pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
+pub use traits::{Extract, Load, Transform};
+
+/// Re-export of the polars version windcore uses, so callers build compatible DataFrames.
+pub use polars;

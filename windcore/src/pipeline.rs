@@ -1,0 +1,352 @@
+//! Extract → transform → load, one UTC day at a time.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use polars::prelude::*;
+
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::resample::{Resampler, TIMESTAMP};
+use crate::traits::{Extract, Load, Transform};
+
+/// The variables the reference system aggregates.
+pub const DEFAULT_VARIABLES: [&str; 2] = ["wind_speed", "power"];
+
+/// Configures a [`Pipeline`]; [`build`](PipelineBuilder::build) validates.
+pub struct PipelineBuilder {
+    source: Arc<dyn Extract>,
+    target: Arc<dyn Load>,
+    transform: Arc<dyn Transform>,
+    variables: Vec<String>,
+    jobs: usize,
+}
+
+impl PipelineBuilder {
+    /// Variables to read and aggregate. Default `wind_speed`, `power`.
+    pub fn variables<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {
+        self.variables = vars.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The transform. Default: a [`Resampler`] with 10-minute windows and mean, min, max, std.
+    pub fn transform(mut self, t: impl Transform + 'static) -> Self {
+        self.transform = Arc::new(t);
+        self
+    }
+
+    /// Days in flight at once (the extract of one overlaps the load of another). Default 2.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Validates the configuration.
+    pub fn build(self) -> Result<Pipeline> {
+        if self.variables.is_empty() {
+            return Err(Error::config("variables", "the list of variables is empty"));
+        }
+        let known = self.source.variables();
+        let mut variables: Vec<String> = Vec::with_capacity(self.variables.len());
+        for v in self.variables {
+            let v = v.trim().to_string();
+            if !known.contains(&v) {
+                return Err(Error::UnknownVariable {
+                    name: v,
+                    known: known.join(", "),
+                });
+            }
+            if !variables.contains(&v) {
+                variables.push(v);
+            }
+        }
+        let every = self.transform.every().num_seconds();
+        if every <= 0 || 86_400 % every != 0 {
+            return Err(Error::config(
+                "window length",
+                format!(
+                    "{}s does not divide a day; the pipeline needs windows that never straddle midnight UTC",
+                    every
+                ),
+            ));
+        }
+        if self.jobs == 0 || self.jobs > 64 {
+            return Err(Error::config(
+                "jobs",
+                format!("{} is not in 1 ..= 64", self.jobs),
+            ));
+        }
+        let signals = self.transform.signal_names(&variables);
+        Ok(Pipeline {
+            source: self.source,
+            target: self.target,
+            transform: self.transform,
+            variables,
+            signals,
+            jobs: self.jobs,
+        })
+    }
+}
+
+/// Runs the ETL: for each UTC day, extract the samples, compute the
+/// statistics and replace that day's statistics in the target.
+///
+/// Each day is loaded atomically by the target, so re-running a day leaves the
+/// target as one run would, and a failed day keeps its previous contents.
+pub struct Pipeline {
+    source: Arc<dyn Extract>,
+    target: Arc<dyn Load>,
+    transform: Arc<dyn Transform>,
+    variables: Vec<String>,
+    signals: Vec<String>,
+    jobs: usize,
+}
+
+/// What happened to one day.
+#[derive(Debug)]
+pub enum DayOutcome {
+    /// Statistics were computed and loaded.
+    Loaded,
+    /// The source has no rows for the day; nothing was written.
+    NoSourceRows,
+    /// The day failed; its previous contents in the target are untouched.
+    Failed(Error),
+    /// Not attempted, because an earlier day failed.
+    Skipped,
+}
+
+/// The report of one day.
+#[derive(Debug)]
+pub struct DayReport {
+    /// The day.
+    pub day: Day,
+    /// What happened.
+    pub outcome: DayOutcome,
+    /// Source rows read.
+    pub rows_in: u64,
+    /// Windows with at least one statistic.
+    pub windows: u64,
+    /// Target rows written.
+    pub rows_out: u64,
+    /// Time spent extracting.
+    pub extract: Duration,
+    /// Time spent transforming.
+    pub transform: Duration,
+    /// Time spent loading.
+    pub load: Duration,
+}
+
+impl DayReport {
+    fn new(day: Day, outcome: DayOutcome) -> Self {
+        DayReport {
+            day,
+            outcome,
+            rows_in: 0,
+            windows: 0,
+            rows_out: 0,
+            extract: Duration::ZERO,
+            transform: Duration::ZERO,
+            load: Duration::ZERO,
+        }
+    }
+}
+
+/// The report of a run over several days.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// One report per day, in day order.
+    pub days: Vec<DayReport>,
+    /// Wall-clock time of the run.
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    /// Days whose statistics were loaded.
+    pub fn loaded(&self) -> usize {
+        self.count(|o| matches!(o, DayOutcome::Loaded))
+    }
+
+    /// Days without source rows.
+    pub fn empty_days(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::NoSourceRows))
+    }
+
+    /// Days that failed.
+    pub fn failed(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::Failed(_)))
+    }
+
+    /// Days to run again: the failed and the skipped ones.
+    pub fn to_rerun(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::Failed(_) | DayOutcome::Skipped))
+    }
+
+    /// The first error, if any day failed.
+    pub fn first_error(&self) -> Option<(Day, &Error)> {
+        self.days.iter().find_map(|r| match &r.outcome {
+            DayOutcome::Failed(e) => Some((r.day, e)),
+            _ => None,
+        })
+    }
+
+    /// Whether every day was loaded or had no source rows.
+    pub fn is_success(&self) -> bool {
+        self.to_rerun().is_empty()
+    }
+
+    /// Source rows read.
+    pub fn rows_in(&self) -> u64 {
+        self.days.iter().map(|d| d.rows_in).sum()
+    }
+
+    /// Target rows written.
+    pub fn rows_out(&self) -> u64 {
+        self.days.iter().map(|d| d.rows_out).sum()
+    }
+
+    /// Windows produced.
+    pub fn windows(&self) -> u64 {
+        self.days.iter().map(|d| d.windows).sum()
+    }
+
+    fn count(&self, f: impl Fn(&DayOutcome) -> bool) -> usize {
+        self.days.iter().filter(|d| f(&d.outcome)).count()
+    }
+
+    fn select(&self, f: impl Fn(&DayOutcome) -> bool) -> Vec<Day> {
+        self.days
+            .iter()
+            .filter(|d| f(&d.outcome))
+            .map(|d| d.day)
+            .collect()
+    }
+}
+
+impl Pipeline {
+    /// A builder from a source and a target, with the defaults.
+    pub fn builder(source: impl Extract + 'static, target: impl Load + 'static) -> PipelineBuilder {
+        Self::builder_shared(Arc::new(source), Arc::new(target))
+    }
+
+    /// Like [`builder`](Self::builder), for sources and targets already behind an `Arc`.
+    pub fn builder_shared(source: Arc<dyn Extract>, target: Arc<dyn Load>) -> PipelineBuilder {
+        PipelineBuilder {
+            source,
+            target,
+            transform: Arc::new(Resampler::default()),
+            variables: DEFAULT_VARIABLES.iter().map(|s| s.to_string()).collect(),
+            jobs: 2,
+        }
+    }
+
+    /// The variables read and aggregated.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    /// The signals written (and replaced) by each day's load.
+    pub fn signals(&self) -> &[String] {
+        &self.signals
+    }
+
+    /// The source's description (password masked).
+    pub fn source_description(&self) -> String {
+        self.source.describe()
+    }
+
+    /// The target's description (password masked).
+    pub fn target_description(&self) -> String {
+        self.target.describe()
+    }
+
+    /// Runs one day. An `Err` means the day failed and the target kept its
+    /// previous contents for it.
+    pub async fn run_day(&self, day: Day) -> Result<DayReport> {
+        let wrap = |e: Error| Error::Day {
+            day,
+            source: Box::new(e),
+        };
+        let mut report = DayReport::new(day, DayOutcome::Loaded);
+        let t = Instant::now();
+        let samples = self
+            .source
+            .extract(day.range(), &self.variables)
+            .await
+            .map_err(wrap)?;
+        report.extract = t.elapsed();
+        report.rows_in = samples.height() as u64;
+        if samples.height() == 0 {
+            report.outcome = DayOutcome::NoSourceRows;
+            return Ok(report);
+        }
+        let t = Instant::now();
+        let stats = self.transform.transform(&samples).map_err(wrap)?;
+        report.windows = count_windows(&stats).map_err(wrap)?;
+        report.transform = t.elapsed();
+        let t = Instant::now();
+        report.rows_out = self
+            .target
+            .load(day.range(), &self.signals, &stats)
+            .await
+            .map_err(wrap)?;
+        report.load = t.elapsed();
+        Ok(report)
+    }
+
+    /// Runs `days` in order, up to `jobs` at once, calling `progress` after
+    /// each day. After a day fails no new day is started; the ones in flight
+    /// finish, and the rest are reported as [`DayOutcome::Skipped`].
+    pub async fn run<I>(&self, days: I, progress: impl Fn(&DayReport)) -> RunSummary
+    where
+        I: IntoIterator<Item = Day>,
+    {
+        let started = Instant::now();
+        let abort = AtomicBool::new(false);
+        let abort = &abort;
+        let mut reports = Vec::new();
+        let mut s = stream::iter(days)
+            .map(|day| async move {
+                if abort.load(Ordering::SeqCst) {
+                    return DayReport::new(day, DayOutcome::Skipped);
+                }
+                match self.run_day(day).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        abort.store(true, Ordering::SeqCst);
+                        let e = match e {
+                            Error::Day { source, .. } => *source,
+                            other => other,
+                        };
+                        DayReport::new(day, DayOutcome::Failed(e))
+                    }
+                }
+            })
+            .buffered(self.jobs);
+        while let Some(r) = s.next().await {
+            progress(&r);
+            reports.push(r);
+        }
+        RunSummary {
+            days: reports,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// Distinct timestamps of long-form statistics.
+fn count_windows(stats: &DataFrame) -> Result<u64> {
+    let col = stats.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
+        column: TIMESTAMP.into(),
+        available: stats
+            .get_column_names()
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    let phys = col.as_materialized_series().to_physical_repr().into_owned();
+    let distinct: std::collections::HashSet<Option<i64>> = phys.i64()?.iter().collect();
+    Ok(distinct.len() as u64)
+}

@@ -1,0 +1,537 @@
+//! The embedded store: Parquet files under a data directory, no database needed.
+//!
+//! ```text
+//! windcore-data/
+//!   source/2024-01-01.parquet   raw samples: timestamp, wind_speed, power, ambient_temperature
+//!   target/2024-01-01.parquet   statistics, long form: timestamp, signal, value
+//! ```
+//!
+//! One file per UTC day and dataset. Timestamps are stored as microseconds
+//! with time zone UTC. Every file is written to a hidden temporary file in the
+//! same directory, flushed to disk and then renamed over the old one, so a
+//! crash never leaves a half-written day and readers (pandas, polars, DuckDB,
+//! which all skip hidden files) only ever see whole days.
+
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use polars::prelude::*;
+
+use crate::day::{Day, TimeRange};
+use crate::error::{Error, Result};
+use crate::generate::SOURCE_VARIABLES;
+use crate::resample::{SIGNAL, TIMESTAMP, VALUE};
+use crate::traits::{Extract, Load};
+
+/// The default data directory of the embedded store.
+pub const DEFAULT_DATA_DIR: &str = "windcore-data";
+
+/// A data directory holding a `source` and a `target` dataset.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// The store rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The raw samples, under `<root>/source`.
+    pub fn source(&self) -> ParquetSource {
+        ParquetSource::new(self.root.join("source"))
+    }
+
+    /// The statistics, under `<root>/target`.
+    pub fn target(&self) -> ParquetTarget {
+        ParquetTarget::new(self.root.join("target"))
+    }
+}
+
+/// Raw samples as one Parquet file per UTC day.
+#[derive(Debug, Clone)]
+pub struct ParquetSource {
+    dir: PathBuf,
+}
+
+/// Statistics in long form as one Parquet file per UTC day.
+#[derive(Debug, Clone)]
+pub struct ParquetTarget {
+    dir: PathBuf,
+}
+
+impl ParquetSource {
+    /// The dataset in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ParquetSource { dir: dir.into() }
+    }
+
+    /// The dataset's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The days present, in order.
+    pub fn days(&self) -> Result<Vec<Day>> {
+        list_days(&self.dir)
+    }
+
+    /// The samples of `day`, or `None` if the day is not present.
+    pub fn read_day(&self, day: Day) -> Result<Option<DataFrame>> {
+        read_day_file(&self.dir, day, None)
+    }
+
+    /// Writes (or replaces) `day` with `samples`, atomically.
+    ///
+    /// `samples` must have a Datetime `timestamp` column with every value
+    /// inside the day, and the source variables as numeric columns.
+    pub fn write_day(&self, day: Day, samples: &DataFrame) -> Result<()> {
+        let mut cols = vec![utc_micros(samples, day)?];
+        for name in SOURCE_VARIABLES {
+            let c = samples.column(name).map_err(|_| Error::MissingColumn {
+                column: name.to_string(),
+                available: column_list(samples),
+            })?;
+            if !c.dtype().is_primitive_numeric() {
+                return Err(Error::ColumnType {
+                    column: name.to_string(),
+                    found: c.dtype().to_string(),
+                    expected: "a numeric type".into(),
+                });
+            }
+            cols.push(c.cast(&DataType::Float64)?);
+        }
+        let mut df = DataFrame::new_infer_height(cols)?;
+        write_atomic(&self.dir, day, &mut df)
+    }
+}
+
+#[async_trait]
+impl Extract for ParquetSource {
+    fn describe(&self) -> String {
+        format!("parquet:{}", self.dir.display())
+    }
+
+    fn variables(&self) -> Vec<String> {
+        SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect()
+    }
+
+    async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
+        for v in variables {
+            if !SOURCE_VARIABLES.contains(&v.as_str()) {
+                return Err(Error::UnknownVariable {
+                    name: v.clone(),
+                    known: SOURCE_VARIABLES.join(", "),
+                });
+            }
+        }
+        let this = self.clone();
+        let vars = variables.to_vec();
+        tokio::task::spawn_blocking(move || this.extract_blocking(range, &vars))
+            .await
+            .map_err(|_| Error::Cancelled)?
+    }
+}
+
+impl ParquetSource {
+    fn extract_blocking(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
+        let mut columns = vec![TIMESTAMP.to_string()];
+        columns.extend(variables.iter().cloned());
+        let mut out: Option<DataFrame> = None;
+        let mut day = Day::containing(range.start);
+        while day.start() < range.end {
+            if let Some(df) = read_day_file(&self.dir, day, Some(columns.clone()))? {
+                let df = filter_range(&df, range)?;
+                match out.as_mut() {
+                    None => out = Some(df),
+                    Some(acc) => {
+                        acc.vstack_mut(&df)?;
+                    }
+                }
+            }
+            day = match day.succ() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        match out {
+            Some(df) => Ok(df),
+            None => {
+                let mut schema = Schema::default();
+                schema.insert(
+                    TIMESTAMP.into(),
+                    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+                );
+                for v in variables {
+                    schema.insert(v.as_str().into(), DataType::Float64);
+                }
+                Ok(DataFrame::empty_with_schema(&schema))
+            }
+        }
+    }
+}
+
+impl ParquetTarget {
+    /// The dataset in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ParquetTarget { dir: dir.into() }
+    }
+
+    /// The dataset's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The days present, in order.
+    pub fn days(&self) -> Result<Vec<Day>> {
+        list_days(&self.dir)
+    }
+
+    /// The statistics of `day` in long form, or `None` if the day is not present.
+    pub fn read_day(&self, day: Day) -> Result<Option<DataFrame>> {
+        read_day_file(&self.dir, day, None)
+    }
+
+    fn load_blocking(
+        &self,
+        range: TimeRange,
+        signals: &[String],
+        stats: &DataFrame,
+    ) -> Result<u64> {
+        for name in [TIMESTAMP, SIGNAL, VALUE] {
+            if stats.column(name).is_err() {
+                return Err(Error::MissingColumn {
+                    column: name.into(),
+                    available: column_list(stats),
+                });
+            }
+        }
+        fs::create_dir_all(&self.dir).map_err(|e| Error::io("creating", &self.dir, e))?;
+        // Serialise read-modify-write cycles of concurrent loaders of this dataset.
+        let lock_path = self.dir.join(".windcore.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io("opening", &lock_path, e))?;
+        lock.lock()
+            .map_err(|e| Error::io("locking", &lock_path, e))?;
+
+        let mut written = 0u64;
+        let mut day = Day::containing(range.start);
+        while day.start() < range.end {
+            let day_range = TimeRange {
+                start: range.start.max(day.start()),
+                end: range.end.min(day.end()),
+            };
+            let new = filter_range(&normalize_long(stats)?, day_range)?;
+            let kept = match read_day_file(&self.dir, day, None)? {
+                Some(old) => {
+                    let old = normalize_long(&old)?;
+                    let ts = old
+                        .column(TIMESTAMP)?
+                        .as_materialized_series()
+                        .datetime()?
+                        .physical()
+                        .clone();
+                    let sig = old.column(SIGNAL)?.str()?.clone();
+                    let (lo, hi) = (day_range.start_micros(), day_range.end_micros());
+                    let keep: BooleanChunked = ts
+                        .iter()
+                        .zip(sig.iter())
+                        .map(|(t, s)| {
+                            let in_range = t.is_some_and(|t| lo <= t && t < hi);
+                            let replaced = s.is_some_and(|s| signals.iter().any(|x| x == s));
+                            Some(!(in_range && replaced))
+                        })
+                        .collect();
+                    old.filter(&keep)?
+                }
+                None => new.clear(),
+            };
+            written += new.height() as u64;
+            let mut merged = kept;
+            merged.vstack_mut(&new)?;
+            if merged.height() == 0 {
+                remove_day_file(&self.dir, day)?;
+            } else {
+                let ts = merged.column(TIMESTAMP)?.as_materialized_series().clone();
+                let idx = ts.arg_sort(SortOptions {
+                    maintain_order: true,
+                    ..Default::default()
+                });
+                let mut sorted = merged.take(&idx)?;
+                write_atomic(&self.dir, day, &mut sorted)?;
+            }
+            day = match day.succ() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        drop(lock);
+        Ok(written)
+    }
+}
+
+#[async_trait]
+impl Load for ParquetTarget {
+    fn describe(&self) -> String {
+        format!("parquet:{}", self.dir.display())
+    }
+
+    async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64> {
+        let this = self.clone();
+        let signals = signals.to_vec();
+        let stats = stats.clone();
+        tokio::task::spawn_blocking(move || this.load_blocking(range, &signals, &stats))
+            .await
+            .map_err(|_| Error::Cancelled)?
+    }
+}
+
+fn column_list(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Long-form statistics with timestamps as UTC microseconds and Float64 values.
+fn normalize_long(df: &DataFrame) -> Result<DataFrame> {
+    let ts = to_utc_micros(df.column(TIMESTAMP)?)?;
+    let sig = df.column(SIGNAL)?.cast(&DataType::String)?;
+    let val = df.column(VALUE)?.cast(&DataType::Float64)?;
+    Ok(DataFrame::new_infer_height(vec![ts, sig, val])?)
+}
+
+fn to_utc_micros(col: &Column) -> Result<Column> {
+    match col.dtype() {
+        DataType::Datetime(_, _) => {
+            let target = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+            // Casting between units keeps the instant; re-labelling the zone is
+            // free because polars stores instants in UTC.
+            let phys = col
+                .as_materialized_series()
+                .datetime()?
+                .physical()
+                .clone()
+                .into_datetime(col_unit(col), Some(TimeZone::UTC))
+                .into_series();
+            Ok(phys.cast(&target)?.into())
+        }
+        other => Err(Error::ColumnType {
+            column: col.name().to_string(),
+            found: other.to_string(),
+            expected: "Datetime".into(),
+        }),
+    }
+}
+
+fn col_unit(col: &Column) -> TimeUnit {
+    match col.dtype() {
+        DataType::Datetime(tu, _) => *tu,
+        _ => TimeUnit::Microseconds,
+    }
+}
+
+/// The timestamp column as UTC microseconds, checking that it lies inside `day`.
+fn utc_micros(df: &DataFrame, day: Day) -> Result<Column> {
+    let col = df.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
+        column: TIMESTAMP.into(),
+        available: column_list(df),
+    })?;
+    let ts = to_utc_micros(col)?;
+    if ts.null_count() > 0 {
+        return Err(Error::NullTimestamps {
+            column: TIMESTAMP.into(),
+            nulls: ts.null_count(),
+        });
+    }
+    let phys = ts.as_materialized_series().datetime()?.physical().clone();
+    let (lo, hi) = (day.range().start_micros(), day.range().end_micros());
+    if let Some(t) = phys.into_no_null_iter().find(|t| *t < lo || *t >= hi) {
+        return Err(Error::config(
+            "samples",
+            format!("timestamp {t} µs since the epoch lies outside the day {day}"),
+        ));
+    }
+    Ok(ts)
+}
+
+/// Rows with `range.start <= timestamp < range.end`.
+fn filter_range(df: &DataFrame, range: TimeRange) -> Result<DataFrame> {
+    let col = df.column(TIMESTAMP)?;
+    let unit = col_unit(col);
+    let (lo, hi) = match unit {
+        TimeUnit::Milliseconds => (range.start.timestamp_millis(), range.end.timestamp_millis()),
+        TimeUnit::Microseconds => (range.start_micros(), range.end_micros()),
+        TimeUnit::Nanoseconds => (
+            range.start.timestamp_nanos_opt().unwrap_or(i64::MIN),
+            range.end.timestamp_nanos_opt().unwrap_or(i64::MAX),
+        ),
+    };
+    let phys = col.as_materialized_series().datetime()?.physical().clone();
+    if phys.iter().all(|t| t.is_some_and(|t| lo <= t && t < hi)) {
+        return Ok(df.clone());
+    }
+    let mask: BooleanChunked = phys
+        .iter()
+        .map(|t| Some(t.is_some_and(|t| lo <= t && t < hi)))
+        .collect();
+    Ok(df.filter(&mask)?)
+}
+
+fn day_path(dir: &Path, day: Day) -> PathBuf {
+    dir.join(format!("{day}.parquet"))
+}
+
+fn list_days(dir: &Path) -> Result<Vec<Day>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("listing", dir, e)),
+    };
+    let mut days = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".parquet") {
+            if let Ok(day) = stem.parse::<Day>() {
+                days.push(day);
+            }
+        }
+    }
+    days.sort();
+    Ok(days)
+}
+
+fn read_day_file(dir: &Path, day: Day, columns: Option<Vec<String>>) -> Result<Option<DataFrame>> {
+    let path = day_path(dir, day);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("reading", &path, e)),
+    };
+    let df = ParquetReader::new(file)
+        .with_columns(columns)
+        .finish()
+        .map_err(|e| Error::io("reading", &path, std::io::Error::other(e.to_string())))?;
+    Ok(Some(df))
+}
+
+fn remove_day_file(dir: &Path, day: Day) -> Result<()> {
+    let path = day_path(dir, day);
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("removing", &path, e)),
+    }
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `df` as the file of `day`: temp file, fsync, rename, fsync directory.
+fn write_atomic(dir: &Path, day: Day, df: &mut DataFrame) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let path = day_path(dir, day);
+    let tmp = dir.join(format!(
+        ".{day}.parquet.{}.{}.tmp",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let file = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+        let mut w = BufWriter::new(file);
+        ParquetWriter::new(&mut w)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map_err(|e| Error::io("writing", &tmp, std::io::Error::other(e.to_string())))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| Error::io("writing", &tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io("renaming into place", &path, e))?;
+        // Make the rename itself durable.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::Generator;
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn source_round_trip_and_range_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let src = store.source();
+        assert!(src.days().unwrap().is_empty());
+        let g = Generator::default();
+        for d in ["2024-01-02", "2024-01-01"] {
+            src.write_day(day(d), &g.day(day(d))).unwrap();
+        }
+        assert_eq!(
+            src.days().unwrap(),
+            vec![day("2024-01-01"), day("2024-01-02")]
+        );
+        let back = src.read_day(day("2024-01-01")).unwrap().unwrap();
+        assert!(back.equals_missing(&g.day(day("2024-01-01"))));
+        // A range across midnight: 23:00 .. 01:00.
+        let r = TimeRange::new(
+            day("2024-01-01").end() - chrono::TimeDelta::hours(1),
+            day("2024-01-02").start() + chrono::TimeDelta::hours(1),
+        )
+        .unwrap();
+        let got = src.extract(r, &["power".to_string()]).await.unwrap();
+        assert_eq!(got.height(), 120);
+        assert_eq!(got.width(), 2);
+        let err = src.extract(r, &["rpm".to_string()]).await.unwrap_err();
+        assert!(err.to_string().contains("unknown variable `rpm`"), "{err}");
+        // No temp files left behind.
+        let leftovers: Vec<_> = fs::read_dir(src.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn source_rejects_samples_outside_the_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = LocalStore::new(dir.path()).source();
+        let g = Generator::default();
+        let err = src
+            .write_day(day("2024-01-02"), &g.day(day("2024-01-01")))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("outside the day 2024-01-02"),
+            "{err}"
+        );
+        assert!(src.days().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,58 @@
+//! The extension points: where samples come from, how they are turned into
+//! statistics, and where the statistics go.
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use polars::prelude::DataFrame;
+
+use crate::day::TimeRange;
+use crate::error::Result;
+
+/// A source of raw samples.
+///
+/// Implement this to plug your own store into a [`Pipeline`](crate::Pipeline).
+/// The returned DataFrame has a `timestamp` column (Datetime, any unit; UTC or
+/// naive-as-UTC) and one Float64 column per requested variable, holding the
+/// samples with `range.start <= timestamp < range.end`. Order does not matter.
+#[async_trait]
+pub trait Extract: Send + Sync {
+    /// A short description for messages and progress, e.g. `postgres://user:***@host/db`.
+    /// Never include a password.
+    fn describe(&self) -> String;
+
+    /// The variables this source can provide (e.g. `wind_speed`, `power`).
+    fn variables(&self) -> Vec<String>;
+
+    /// The samples of `variables` in `range`.
+    async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame>;
+}
+
+/// Turns raw samples into statistics in long form (`timestamp`, `signal`, `value`).
+///
+/// Pure and synchronous: DataFrame in, DataFrame out. [`Resampler`](crate::Resampler)
+/// is the implementation windcore ships.
+pub trait Transform: Send + Sync {
+    /// Statistics in long form for `samples`.
+    fn transform(&self, samples: &DataFrame) -> Result<DataFrame>;
+
+    /// The names of every signal this transform can produce for `variables`;
+    /// a load replaces exactly these signals.
+    fn signal_names(&self, variables: &[String]) -> Vec<String>;
+
+    /// The window length; the pipeline requires it to divide a day.
+    fn every(&self) -> TimeDelta;
+}
+
+/// A sink for statistics.
+///
+/// Implement this to plug your own store into a [`Pipeline`](crate::Pipeline).
+#[async_trait]
+pub trait Load: Send + Sync {
+    /// A short description for messages and progress. Never include a password.
+    fn describe(&self) -> String;
+
+    /// Replaces the rows of `signals` whose timestamp lies in `range` with
+    /// `stats` (long form: `timestamp`, `signal`, `value`), atomically: after
+    /// an error the previous contents are intact. Returns the rows written.
+    async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64>;
+}

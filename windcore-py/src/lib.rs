@@ -1,1 +1,190 @@
+//! `windcore._windcore`: the native part of the `windcore` Python package.
+//!
+//! Each function converts its arguments, calls the core and maps the error;
+//! long work goes through [`runtime::wait_for`] (GIL released, one shared
+//! tokio runtime, Ctrl-C honoured). DataFrames cross the boundary as Arrow C
+//! streams ([`arrow`]). The Python package (`python/windcore/__init__.py`)
+//! adds the pandas / polars / pyarrow front end.
 
+mod arrow;
+mod convert;
+mod errors;
+mod ops;
+mod runtime;
+mod summary;
+
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use windcore::{DayRange, Generator, DEFAULT_DATA_DIR, DEFAULT_SEED, DEFAULT_VARIABLES};
+
+use crate::convert::{DayArg, Every, LocationArg, Names, Stats};
+use crate::errors::{to_py_err, ConfigError};
+use crate::ops::{Days, RunRequest};
+use crate::runtime::{wait_for, wait_for_blocking};
+use crate::summary::{summary_or_error, PyDayReport, PyRunSummary};
+
+/// Resamples an Arrow-exportable table into window statistics.
+///
+/// `data` is any object with `__arrow_c_stream__` (polars DataFrame, pyarrow
+/// Table, ...). Returns a PyCapsule holding an Arrow C stream (`arrow_array_stream`)
+/// of the result; use `windcore.resample` for DataFrames in and out.
+#[pyfunction]
+#[pyo3(signature = (data, every, stats, variables, long))]
+fn resample<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    every: Every,
+    stats: Stats,
+    variables: Option<Names>,
+    long: bool,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let resampler = ops::resampler(every.0, stats.0, variables.map(|v| v.0)).map_err(to_py_err)?;
+    let input = arrow::import_dataframe(data)?;
+    let (output, input) = wait_for_blocking(py, move || {
+        let out = if long {
+            resampler.resample_long(&input)
+        } else {
+            resampler.resample_wide(&input)
+        };
+        out.map(|out| (out, input))
+    })?;
+    // The input's buffers belong to the Python producer: release them here,
+    // attached to the interpreter, rather than on a worker thread.
+    drop(input);
+    arrow::export_dataframe(py, output)
+}
+
+/// Runs the ETL: for each UTC day, read the samples from `source`, compute the
+/// window statistics and replace that day's statistics in `target`.
+///
+/// Days: `date` for one day, or `start` and `end` (both included) for a range,
+/// or neither for every day present in the source. A day is a
+/// `datetime.date`, a `datetime.datetime` (its UTC day) or a 'YYYY-MM-DD'
+/// string. `source` / `target` are a directory of the embedded store or a
+/// `postgres://` URL; `target` defaults to `source`.
+///
+/// Returns a `RunSummary`. If a day fails, the days after it are not started
+/// and `PipelineError` is raised; it names the failed day and the days to
+/// re-run and carries the summary as `err.summary`.
+#[pyfunction]
+#[pyo3(
+    signature = (
+        date=None, start=None, end=None, source=None, target=None,
+        variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
+    ),
+    text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
+        variables=('wind_speed', 'power'), stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2)"
+)]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    py: Python<'_>,
+    date: Option<DayArg>,
+    start: Option<DayArg>,
+    end: Option<DayArg>,
+    source: Option<LocationArg>,
+    target: Option<LocationArg>,
+    variables: Option<Names>,
+    stats: Stats,
+    every: Every,
+    jobs: usize,
+) -> PyResult<PyRunSummary> {
+    let days = match (date, start, end) {
+        (Some(d), None, None) => Days::One(d.0),
+        (None, Some(s), Some(e)) => Days::Range(DayRange::new(s.0, e.0).map_err(to_py_err)?),
+        (None, None, None) => Days::AllInSource,
+        (Some(_), _, _) => {
+            return Err(ConfigError::new_err(
+                "give either `date` or `start` and `end`, not both",
+            ))
+        }
+        _ => {
+            return Err(ConfigError::new_err(
+                "`start` and `end` go together: give both (the range includes both days)",
+            ))
+        }
+    };
+    let source = match source {
+        Some(s) => s.0,
+        None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
+    };
+    let target = target.map(|t| t.0).unwrap_or_else(|| source.clone());
+    let variables = variables
+        .map(|v| v.0)
+        .unwrap_or_else(|| DEFAULT_VARIABLES.iter().map(|s| s.to_string()).collect());
+    let request = RunRequest {
+        source,
+        target,
+        days,
+        variables,
+        resampler: ops::resampler(every.0, stats.0, None).map_err(to_py_err)?,
+        jobs,
+    };
+    let outcome = wait_for(py, ops::run(request))?;
+    summary_or_error(py, outcome)
+}
+
+/// Fills the source with seeded, deterministic demo data: `days` days of
+/// 1-minute samples (timestamp, wind_speed, power, ambient_temperature) from
+/// `start`, replacing those days. Each value is missing (NULL) with
+/// probability `missing_rate`. Creates the source if needed. Returns the
+/// number of rows written.
+#[pyfunction]
+#[pyo3(
+    signature = (days=10, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None),
+    text_signature = "(days=10, start='2024-01-01', seed=42, missing_rate=0.0, source='windcore-data')"
+)]
+fn generate(
+    py: Python<'_>,
+    days: u32,
+    start: Option<DayArg>,
+    seed: u64,
+    missing_rate: f64,
+    source: Option<LocationArg>,
+) -> PyResult<u64> {
+    let start = match start {
+        Some(d) => d.0,
+        None => "2024-01-01".parse().map_err(to_py_err)?,
+    };
+    let range = DayRange::starting(start, days).map_err(to_py_err)?;
+    let generator = Generator::builder()
+        .seed(seed)
+        .missing_rate(missing_rate)
+        .build()
+        .map_err(to_py_err)?;
+    let source = match source {
+        Some(s) => s.0,
+        None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
+    };
+    wait_for(py, ops::generate(source, range, generator))
+}
+
+/// Creates a source and/or a target: the directories of an embedded store, or
+/// the tables of a PostgreSQL database. Safe to repeat. With neither given,
+/// creates both in the default store directory 'windcore-data'.
+#[pyfunction]
+#[pyo3(signature = (source=None, target=None))]
+fn init(py: Python<'_>, source: Option<LocationArg>, target: Option<LocationArg>) -> PyResult<()> {
+    let (source, target) = match (source, target) {
+        (None, None) => {
+            let default: windcore::Location = DEFAULT_DATA_DIR.parse().map_err(to_py_err)?;
+            (Some(default.clone()), Some(default))
+        }
+        (s, t) => (s.map(|s| s.0), t.map(|t| t.0)),
+    };
+    wait_for(py, ops::init(source, target))
+}
+
+/// The native module; the public API is the `windcore` package.
+#[pymodule]
+fn _windcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_DATA_DIR", DEFAULT_DATA_DIR)?;
+    m.add("DEFAULT_SEED", DEFAULT_SEED)?;
+    m.add_function(wrap_pyfunction!(resample, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(init, m)?)?;
+    m.add_class::<PyRunSummary>()?;
+    m.add_class::<PyDayReport>()?;
+    Ok(())
+}

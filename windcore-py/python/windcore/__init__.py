@@ -1,0 +1,227 @@
+"""windcore: wind-turbine SCADA ETL, 1-minute samples to 10-minute statistics, in Rust.
+
+>>> import polars as pl, windcore
+>>> stats = windcore.resample(samples)                 # polars, pandas or pyarrow in
+>>> summary = windcore.run(date="2024-01-03")          # the whole ETL for one UTC day
+
+Functions
+---------
+resample   window statistics of a DataFrame (pure, in memory)
+run        the ETL over one day, a range of days or every source day
+generate   seeded, deterministic demo data into a source
+init       create a source and/or target (directories or PostgreSQL tables)
+
+Conventions
+-----------
+* Time is UTC. A timestamp with a time zone is taken as the instant it is; a
+  naive timestamp is taken as UTC. A day is ``[00:00, 24:00)`` UTC.
+* A window is half-open ``[t, t + every)``, aligned to the Unix epoch and
+  labelled by its start ``t`` (pandas ``resample`` / polars
+  ``group_by_dynamic`` defaults).
+* ``std`` is the sample standard deviation (ddof = 1).
+* NULL and NaN are not samples. An undefined statistic (std of one sample,
+  anything of a window without a valid sample) is absent: null / NaN in wide
+  form, no row in long form -- never 0.0.
+* Of several samples with the same timestamp the last one (in input order) is kept.
+
+Errors derive from :class:`windcore.WindcoreError` (see :mod:`windcore.exceptions`).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Union, overload
+
+from windcore import _windcore
+from windcore._windcore import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_SEED,
+    DayReport,
+    RunSummary,
+    __version__,
+    generate,
+    init,
+    run,
+)
+from windcore.exceptions import (
+    ColumnError,
+    ConfigError,
+    DatabaseError,
+    PipelineError,
+    StoreError,
+    WindcoreError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime
+
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+__all__ = [
+    "resample",
+    "run",
+    "generate",
+    "init",
+    "RunSummary",
+    "DayReport",
+    "WindcoreError",
+    "ConfigError",
+    "ColumnError",
+    "DatabaseError",
+    "StoreError",
+    "PipelineError",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_SEED",
+    "DEFAULT_STATS",
+    "DEFAULT_VARIABLES",
+    "STATS",
+    "TIMESTAMP",
+    "__version__",
+]
+
+#: Name of the timestamp column, in input and output.
+TIMESTAMP = "timestamp"
+#: The statistics computed when none are asked for.
+DEFAULT_STATS = ("mean", "min", "max", "std")
+#: Every statistic windcore knows.
+STATS = ("mean", "min", "max", "std", "count")
+#: The variables :func:`run` aggregates when none are asked for.
+DEFAULT_VARIABLES = ("wind_speed", "power")
+
+Every = Union[str, "datetime.timedelta"]
+Names = Union[str, Iterable[str]]
+
+
+class _ArrowStream:
+    """Hands a native Arrow C stream capsule to polars / pyarrow (``__arrow_c_stream__``).
+
+    The stream can be consumed once.
+    """
+
+    __slots__ = ("_capsule",)
+
+    def __init__(self, capsule: Any) -> None:
+        self._capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        # The schema is fixed; a consumer asking for another one casts itself.
+        capsule, self._capsule = self._capsule, None
+        if capsule is None:
+            raise RuntimeError("this Arrow stream was already consumed")
+        return capsule
+
+
+def _pandas_to_arrow(df: "pd.DataFrame") -> "pa.Table":
+    import pandas as pd
+
+    try:
+        import pyarrow as pa
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "pandas input needs pyarrow: pip install 'windcore[pandas]'"
+        ) from e
+    if TIMESTAMP not in df.columns and isinstance(df.index, pd.DatetimeIndex):
+        df = df.reset_index(names=TIMESTAMP)
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+        raise ColumnError(f"cannot convert the pandas DataFrame to Arrow: {e}") from e
+
+
+@overload
+def resample(
+    data: "pd.DataFrame",
+    every: Every = ...,
+    stats: Names = ...,
+    variables: Optional[Names] = ...,
+    long: bool = ...,
+) -> "pd.DataFrame": ...
+@overload
+def resample(
+    data: "pa.Table",
+    every: Every = ...,
+    stats: Names = ...,
+    variables: Optional[Names] = ...,
+    long: bool = ...,
+) -> "pa.Table": ...
+@overload
+def resample(
+    data: Union["pl.DataFrame", "pl.LazyFrame", Any],
+    every: Every = ...,
+    stats: Names = ...,
+    variables: Optional[Names] = ...,
+    long: bool = ...,
+) -> "pl.DataFrame": ...
+def resample(
+    data: Any,
+    every: Every = "10m",
+    stats: Names = DEFAULT_STATS,
+    variables: Optional[Names] = None,
+    long: bool = False,
+) -> Any:
+    """Window statistics of 1-minute (or any) samples, computed in Rust.
+
+    Parameters
+    ----------
+    data
+        The samples: a polars DataFrame (or LazyFrame, collected first), a
+        pandas DataFrame, a pyarrow Table, or any object implementing the Arrow
+        PyCapsule interface (``__arrow_c_stream__``). It needs a ``timestamp``
+        column of a datetime type (ms, us or ns; any time zone, naive = UTC);
+        a pandas DataFrame may instead have a ``DatetimeIndex``, which is used
+        as the ``timestamp``. polars and pyarrow data are read without copying.
+    every
+        Window length: ``"10m"``, ``"90s"``, ``"1h"``, ``"1h30m"``, ``"1d"`` or
+        a ``datetime.timedelta``; whole seconds from 1 minute to 1 day.
+    stats
+        Statistics, in output order: any of ``mean``, ``min``, ``max``, ``std``
+        (ddof = 1), ``count`` (valid samples); a sequence or ``"mean,std"``.
+    variables
+        Columns to aggregate (numeric). Default: every numeric column except
+        ``timestamp``.
+    long
+        Long form (``timestamp``, ``signal``, ``value``; one row per defined
+        statistic, ordered by timestamp then signal) instead of wide form
+        (``timestamp`` then one ``<variable>_<stat>`` column per variable and
+        statistic; one row per window holding at least one input row).
+
+    Returns
+    -------
+    The same kind of table as the input: polars in, polars out; pyarrow in,
+    pyarrow Table out; pandas in, pandas out; anything else, polars.
+    ``timestamp`` is the window start, a datetime in UTC with the input's time
+    unit (pandas: a ``datetime64[<unit>, UTC]`` column, not the index). Wide
+    statistics are Float64 (``count`` UInt32) with null where undefined (pandas:
+    NaN, and ``count`` becomes float64 when it has gaps); long ``value`` is
+    Float64 and ``signal`` a string such as ``power_std``.
+
+    Raises
+    ------
+    ColumnError
+        No ``timestamp`` column, a column of the wrong type, null timestamps.
+    ConfigError
+        A bad ``every``, an unknown statistic, an empty list.
+    TypeError
+        ``data`` is not a table.
+    """
+    # A pandas / pyarrow / polars object implies its module is imported already.
+    pd = sys.modules.get("pandas")
+    pa = sys.modules.get("pyarrow")
+    pl = sys.modules.get("polars")
+    is_pandas = pd is not None and isinstance(data, pd.DataFrame)
+    is_arrow = pa is not None and isinstance(data, (pa.Table, pa.RecordBatch))
+    if is_pandas:
+        data = _pandas_to_arrow(data)
+    elif pl is not None and isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    stream = _ArrowStream(_windcore.resample(data, every, stats, variables, long))
+    if is_arrow:
+        import pyarrow
+
+        return pyarrow.table(stream)
+    import polars
+
+    out = polars.DataFrame(stream)
+    return out.to_pandas() if is_pandas else out

@@ -1,0 +1,171 @@
+//! Python arguments to core types. Parsing itself is the core's
+//! (`parse_every`, `Stat::from_str`, `Day::from_str`, `Location::from_str`);
+//! this only accepts the Python spellings of each argument.
+
+use chrono::TimeDelta;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDate, PyDateTime, PyDelta, PyString, PyTzInfo};
+use windcore::{parse_every, parse_stats, Day, Location, Stat};
+
+use crate::errors::{to_py_err, ConfigError};
+
+/// A window length: `"10m"`-style string or `datetime.timedelta`.
+pub struct Every(pub TimeDelta);
+
+impl Default for Every {
+    fn default() -> Self {
+        Every(TimeDelta::minutes(10))
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Every {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return parse_every(&s.to_cow()?).map(Every).map_err(to_py_err);
+        }
+        if obj.is_instance_of::<PyDelta>() {
+            // timedelta's own integer fields, so no float rounding.
+            let days: i64 = obj.getattr("days")?.extract()?;
+            let seconds: i64 = obj.getattr("seconds")?.extract()?;
+            let micros: i64 = obj.getattr("microseconds")?.extract()?;
+            let total = TimeDelta::days(days)
+                + TimeDelta::seconds(seconds)
+                + TimeDelta::microseconds(micros);
+            return Ok(Every(total));
+        }
+        Err(PyTypeError::new_err(format!(
+            "`every` must be a string like '10m' or a datetime.timedelta, got {}",
+            obj.get_type().name()?
+        )))
+    }
+}
+
+/// Statistics: `"mean,std"` or an iterable of names.
+pub struct Stats(pub Vec<Stat>);
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats(Stat::DEFAULT.to_vec())
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Stats {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return parse_stats(&s.to_cow()?).map(Stats).map_err(to_py_err);
+        }
+        let names = Names::extract(obj)?;
+        names
+            .0
+            .iter()
+            .map(|n| n.parse::<Stat>())
+            .collect::<windcore::Result<Vec<_>>>()
+            .map(Stats)
+            .map_err(to_py_err)
+    }
+}
+
+/// A list of names: `"a,b"` or an iterable of strings.
+pub struct Names(pub Vec<String>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Names {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(Names(
+                s.to_cow()?
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            ));
+        }
+        let iter = obj.try_iter().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "expected a string or an iterable of strings, got {}",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+        let mut out = Vec::new();
+        for item in iter {
+            let item = item?;
+            let s = item.cast::<PyString>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "expected strings, got {}",
+                    item.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            })?;
+            out.push(s.to_cow()?.to_string());
+        }
+        Ok(Names(out))
+    }
+}
+
+/// A UTC day: `"YYYY-MM-DD"`, a `datetime.date`, or a `datetime.datetime`
+/// (aware: converted to UTC first; naive: taken as UTC).
+pub struct DayArg(pub Day);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DayArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return s.to_cow()?.parse::<Day>().map(DayArg).map_err(to_py_err);
+        }
+        let py = obj.py();
+        let date = if obj.is_instance_of::<PyDateTime>() {
+            let utc = if obj.getattr("tzinfo")?.is_none() {
+                obj.to_owned()
+            } else {
+                obj.call_method1("astimezone", (PyTzInfo::utc(py)?,))?
+            };
+            utc.call_method0("date")?
+        } else if obj.is_instance_of::<PyDate>() {
+            obj.to_owned()
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "a day must be a 'YYYY-MM-DD' string, a datetime.date or a datetime.datetime, got {}",
+                obj.get_type().name()?
+            )));
+        };
+        let year: i32 = date.getattr("year")?.extract()?;
+        let month: u32 = date.getattr("month")?.extract()?;
+        let day: u32 = date.getattr("day")?.extract()?;
+        Day::from_ymd(year, month, day)
+            .map(DayArg)
+            .ok_or_else(|| ConfigError::new_err(format!("invalid date {year}-{month}-{day}")))
+    }
+}
+
+/// A store: a directory (`str` or `os.PathLike`) or a `postgres://` URL.
+pub struct LocationArg(pub Location);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for LocationArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let text: String = if let Ok(s) = obj.cast::<PyString>() {
+            s.to_cow()?.to_string()
+        } else if obj.hasattr("__fspath__")? {
+            obj.call_method0("__fspath__")?.extract()?
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "a location must be a directory (str or path) or a postgres:// URL, got {}",
+                obj.get_type().name()?
+            )));
+        };
+        text.parse::<Location>().map(LocationArg).map_err(to_py_err)
+    }
+}

@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use windcore::{
-    format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, LocalStore,
+    format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, Location,
     Pipeline, Resampler, RunSummary, DEFAULT_DATA_DIR, DEFAULT_SEED,
 };
 
@@ -48,6 +48,13 @@ enum Command {
     /// Each day is replaced atomically, so running a day twice leaves the target as
     /// one run would, and an interrupted run can simply be started again.
     Run(RunArgs),
+    /// Create the tables in PostgreSQL (or the directories of an embedded store); safe to repeat.
+    ///
+    /// Source: the reference system's `data(timestamp timestamptz primary key, wind_speed,
+    /// power, ambient_temperature float8)`. Target: `signal(id, name unique)` with one row per
+    /// variable and statistic, and `data(timestamp, signal_id, value)` keyed on
+    /// (signal_id, timestamp). Existing tables are left as they are.
+    Init(InitArgs),
     /// Fill the source with seeded, deterministic demo data (1-minute samples).
     ///
     /// Wind speed is Weibull distributed (k = 2, λ = 8 m/s) with strong
@@ -58,9 +65,56 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct StoreArgs {
-    /// Directory of the embedded store.
+    /// Directory of the embedded store, used for the source and/or target when
+    /// --source/--target are not given.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR, env = "WINDCORE_DATA_DIR")]
     data_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct SourceArg {
+    /// Where the raw samples are: a postgres:// URL or an embedded store directory
+    /// [default: the --data-dir store].
+    #[arg(
+        long,
+        value_name = "URL|DIR",
+        env = "WINDCORE_SOURCE_URL",
+        hide_env_values = true
+    )]
+    source: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct TargetArg {
+    /// Where the statistics go: a postgres:// URL or an embedded store directory
+    /// [default: the --data-dir store].
+    #[arg(
+        long,
+        value_name = "URL|DIR",
+        env = "WINDCORE_TARGET_URL",
+        hide_env_values = true
+    )]
+    target: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(&self, given: Option<&str>, flag: &str) -> anyhow::Result<(Location, bool)> {
+        match given {
+            Some(s) => Ok((
+                s.parse::<Location>().with_context(|| format!("--{flag}"))?,
+                false,
+            )),
+            None => Ok((Location::Local(self.data_dir.clone()), true)),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    #[command(flatten)]
+    source: SourceArg,
+    #[command(flatten)]
+    target: TargetArg,
 }
 
 #[derive(Args, Debug)]
@@ -83,9 +137,13 @@ struct RunArgs {
     /// Window length, e.g. 10m, 1h; must divide a day.
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     every: String,
-    /// Days in flight at once.
+    /// Days in flight at once (the extract of one overlaps the load of another).
     #[arg(long, value_name = "N", default_value_t = 2)]
     jobs: usize,
+    #[command(flatten)]
+    source: SourceArg,
+    #[command(flatten)]
+    target: TargetArg,
     #[command(flatten)]
     store: StoreArgs,
     /// No progress bar and no summary; errors are still reported.
@@ -108,6 +166,8 @@ struct GenerateArgs {
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     missing_rate: f64,
     #[command(flatten)]
+    source: SourceArg,
+    #[command(flatten)]
     store: StoreArgs,
     /// No progress bar and no summary.
     #[arg(long, short)]
@@ -129,7 +189,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
-            Command::Generate(args) => generate(args),
+            Command::Init(args) => init(args).await,
+            Command::Generate(args) => generate(args).await,
         }
     });
     match result {
@@ -192,45 +253,62 @@ fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
     bar
 }
 
-fn generate_days(
-    store: &LocalStore,
+async fn generate_days(
+    location: &Location,
     days: DayRange,
     generator: &Generator,
     quiet: bool,
-) -> anyhow::Result<()> {
-    let source = store.source();
+) -> anyhow::Result<u64> {
     let bar = progress_bar(days.len() as u64, quiet, "generating");
-    for day in days.iter() {
-        bar.set_message(day.to_string());
-        source
-            .write_day(day, &generator.day(day))
-            .with_context(|| format!("writing the samples of {day}"))?;
-        bar.inc(1);
-    }
+    let rows = location
+        .generate(days, generator, |day| {
+            bar.set_message(day.to_string());
+            bar.inc(1);
+        })
+        .await
+        .with_context(|| format!("generating demo data into {location}"))?;
     bar.finish_and_clear();
-    Ok(())
+    Ok(rows)
 }
 
-fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    if args.source.source.is_none() && args.target.target.is_none() {
+        bail!("init needs --source and/or --target (or WINDCORE_SOURCE_URL / WINDCORE_TARGET_URL)");
+    }
+    let mut out = std::io::stdout().lock();
+    if let Some(s) = &args.source.source {
+        let loc: Location = s.parse().context("--source")?;
+        loc.init_source().await?;
+        writeln!(out, "source ready: {loc}")?;
+    }
+    if let Some(t) = &args.target.target {
+        let loc: Location = t.parse().context("--target")?;
+        loc.init_target().await?;
+        writeln!(out, "target ready: {loc}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let start = parse_day("start", &args.start)?;
     let days = DayRange::starting(start, args.days)?;
     let generator = Generator::builder()
         .seed(args.seed)
         .missing_rate(args.missing_rate)
         .build()?;
-    let store = LocalStore::new(&args.store.data_dir);
+    let (location, _) = args
+        .store
+        .location(args.source.source.as_deref(), "source")?;
     let t = Instant::now();
-    generate_days(&store, days, &generator, args.quiet)?;
+    let rows = generate_days(&location, days, &generator, args.quiet).await?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "generated {} days ({days}) of 1-minute samples, {} rows, seed {}, in {}\n  written to {}",
+            "generated {} days ({days}) of 1-minute samples, {rows} rows, seed {}, in {}\n  written to {location}",
             days.len(),
-            days.len() * 1440,
             args.seed,
             fmt_duration(t.elapsed()),
-            store.source().dir().display()
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -252,26 +330,37 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
 
-    let store = LocalStore::new(&args.store.data_dir);
-    let source = store.source();
-    let present = source.days()?;
-    if present.is_empty() && requested.is_none() {
-        let start: Day = DEFAULT_START.parse()?;
-        let days = DayRange::starting(start, DEMO_DAYS)?;
-        if !args.quiet {
-            eprintln!(
-                "the source {} is empty: generating {DEMO_DAYS} days of demo data ({days}, seed {DEFAULT_SEED})",
-                source.dir().display()
-            );
-        }
-        generate_days(&store, days, &Generator::default(), args.quiet)?;
-    }
+    let (source_loc, source_is_default) = args
+        .store
+        .location(args.source.source.as_deref(), "source")?;
+    let (target_loc, _) = args
+        .store
+        .location(args.target.target.as_deref(), "target")?;
+    let source = source_loc.open_source().await?;
+    let target = target_loc.open_target().await?;
     let days: Vec<Day> = match requested {
         Some(r) => r.iter().collect(),
-        None => source.days()?,
+        None => {
+            let mut present = source_loc.source_days().await?;
+            if present.is_empty() && source_is_default {
+                let start: Day = DEFAULT_START.parse()?;
+                let demo = DayRange::starting(start, DEMO_DAYS)?;
+                if !args.quiet {
+                    eprintln!(
+                        "the source {source_loc} is empty: generating {DEMO_DAYS} days of demo data ({demo}, seed {DEFAULT_SEED})"
+                    );
+                }
+                generate_days(&source_loc, demo, &Generator::default(), args.quiet).await?;
+                present = source_loc.source_days().await?;
+            }
+            if present.is_empty() {
+                bail!("the source {source_loc} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
+            }
+            present
+        }
     };
 
-    let pipeline = Pipeline::builder(source, store.target())
+    let pipeline = Pipeline::builder_shared(source, target)
         .variables(variables)
         .transform(resampler)
         .jobs(args.jobs)
@@ -287,7 +376,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
 
     if !args.quiet {
-        print_summary(&pipeline, &summary, &store, every)?;
+        print_summary(&pipeline, &summary, &target_loc, every)?;
     }
     let empty = summary.empty_days();
     if !empty.is_empty() {
@@ -329,7 +418,7 @@ fn join_days(days: &[Day]) -> String {
 fn print_summary(
     pipeline: &Pipeline,
     summary: &RunSummary,
-    store: &LocalStore,
+    target: &Location,
     every: chrono::TimeDelta,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -358,7 +447,11 @@ fn print_summary(
         summary.rows_in() as f64 / secs
     )?;
     writeln!(out, "  signals       {}", pipeline.signals().join(", "))?;
-    writeln!(out, "  results in    {}", store.target().dir().display())?;
+    let results = match target {
+        Location::Local(dir) => dir.join("target").display().to_string(),
+        other => format!("{other} (tables signal, data)"),
+    };
+    writeln!(out, "  results in    {results}")?;
     Ok(())
 }
 

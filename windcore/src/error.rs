@@ -84,13 +84,12 @@ pub enum Error {
     },
 
     /// A database error, with the (password-masked) connection it came from.
-    #[error("{context}: {source}")]
+    #[error("{context}: {detail}")]
     Database {
         /// What was being done and against which database (password masked).
         context: String,
-        /// The driver's error.
-        #[source]
-        source: tokio_postgres::Error,
+        /// The server's or driver's message.
+        detail: String,
     },
 
     /// A database could not be reached or the pool failed.

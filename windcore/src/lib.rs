@@ -15,6 +15,11 @@
 //! * [`Pipeline`] — runs extract → transform → load for one UTC day or a range
 //!   of days and reports what it did ([`RunSummary`]).
 //! * [`LocalStore`] — the embedded store: Parquet files, one per UTC day.
+//! * [`PostgresSource`], [`PostgresTarget`] — the reference system's
+//!   PostgreSQL schema, read and written with binary COPY through a
+//!   deadpool-postgres pool.
+//! * [`Location`] — a store named by one string: a directory (embedded store)
+//!   or a `postgres://` URL.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
 //!
 //! ## Conventions
@@ -77,7 +82,9 @@
 mod day;
 mod error;
 mod generate;
+mod location;
 mod pipeline;
+mod postgres;
 mod resample;
 mod store;
 mod traits;
@@ -85,9 +92,11 @@ mod traits;
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, SOURCE_VARIABLES};
+pub use location::Location;
 pub use pipeline::{
     DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary, DEFAULT_VARIABLES,
 };
+pub use postgres::{mask_password, PostgresSource, PostgresTarget};
 pub use resample::{
     format_every, parse_every, parse_stats, Resampler, ResamplerBuilder, Stat, SIGNAL, TIMESTAMP,
     VALUE,

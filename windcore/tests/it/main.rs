@@ -1,4 +1,10 @@
 //! Integration tests of the windcore library, one module per area.
+//!
+//! The PostgreSQL tests need a server: `scripts/test` starts a throwaway
+//! cluster and sets `WINDCORE_TEST_DATABASE_URL`; each test creates its own
+//! databases in it.
 
+mod pg_util;
 mod pipeline;
+mod postgres;
 mod resample;

@@ -1,0 +1,177 @@
+//! Where data lives: an embedded store directory or a PostgreSQL database,
+//! named by one string, the same in the CLI, Python and Rust.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::day::{Day, DayRange};
+use crate::error::{Error, Result};
+use crate::generate::Generator;
+use crate::postgres::{mask_password, PostgresSource, PostgresTarget};
+use crate::store::LocalStore;
+use crate::traits::{Extract, Load};
+
+/// A source or target store.
+///
+/// Parsed from a string: `postgres://…` or `postgresql://…` is a PostgreSQL
+/// database (libpq URL syntax); anything else is the directory of an embedded
+/// store (an optional `parquet:` prefix is accepted). The same directory can be
+/// both source (`<dir>/source`) and target (`<dir>/target`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded Parquet store rooted at this directory.
+    Local(PathBuf),
+    /// A PostgreSQL database URL (may contain a password; never printed).
+    Postgres(String),
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+impl fmt::Display for Location {
+    /// The location with any password masked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Local(p) => write!(f, "parquet:{}", p.display()),
+            Location::Postgres(url) => f.write_str(&mask_password(url)),
+        }
+    }
+}
+
+impl FromStr for Location {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(Error::config(
+                "location",
+                "empty: give a directory or a postgres:// URL",
+            ));
+        }
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            return Ok(Location::Postgres(t.to_string()));
+        }
+        if let Some((scheme, _)) = t.split_once("://") {
+            return Err(Error::config(
+                "location",
+                format!("unsupported scheme `{scheme}://`: use postgres://… or a directory"),
+            ));
+        }
+        Ok(Location::Local(PathBuf::from(
+            t.strip_prefix("parquet:").unwrap_or(t),
+        )))
+    }
+}
+
+impl Location {
+    /// Opens the location as a source of raw samples.
+    pub async fn open_source(&self) -> Result<Arc<dyn Extract>> {
+        Ok(match self {
+            Location::Local(dir) => Arc::new(LocalStore::new(dir).source()),
+            Location::Postgres(url) => Arc::new(PostgresSource::connect(url).await?),
+        })
+    }
+
+    /// Opens the location as a target for statistics.
+    pub async fn open_target(&self) -> Result<Arc<dyn Load>> {
+        Ok(match self {
+            Location::Local(dir) => Arc::new(LocalStore::new(dir).target()),
+            Location::Postgres(url) => Arc::new(PostgresTarget::connect(url).await?),
+        })
+    }
+
+    /// The UTC days for which the location holds source samples, in order.
+    pub async fn source_days(&self) -> Result<Vec<Day>> {
+        match self {
+            Location::Local(dir) => LocalStore::new(dir).source().days(),
+            Location::Postgres(url) => PostgresSource::connect(url).await?.days().await,
+        }
+    }
+
+    /// Creates the source schema (PostgreSQL) or directory (embedded); safe to repeat.
+    pub async fn init_source(&self) -> Result<()> {
+        match self {
+            Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
+            Location::Postgres(url) => PostgresSource::init(url).await,
+        }
+    }
+
+    /// Creates the target schema (PostgreSQL) or directory (embedded); safe to repeat.
+    pub async fn init_target(&self) -> Result<()> {
+        match self {
+            Location::Local(dir) => create_dir(&LocalStore::new(dir).target().dir().to_path_buf()),
+            Location::Postgres(url) => PostgresTarget::init(url).await,
+        }
+    }
+
+    /// Generates demo samples for `days` into this location as a source,
+    /// replacing those days. Calls `progress` after each day. Returns the rows written.
+    pub async fn generate(
+        &self,
+        days: DayRange,
+        generator: &Generator,
+        progress: impl Fn(Day),
+    ) -> Result<u64> {
+        let mut rows = 0u64;
+        match self {
+            Location::Local(dir) => {
+                let source = LocalStore::new(dir).source();
+                for day in days.iter() {
+                    let df = generator.day(day);
+                    rows += df.height() as u64;
+                    let s = source.clone();
+                    tokio::task::spawn_blocking(move || s.write_day(day, &df))
+                        .await
+                        .map_err(|_| Error::Cancelled)??;
+                    progress(day);
+                }
+            }
+            Location::Postgres(url) => {
+                let source = PostgresSource::connect(url).await?;
+                for day in days.iter() {
+                    let df = generator.day(day);
+                    rows += source.write_day(day, &df).await?;
+                    progress(day);
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn create_dir(dir: &PathBuf) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_locations() {
+        assert_eq!(
+            "data".parse::<Location>().unwrap(),
+            Location::Local("data".into())
+        );
+        assert_eq!(
+            "parquet:/x/y".parse::<Location>().unwrap(),
+            Location::Local("/x/y".into())
+        );
+        let pg: Location = "postgres://u:secret@localhost:5432/db".parse().unwrap();
+        assert!(matches!(pg, Location::Postgres(_)));
+        assert!(!pg.to_string().contains("secret"));
+        assert!(!format!("{pg:?}").contains("secret"));
+        assert!("http://x"
+            .parse::<Location>()
+            .unwrap_err()
+            .to_string()
+            .contains("unsupported scheme"));
+        assert!("".parse::<Location>().is_err());
+    }
+}

@@ -31,6 +31,14 @@ fn main() {
     assert_eq!(wide.height(), rows / 10);
     let (t_long, _) = best_of(3, || resampler.resample_long(&df).expect("resample"));
 
+    if std::env::var_os("WINDCORE_BENCH_ONLY_WINDCORE").is_some() {
+        println!(
+            "windcore resample_wide {:.3} s, resample_long {:.3} s",
+            t_wc.as_secs_f64(),
+            t_long.as_secs_f64()
+        );
+        return;
+    }
     let dir = tempfile_dir();
     let path = dir.join("samples.parquet");
     write_parquet(&mut df, &path);

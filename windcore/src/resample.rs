@@ -492,23 +492,52 @@ impl Resampler {
             })
             .collect();
         let want = Wanted::new(&self.stats);
+        let n_stats = self.stats.len();
+        let n_cols = vars.len() * n_stats;
         let chunks = chunk_bounds(ts, prep.every, rayon::current_num_threads() * 4);
-        let parts: Vec<Windows> = chunks
+        // Count the windows of each chunk first, so every chunk writes straight
+        // into its own part of the final columns (no per-chunk buffers to concatenate).
+        let counts: Vec<usize> = chunks
             .par_iter()
-            .map(|&(lo, hi)| kernel(ts, lo, hi, prep.every, &vars, &want, &self.stats))
+            .map(|&(lo, hi)| count_windows(ts, lo, hi, prep.every))
             .collect();
-        let n_cols = vars.len() * self.stats.len();
-        let total: usize = parts.iter().map(|p| p.starts.len()).sum();
+        let total: usize = counts.iter().sum();
         let mut out = Windows {
-            starts: Vec::with_capacity(total),
-            cols: (0..n_cols).map(|_| Vec::with_capacity(total)).collect(),
+            starts: vec![0; total],
+            cols: (0..n_cols).map(|_| vec![0.0; total]).collect(),
         };
-        for p in parts {
-            out.starts.extend_from_slice(&p.starts);
-            for (o, c) in out.cols.iter_mut().zip(p.cols) {
-                o.extend_from_slice(&c);
+        let mut tasks = Vec::with_capacity(chunks.len());
+        {
+            let mut starts_rest: &mut [i64] = &mut out.starts;
+            let mut cols_rest: Vec<&mut [f64]> =
+                out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
+            for (bounds, n) in chunks.iter().zip(&counts) {
+                let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
+                starts_rest = tail;
+                let mut heads = Vec::with_capacity(n_cols);
+                for c in cols_rest.iter_mut() {
+                    let (h, t) = std::mem::take(c).split_at_mut(*n);
+                    heads.push(h);
+                    *c = t;
+                }
+                tasks.push((*bounds, head, heads));
             }
         }
+        tasks
+            .into_par_iter()
+            .for_each(|((lo, hi), starts, mut cols)| {
+                kernel(
+                    ts,
+                    lo,
+                    hi,
+                    prep.every,
+                    &vars,
+                    &want,
+                    &self.stats,
+                    starts,
+                    &mut cols,
+                )
+            });
         out
     }
 }
@@ -592,8 +621,26 @@ fn chunk_bounds(ts: &[i64], every: i64, parts: usize) -> Vec<(usize, usize)> {
     bounds
 }
 
+/// Number of windows in the sorted rows `lo..hi`.
+fn count_windows(ts: &[i64], lo: usize, hi: usize, every: i64) -> usize {
+    let mut n = 0;
+    let mut i = lo;
+    while i < hi {
+        let last = (ts[i].div_euclid(every) * every).saturating_add(every - 1);
+        i += 1;
+        while i < hi && ts[i] <= last {
+            i += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
 /// The fused single pass over the sorted rows `lo..hi` (which start and end on
-/// window boundaries): every statistic of every variable, one window at a time.
+/// window boundaries): every statistic of every variable, one window at a
+/// time, written to `starts[k]` and `cols[variable * stats + stat][k]` for the
+/// k-th window of the chunk.
+#[allow(clippy::too_many_arguments)]
 fn kernel(
     ts: &[i64],
     lo: usize,
@@ -602,24 +649,20 @@ fn kernel(
     vars: &[VarIn<'_>],
     want: &Wanted,
     stats: &[Stat],
-) -> Windows {
-    let n_cols = vars.len() * stats.len();
-    let est = ((hi - lo) / 8).max(1);
-    let mut out = Windows {
-        starts: Vec::with_capacity(est),
-        cols: (0..n_cols).map(|_| Vec::with_capacity(est)).collect(),
-    };
+    starts: &mut [i64],
+    cols: &mut [&mut [f64]],
+) {
     let mut i = lo;
+    let mut k = 0;
     while i < hi {
-        let w = ts[i].div_euclid(every);
-        let start = w * every;
+        let start = ts[i].div_euclid(every) * every;
         let last = start.saturating_add(every - 1);
         let mut j = i + 1;
         while j < hi && ts[j] <= last {
             j += 1;
         }
         let has_dup = ts[i..j].windows(2).any(|p| p[0] == p[1]);
-        out.starts.push(start);
+        starts[k] = start;
         for (vi, var) in vars.iter().enumerate() {
             let acc = if has_dup || var.validity.is_some() {
                 accumulate_masked(ts, var, i, j, has_dup, want)
@@ -628,7 +671,7 @@ fn kernel(
             };
             let base = vi * stats.len();
             for (si, st) in stats.iter().enumerate() {
-                let v = match st {
+                cols[base + si][k] = match st {
                     Stat::Count if acc.n > 0 => acc.n as f64,
                     Stat::Mean if acc.n > 0 => acc.mean,
                     Stat::Min if acc.n > 0 => acc.min,
@@ -636,12 +679,12 @@ fn kernel(
                     Stat::Std if acc.n > 1 => (acc.m2 / (acc.n - 1) as f64).sqrt(),
                     _ => f64::NAN,
                 };
-                out.cols[base + si].push(v);
             }
         }
+        k += 1;
         i = j;
     }
-    out
+    debug_assert_eq!(k, starts.len());
 }
 
 #[derive(Default)]
@@ -653,7 +696,9 @@ struct Acc {
     m2: f64,
 }
 
-/// No nulls, no duplicate timestamps: a tight loop over a slice.
+/// No nulls, no duplicate timestamps: a tight, branch-free loop over a slice.
+/// NaN is excluded by the comparisons themselves (`x == x` is false for NaN,
+/// and so are `x < min` and `x > max`).
 #[inline]
 fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut n = 0usize;
@@ -661,12 +706,11 @@ fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut min = f64::INFINITY;
     let mut max = f64::NEG_INFINITY;
     for &x in xs {
-        if !x.is_nan() {
-            n += 1;
-            sum += x;
-            min = min.min(x);
-            max = max.max(x);
-        }
+        let ok = x == x;
+        n += ok as usize;
+        sum += if ok { x } else { 0.0 };
+        min = if x < min { x } else { min };
+        max = if x > max { x } else { max };
     }
     if n == 0 {
         return Acc::default();
@@ -675,10 +719,8 @@ fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut m2 = 0.0;
     if want.std && n > 1 {
         for &x in xs {
-            if !x.is_nan() {
-                let d = x - mean;
-                m2 += d * d;
-            }
+            let d = if x == x { x - mean } else { 0.0 };
+            m2 += d * d;
         }
     }
     Acc {

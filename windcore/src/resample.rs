@@ -697,8 +697,8 @@ struct Acc {
 }
 
 /// No nulls, no duplicate timestamps: a tight, branch-free loop over a slice.
-/// NaN is excluded by the comparisons themselves (`x == x` is false for NaN,
-/// and so are `x < min` and `x > max`).
+/// NaN is excluded without branches (`x < min` and `x > max` are false for NaN,
+/// and the count and sums add 0 for it).
 #[inline]
 fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut n = 0usize;
@@ -706,7 +706,7 @@ fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut min = f64::INFINITY;
     let mut max = f64::NEG_INFINITY;
     for &x in xs {
-        let ok = x == x;
+        let ok = !x.is_nan();
         n += ok as usize;
         sum += if ok { x } else { 0.0 };
         min = if x < min { x } else { min };
@@ -719,7 +719,7 @@ fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
     let mut m2 = 0.0;
     if want.std && n > 1 {
         for &x in xs {
-            let d = if x == x { x - mean } else { 0.0 };
+            let d = if x.is_nan() { 0.0 } else { x - mean };
             m2 += d * d;
         }
     }

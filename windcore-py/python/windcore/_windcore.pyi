@@ -1,0 +1,166 @@
+"""Type stubs of the native module ``windcore._windcore``.
+
+Use the ``windcore`` package: it re-exports ``run``, ``generate``, ``init``,
+``RunSummary`` and ``DayReport`` from here, and wraps ``resample`` with the
+pandas / polars / pyarrow front end.
+"""
+
+import datetime
+import os
+from typing import Any, Dict, Iterable, List, Optional, Union, final
+
+__version__: str
+DEFAULT_DATA_DIR: str
+DEFAULT_SEED: int
+
+#: A UTC day: 'YYYY-MM-DD', a date, or a datetime (aware: its UTC day; naive: taken as UTC).
+_Day = Union[str, datetime.date, datetime.datetime]
+#: A directory of the embedded store, or a postgres:// URL.
+_Location = Union[str, "os.PathLike[str]"]
+#: '10m', '90s', '1h', '1h30m', '1d', or a timedelta.
+_Every = Union[str, datetime.timedelta]
+#: 'a,b' or an iterable of strings.
+_Names = Union[str, Iterable[str]]
+
+def resample(
+    data: Any,
+    every: _Every,
+    stats: _Names,
+    variables: Optional[_Names],
+    long: bool,
+) -> Any:
+    """Resamples an object implementing ``__arrow_c_stream__``.
+
+    Returns a PyCapsule named ``arrow_array_stream`` holding the result as an
+    Arrow C stream. Prefer :func:`windcore.resample`, which takes and returns
+    DataFrames.
+    """
+
+def run(
+    date: Optional[_Day] = None,
+    start: Optional[_Day] = None,
+    end: Optional[_Day] = None,
+    source: Optional[_Location] = "windcore-data",
+    target: Optional[_Location] = None,
+    variables: Optional[_Names] = ("wind_speed", "power"),
+    stats: _Names = ("mean", "min", "max", "std"),
+    every: _Every = "10m",
+    jobs: int = 2,
+) -> "RunSummary":
+    """Runs the ETL over one UTC day (``date``), the inclusive range
+    ``start``..``end``, or every day present in the source (neither given).
+
+    Reads ``variables`` from ``source``, computes ``stats`` over windows of
+    ``every`` and replaces each day's statistics in ``target`` (default: the
+    same store as ``source``), ``jobs`` days in flight at once.
+
+    Raises ``PipelineError`` (with ``.summary``, ``.failed_days``,
+    ``.days_to_rerun``) if a day fails; ``ConfigError`` for bad arguments;
+    ``DatabaseError`` / ``StoreError`` when the source or target cannot be opened.
+    """
+
+def generate(
+    days: int = 10,
+    start: Optional[_Day] = "2024-01-01",
+    seed: int = 42,
+    missing_rate: float = 0.0,
+    source: Optional[_Location] = "windcore-data",
+) -> int:
+    """Writes ``days`` days of seeded, deterministic 1-minute demo samples from
+    ``start`` into ``source`` (replacing those days; creating the source if
+    needed). Each value is NULL with probability ``missing_rate``. Returns the
+    number of rows written.
+    """
+
+def init(
+    source: Optional[_Location] = None,
+    target: Optional[_Location] = None,
+) -> None:
+    """Creates the source and/or the target (directories of the embedded store,
+    or PostgreSQL tables); safe to repeat. With neither given, both in
+    ``windcore-data``.
+    """
+
+@final
+class DayReport:
+    """What happened to one UTC day of a run."""
+
+    @property
+    def day(self) -> datetime.date:
+        """The UTC day."""
+    @property
+    def outcome(self) -> str:
+        """``'loaded'``, ``'no_source_rows'``, ``'failed'`` or ``'skipped'``."""
+    @property
+    def error(self) -> Optional[str]:
+        """Why the day failed, or None."""
+    @property
+    def rows_in(self) -> int:
+        """Source rows read."""
+    @property
+    def windows(self) -> int:
+        """Windows with at least one statistic."""
+    @property
+    def rows_out(self) -> int:
+        """Target rows written."""
+    @property
+    def extract_seconds(self) -> float:
+        """Seconds spent reading the source."""
+    @property
+    def transform_seconds(self) -> float:
+        """Seconds spent resampling."""
+    @property
+    def load_seconds(self) -> float:
+        """Seconds spent writing the target."""
+
+@final
+class RunSummary:
+    """The report of :func:`run`."""
+
+    @property
+    def days(self) -> int:
+        """Number of days in the run."""
+    @property
+    def days_loaded(self) -> int:
+        """Days whose statistics were loaded."""
+    @property
+    def rows_in(self) -> int:
+        """Source rows read."""
+    @property
+    def rows_out(self) -> int:
+        """Target rows written."""
+    @property
+    def windows(self) -> int:
+        """Windows produced."""
+    @property
+    def elapsed_seconds(self) -> float:
+        """Wall-clock seconds of the run."""
+    @property
+    def failed_days(self) -> List[datetime.date]:
+        """Days that failed (they kept their previous contents)."""
+    @property
+    def days_to_rerun(self) -> List[datetime.date]:
+        """Failed days and the days skipped after a failure."""
+    @property
+    def empty_days(self) -> List[datetime.date]:
+        """Days without source rows; nothing was written for them."""
+    @property
+    def reports(self) -> List[DayReport]:
+        """One report per day, in day order."""
+    @property
+    def ok(self) -> bool:
+        """True when no day failed or was skipped."""
+    @property
+    def error(self) -> Optional[str]:
+        """The first failure, or None."""
+    @property
+    def source(self) -> str:
+        """The source (password masked)."""
+    @property
+    def target(self) -> str:
+        """The target (password masked)."""
+    @property
+    def signals(self) -> List[str]:
+        """The signals written (and replaced) per day, e.g. ``power_std``."""
+    def to_dict(self) -> Dict[str, Any]:
+        """The totals and day lists as a plain dict (e.g. for Dagster metadata)."""

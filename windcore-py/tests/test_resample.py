@@ -1,0 +1,336 @@
+"""windcore.resample against the pandas oracle, and its input / output contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import windcore
+
+RTOL = 1e-9
+ATOL = 1e-12
+STATS = ["mean", "min", "max", "std"]
+
+
+# --------------------------------------------------------------------------- data
+
+
+def samples(
+    n: int = 5_000,
+    seed: int = 0,
+    tz: str | None = "Europe/Berlin",
+    unit: str = "ns",
+    shuffle: bool = True,
+) -> pd.DataFrame:
+    """Irregular samples: distinct timestamps with gaps (whole empty windows,
+    windows with one sample), NaN and None values, optionally unsorted."""
+    rng = np.random.default_rng(seed)
+    # Distinct second offsets over ~4 n minutes: many windows hold 0, 1 or few samples.
+    secs = np.sort(rng.choice(np.arange(0, 240 * n), size=n, replace=False))
+    # A long gap: several empty windows in a row.
+    secs[n // 2 :] += 3 * 3600
+    # Start just before a DST change in Berlin, off any window boundary.
+    start = pd.Timestamp("2024-03-30 21:57:13", tz="UTC")
+    ts = start + pd.to_timedelta(secs, unit="s")
+    ts = ts.tz_convert(tz) if tz is not None else ts.tz_localize(None)
+    ts = ts.as_unit(unit)
+    a = rng.normal(10.0, 3.0, n)
+    b = rng.weibull(2.0, n) * 8.0
+    a[rng.random(n) < 0.05] = np.nan
+    b_obj = b.astype(object)
+    b_obj[rng.random(n) < 0.05] = None
+    df = pd.DataFrame({"timestamp": ts, "a": a, "b": pd.array(b_obj, dtype="Float64")})
+    df["b"] = df["b"].astype("float64")  # None -> NaN, as pandas holds it
+    if shuffle:
+        df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    return df
+
+
+def to_polars_with_nulls(df: pd.DataFrame, seed: int = 1) -> pl.DataFrame:
+    """The same samples as polars, with real NaNs in `a` and nulls (not NaN) in `b`."""
+    out = pl.from_pandas(df, nan_to_null=False)
+    return out.with_columns(
+        pl.when(pl.col("b").is_nan()).then(None).otherwise(pl.col("b")).alias("b")
+    )
+
+
+# ------------------------------------------------------------------------- oracle
+
+
+def pandas_oracle(df: pd.DataFrame, stats=STATS) -> pd.DataFrame:
+    """pandas resample("10min").agg(stats) in long form, undefined (NaN) rows dropped."""
+    wide = df.set_index("timestamp").sort_index().resample("10min").agg(list(stats))
+    wide.columns = [f"{var}_{stat}" for var, stat in wide.columns]
+    long = wide.reset_index().melt(id_vars="timestamp", var_name="signal", value_name="value")
+    long = long.dropna(subset=["value"])
+    if long["timestamp"].dt.tz is None:
+        long["timestamp"] = long["timestamp"].dt.tz_localize("UTC")
+    long["timestamp"] = long["timestamp"].dt.tz_convert("UTC")
+    return normalise(long)
+
+
+def normalise(long: pd.DataFrame) -> pd.DataFrame:
+    long = long[["timestamp", "signal", "value"]].copy()
+    long["timestamp"] = long["timestamp"].dt.tz_convert("UTC").dt.as_unit("ns")
+    long["signal"] = long["signal"].astype(str)
+    long["value"] = long["value"].astype("float64")
+    return long.sort_values(["timestamp", "signal"]).reset_index(drop=True)
+
+
+def long_from_windcore(out, long: bool) -> pd.DataFrame:
+    """windcore output (pandas, polars or pyarrow; wide or long) as normalised long pandas."""
+    if isinstance(out, pa.Table):
+        out = pl.from_arrow(out)
+    if isinstance(out, pl.DataFrame):
+        if not long:
+            out = out.unpivot(index="timestamp", variable_name="signal", value_name="value")
+            out = out.with_columns(pl.col("value").cast(pl.Float64)).drop_nulls("value")
+        out = out.to_pandas()
+    elif not long:
+        out = out.melt(id_vars="timestamp", var_name="signal", value_name="value")
+        out = out.dropna(subset=["value"])
+    return normalise(out)
+
+
+def assert_matches(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert len(got) == len(want), (len(got), len(want))
+    pd.testing.assert_series_equal(got["timestamp"], want["timestamp"])
+    pd.testing.assert_series_equal(got["signal"], want["signal"])
+    np.testing.assert_allclose(got["value"].to_numpy(), want["value"].to_numpy(), rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------- equality with pandas
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["wide", "long"])
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "UTC", None], ids=["berlin", "utc", "naive"])
+def test_matches_pandas(kind, tz, long):
+    df = samples(tz=tz, seed=zlib.crc32(f"{kind}{tz}{long}".encode()) % 1000)
+    want = pandas_oracle(df)
+    data = {
+        "pandas": lambda: df,
+        "polars": lambda: to_polars_with_nulls(df),
+        "pyarrow": lambda: to_polars_with_nulls(df).to_arrow(),
+    }[kind]()
+    out = windcore.resample(data, long=long)
+    assert type(out) is type(data)
+    assert_matches(long_from_windcore(out, long), want)
+
+
+@pytest.mark.parametrize("unit", ["ms", "us", "ns"])
+def test_matches_pandas_every_time_unit(unit):
+    df = samples(unit=unit, seed=7)
+    out = windcore.resample(to_polars_with_nulls(df), long=True)
+    assert out.schema["timestamp"] == pl.Datetime(unit, "UTC")
+    assert_matches(long_from_windcore(out, True), pandas_oracle(df))
+
+
+def test_count_stat_matches_pandas():
+    df = samples(seed=3)
+    stats = ["mean", "count", "std"]
+    want = pandas_oracle(df, stats)
+    # pandas counts 0 in empty windows; windcore writes no row there.
+    want = want[~(want["signal"].str.endswith("_count") & (want["value"] == 0))].reset_index(drop=True)
+    for data in (df, to_polars_with_nulls(df)):
+        out = windcore.resample(data, stats=stats, long=True)
+        assert_matches(long_from_windcore(out, True), want)
+    wide = windcore.resample(to_polars_with_nulls(df), stats="count")
+    assert wide.columns == ["timestamp", "a_count", "b_count"]
+    assert wide.schema["a_count"] == pl.UInt32
+
+
+def test_longer_windows_match_pandas():
+    df = samples(seed=11)
+    wide = df.set_index("timestamp").sort_index().resample("1h").agg(["mean", "max"])
+    wide.columns = [f"{v}_{s}" for v, s in wide.columns]
+    want = normalise(
+        wide.reset_index().melt(id_vars="timestamp", var_name="signal").dropna(subset=["value"])
+    )
+    for every in ("1h", "60m", dt.timedelta(hours=1)):
+        out = windcore.resample(df, every=every, stats=["mean", "max"], long=True)
+        assert_matches(long_from_windcore(out, True), want)
+
+
+def test_datetime_index_input():
+    df = samples(seed=5)
+    want = pandas_oracle(df)
+    indexed = df.set_index("timestamp")
+    out = windcore.resample(indexed, long=True)
+    assert_matches(long_from_windcore(out, True), want)
+    # The index may have any name; it becomes the `timestamp` column.
+    out2 = windcore.resample(indexed.rename_axis("time"), long=True)
+    assert_matches(long_from_windcore(out2, True), want)
+
+
+def test_lazyframe_input():
+    df = samples(seed=6)
+    out = windcore.resample(to_polars_with_nulls(df).lazy(), long=True)
+    assert isinstance(out, pl.DataFrame)
+    assert_matches(long_from_windcore(out, True), pandas_oracle(df))
+
+
+# ------------------------------------------------------------------- the contract
+
+
+def test_wide_output_schema_and_nulls():
+    ts = pl.datetime_range(
+        dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 1, 0, 19), "1m", time_unit="ms", time_zone="Europe/Berlin", eager=True
+    )
+    x = [1.0] + [None] * 9 + list(range(10))  # window 1: one valid sample
+    y = [float("nan")] * 10 + [2.0] * 10      # window 1: no valid sample
+    df = pl.DataFrame({"timestamp": ts, "x": x, "y": y})
+    out = windcore.resample(df)
+    assert out.columns == ["timestamp"] + [f"{v}_{s}" for v in "xy" for s in STATS]
+    assert out.schema["timestamp"] == pl.Datetime("ms", "UTC")
+    assert out.height == 2
+    first = out.row(0, named=True)
+    assert first["timestamp"] == dt.datetime(2023, 12, 31, 23, 0, tzinfo=dt.timezone.utc)
+    assert first["x_mean"] == 1.0 and first["x_std"] is None  # std of one sample: absent, not 0.0
+    assert all(first[f"y_{s}"] is None for s in STATS)         # NaN is not a sample
+    long = windcore.resample(df, long=True)
+    assert long.columns == ["timestamp", "signal", "value"]
+    assert long.schema == pl.Schema(
+        {"timestamp": pl.Datetime("ms", "UTC"), "signal": pl.String, "value": pl.Float64}
+    )
+    assert long.filter(pl.col("timestamp") == first["timestamp"])["signal"].to_list() == [
+        "x_mean", "x_min", "x_max"
+    ]
+    assert long["value"].null_count() == 0
+
+
+def test_pandas_output_has_timestamp_column():
+    df = samples(n=200, seed=2)
+    wide = windcore.resample(df)
+    long = windcore.resample(df, long=True)
+    for out in (wide, long):
+        assert isinstance(out, pd.DataFrame)
+        assert out.columns[0] == "timestamp"
+        assert str(out["timestamp"].dt.tz) == "UTC"
+        assert isinstance(out.index, pd.RangeIndex)
+    assert list(long.columns) == ["timestamp", "signal", "value"]
+
+
+def test_duplicate_timestamps_keep_last():
+    ts = [dt.datetime(2024, 1, 1, 0, 0), dt.datetime(2024, 1, 1, 0, 1), dt.datetime(2024, 1, 1, 0, 1)]
+    df = pl.DataFrame({"timestamp": ts, "v": [1.0, 2.0, 5.0]})
+    out = windcore.resample(df, stats=["mean", "count"])
+    assert out["v_mean"].to_list() == [3.0] and out["v_count"].to_list() == [2]
+
+
+def test_variables_and_stats_selection():
+    df = samples(n=500, seed=4)
+    out = windcore.resample(df, variables=["b"], stats="max,mean")
+    assert list(out.columns) == ["timestamp", "b_max", "b_mean"]
+    out = windcore.resample(to_polars_with_nulls(df), variables="a", stats=("std",))
+    assert out.columns == ["timestamp", "a_std"]
+
+
+def test_non_numeric_columns_are_ignored_by_default():
+    df = samples(n=100, seed=8)
+    df["label"] = "x"
+    out = windcore.resample(df)
+    assert [c for c in out.columns if c.startswith("label")] == []
+
+
+def test_empty_input():
+    df = pl.DataFrame(
+        {"timestamp": pl.Series([], dtype=pl.Datetime("us", "UTC")), "v": pl.Series([], dtype=pl.Float64)}
+    )
+    out = windcore.resample(df)
+    assert out.height == 0
+    assert out.columns == ["timestamp", "v_mean", "v_min", "v_max", "v_std"]
+    assert windcore.resample(df, long=True).height == 0
+
+
+def test_million_rows():
+    n = 1_000_000
+    start = np.datetime64("2024-01-01T00:00:00", "us")
+    ts = start + np.arange(n).astype("timedelta64[m]")
+    rng = np.random.default_rng(0)
+    df = pl.DataFrame({"timestamp": ts, "a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df = df.with_columns(pl.col("timestamp").dt.replace_time_zone("UTC"))
+    out = windcore.resample(df, stats=["mean", "count"])
+    assert out.height == n // 10
+    assert out["a_count"].sum() == n
+    expected = df.group_by_dynamic("timestamp", every="10m").agg(pl.col("a").mean())
+    np.testing.assert_allclose(out["a_mean"].to_numpy(), expected["a"].to_numpy(), rtol=RTOL, atol=ATOL)
+
+
+# ------------------------------------------------------------------------ errors
+
+
+def test_missing_timestamp_column():
+    df = pl.DataFrame({"time": [dt.datetime(2024, 1, 1)], "v": [1.0]})
+    with pytest.raises(windcore.ColumnError, match="timestamp"):
+        windcore.resample(df)
+    with pytest.raises(ValueError):  # ColumnError is a ValueError too
+        windcore.resample(df.to_pandas())
+
+
+def test_timestamp_of_wrong_type():
+    df = pl.DataFrame({"timestamp": ["2024-01-01 00:00"], "v": [1.0]})
+    with pytest.raises(windcore.ColumnError, match="Datetime"):
+        windcore.resample(df)
+
+
+def test_null_timestamps():
+    df = pl.DataFrame({"timestamp": [dt.datetime(2024, 1, 1), None], "v": [1.0, 2.0]})
+    with pytest.raises(windcore.ColumnError, match="null"):
+        windcore.resample(df)
+
+
+def test_string_variable_column():
+    df = samples(n=50, seed=9)
+    df["status"] = "ok"
+    with pytest.raises(windcore.ColumnError, match="status"):
+        windcore.resample(df, variables=["a", "status"])
+    with pytest.raises(windcore.ColumnError, match="status"):
+        windcore.resample(pl.from_pandas(df), variables=["status"])
+
+
+def test_missing_variable():
+    with pytest.raises(windcore.ColumnError, match="nope"):
+        windcore.resample(samples(n=50), variables=["nope"])
+
+
+@pytest.mark.parametrize("every", ["10x", "", "ten minutes", "30s", "2d", dt.timedelta(seconds=90.5)])
+def test_bad_every(every):
+    with pytest.raises(windcore.ConfigError):
+        windcore.resample(samples(n=50), every=every)
+
+
+def test_bad_stats():
+    with pytest.raises(windcore.ConfigError, match="median"):
+        windcore.resample(samples(n=50), stats=["mean", "median"])
+    with pytest.raises(windcore.ConfigError):
+        windcore.resample(samples(n=50), stats=[])
+    with pytest.raises(ValueError):  # ConfigError is a ValueError too
+        windcore.resample(samples(n=50), stats="p99")
+
+
+def test_error_hierarchy():
+    for cls in (
+        windcore.ConfigError,
+        windcore.ColumnError,
+        windcore.DatabaseError,
+        windcore.StoreError,
+        windcore.PipelineError,
+    ):
+        assert issubclass(cls, windcore.WindcoreError)
+    assert issubclass(windcore.WindcoreError, Exception)
+    assert issubclass(windcore.ConfigError, ValueError)
+    assert issubclass(windcore.ColumnError, ValueError)
+
+
+def test_not_a_table():
+    with pytest.raises(TypeError, match="__arrow_c_stream__"):
+        windcore.resample([{"timestamp": 1, "v": 2.0}])
+    with pytest.raises(TypeError):
+        windcore.resample(samples(n=10), stats=[1, 2])

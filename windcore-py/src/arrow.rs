@@ -15,21 +15,48 @@ use polars::prelude::*;
 use polars_arrow::array::{new_empty_array, Array, PrimitiveArray, StructArray};
 use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
 use polars_arrow::ffi::{export_iterator, ArrowArrayStream, ArrowArrayStreamReader};
+use polars_arrow::types::NativeType;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
-use crate::errors::polars_to_py;
+use crate::errors::{polars_to_py, ColumnError};
 
 /// The capsule name the PyCapsule interface prescribes for streams.
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
+/// The columns of the input the resampler reads. Only these are converted;
+/// the others become cheap all-null placeholders, so they cost nothing, cannot
+/// fail, and still show up by name in "column not found" messages.
+pub struct Projection<'a> {
+    /// The timestamp column.
+    pub timestamp: &'a str,
+    /// The variables asked for; `None`: every numeric column.
+    pub variables: Option<&'a [String]>,
+}
+
+impl Projection<'_> {
+    fn wants(&self, field: &ArrowField) -> bool {
+        let name = field.name.as_str();
+        name == self.timestamp
+            || match self.variables {
+                Some(vars) => vars.iter().any(|v| v == name),
+                None => is_numeric(field.dtype()),
+            }
+    }
+}
+
 /// Reads a tabular Python object through `__arrow_c_stream__` into a DataFrame.
 ///
-/// Columns keep their Arrow types: timestamps their unit and time zone, nulls
-/// their validity. Buffers stay owned by the producer (released when the
-/// DataFrame is dropped).
-pub fn import_dataframe(obj: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
+/// The wanted columns keep their Arrow types (timestamps their unit and time
+/// zone, nulls their validity) and their buffers, which stay owned by the
+/// producer and are released when the DataFrame is dropped. Two exceptions,
+/// for types this polars build does not carry: 8- and 16-bit integers are
+/// widened to 32 bits and decimals become Float64 (both copies).
+pub fn import_dataframe(
+    obj: &Bound<'_, PyAny>,
+    projection: &Projection<'_>,
+) -> PyResult<DataFrame> {
     if !obj.hasattr("__arrow_c_stream__")? {
         return Err(PyTypeError::new_err(format!(
             "expected a polars or pandas DataFrame, a pyarrow Table or another object \
@@ -63,7 +90,9 @@ pub fn import_dataframe(obj: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
             )))
         }
     };
+    let wanted: Vec<bool> = fields.iter().map(|f| projection.wants(f)).collect();
     let mut chunks: Vec<Vec<Box<dyn Array>>> = vec![Vec::new(); fields.len()];
+    let mut height = 0usize;
     // SAFETY: as above, the producer follows the C stream interface.
     while let Some(array) = unsafe { reader.next() } {
         let array = array.map_err(polars_to_py)?;
@@ -71,50 +100,181 @@ pub fn import_dataframe(obj: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
             .as_any()
             .downcast_ref::<StructArray>()
             .ok_or_else(|| PyTypeError::new_err("the stream produced a non-struct array"))?;
-        for (column, child) in chunks.iter_mut().zip(batch.values()) {
-            column.push(child.clone());
+        height += batch.len();
+        for ((column, child), keep) in chunks.iter_mut().zip(batch.values()).zip(&wanted) {
+            if *keep {
+                column.push(child.clone());
+            }
         }
     }
-    let columns = fields
-        .iter()
-        .zip(chunks)
-        .map(|(field, column)| to_column(field, column))
-        .collect::<PolarsResult<Vec<Column>>>()
-        .map_err(polars_to_py)?;
+    let mut columns = Vec::with_capacity(fields.len());
+    for ((field, column), keep) in fields.iter().zip(chunks).zip(wanted) {
+        columns.push(if keep {
+            to_column(field, column)?
+        } else {
+            Column::full_null(field.name.clone(), height, &DataType::Null)
+        });
+    }
     DataFrame::new_infer_height(columns).map_err(polars_to_py)
 }
 
-/// One column from its Arrow field and chunks, without copying.
-fn to_column(field: &ArrowField, mut chunks: Vec<Box<dyn Array>>) -> PolarsResult<Column> {
-    if chunks.is_empty() {
-        chunks.push(new_empty_array(field.dtype().clone()));
-    }
-    // An Arrow timestamp is an instant (UTC epoch) whatever its time zone says.
-    // A time zone polars does not know (e.g. an odd fixed offset like +05:30)
-    // is therefore replaced by UTC, which keeps every instant; the resampler
-    // works in UTC anyway.
-    if let ArrowDataType::Timestamp(unit, Some(tz)) = field.dtype() {
-        if TimeZone::opt_try_new(Some(tz.clone())).is_err() {
-            let utc = ArrowDataType::Timestamp(*unit, Some(PlSmallStr::from_static("UTC")));
-            chunks = chunks
-                .into_iter()
-                .map(|a| retag_timestamps(a, &utc))
-                .collect::<PolarsResult<_>>()?;
-            let field = ArrowField::new(field.name.clone(), utc, field.is_nullable);
-            return Ok(Series::try_from((&field, chunks))?.into());
-        }
-    }
-    Ok(Series::try_from((field, chunks))?.into())
+/// Integer, float and decimal types: the candidates for "every numeric column".
+fn is_numeric(dtype: &ArrowDataType) -> bool {
+    use ArrowDataType as A;
+    matches!(
+        dtype,
+        A::Int8
+            | A::Int16
+            | A::Int32
+            | A::Int64
+            | A::Int128
+            | A::UInt8
+            | A::UInt16
+            | A::UInt32
+            | A::UInt64
+            | A::UInt128
+            | A::Float16
+            | A::Float32
+            | A::Float64
+            | A::Decimal(..)
+            | A::Decimal32(..)
+            | A::Decimal64(..)
+            | A::Decimal256(..)
+    )
 }
 
-/// The same timestamps (same buffer) with another time zone tag.
-fn retag_timestamps(array: Box<dyn Array>, dtype: &ArrowDataType) -> PolarsResult<Box<dyn Array>> {
-    let ts = array
-        .as_any()
-        .downcast_ref::<PrimitiveArray<i64>>()
-        .ok_or_else(|| polars_err!(ComputeError: "timestamp array is not backed by i64"))?;
-    Ok(ts.clone().to(dtype.clone()).boxed())
+/// One wanted column from its Arrow field and chunks.
+fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>) -> PyResult<Column> {
+    use ArrowDataType as A;
+    let name = field.name.clone();
+    let dtype = field.dtype().clone();
+    let (dtype, chunks) = match &dtype {
+        A::Int8 => (A::Int32, widen::<i8, i32>(chunks, A::Int32)?),
+        A::Int16 => (A::Int32, widen::<i16, i32>(chunks, A::Int32)?),
+        A::UInt8 => (A::UInt32, widen::<u8, u32>(chunks, A::UInt32)?),
+        A::UInt16 => (A::UInt32, widen::<u16, u32>(chunks, A::UInt32)?),
+        A::Decimal(_, scale) => (A::Float64, decimal_to_f64::<i128>(chunks, *scale)?),
+        A::Decimal64(_, scale) => (A::Float64, decimal_to_f64::<i64>(chunks, *scale)?),
+        A::Decimal32(_, scale) => (A::Float64, decimal_to_f64::<i32>(chunks, *scale)?),
+        // An Arrow timestamp is an instant (UTC epoch) whatever its time zone
+        // says. A time zone polars does not know (e.g. an odd fixed offset like
+        // +05:30) is replaced by UTC, which keeps every instant; the resampler
+        // works in UTC anyway.
+        A::Timestamp(unit, Some(tz)) if TimeZone::opt_try_new(Some(tz.clone())).is_err() => {
+            let utc = A::Timestamp(*unit, Some(PlSmallStr::from_static("UTC")));
+            let chunks = chunks
+                .into_iter()
+                .map(|a| retag::<i64>(a, &utc))
+                .collect::<PyResult<_>>()?;
+            (utc, chunks)
+        }
+        // Types this polars build reads (the core then says whether it can use them).
+        A::Null
+        | A::Boolean
+        | A::Int32
+        | A::Int64
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Timestamp(..)
+        | A::Date32
+        | A::Date64
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView => (dtype.clone(), chunks),
+        other => {
+            return Err(ColumnError::new_err(format!(
+                "column `{name}` has Arrow type {other:?}, which windcore cannot read; \
+                 cast it to Float64 (variables) or to a datetime (the timestamp)"
+            )))
+        }
+    };
+    let mut chunks = chunks;
+    if chunks.is_empty() {
+        chunks.push(new_empty_array(dtype.clone()));
+    }
+    let field = ArrowField::new(name, dtype, field.is_nullable);
+    Ok(Series::try_from((&field, chunks))
+        .map_err(polars_to_py)?
+        .into())
 }
+
+fn downcast<T: NativeType>(array: &dyn Array) -> PyResult<&PrimitiveArray<T>> {
+    array
+        .as_any()
+        .downcast_ref::<PrimitiveArray<T>>()
+        .ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "Arrow array of type {:?} has an unexpected layout",
+                array.dtype()
+            ))
+        })
+}
+
+/// The same values (same buffer) with another logical type of the same width.
+fn retag<T: NativeType>(array: Box<dyn Array>, dtype: &ArrowDataType) -> PyResult<Box<dyn Array>> {
+    Ok(downcast::<T>(array.as_ref())?
+        .clone()
+        .to(dtype.clone())
+        .boxed())
+}
+
+/// Small integers widened to a type this polars build carries (a copy).
+fn widen<S, D>(chunks: Vec<Box<dyn Array>>, dtype: ArrowDataType) -> PyResult<Vec<Box<dyn Array>>>
+where
+    S: NativeType + Into<D>,
+    D: NativeType,
+{
+    chunks
+        .iter()
+        .map(|a| {
+            let a = downcast::<S>(a.as_ref())?;
+            let values: Vec<D> = a.values().iter().map(|&v| v.into()).collect();
+            Ok(PrimitiveArray::new(dtype.clone(), values.into(), a.validity().cloned()).boxed())
+        })
+        .collect()
+}
+
+/// Decimals as Float64 (a copy; exact to the 15-16 significant digits of a double).
+fn decimal_to_f64<S>(chunks: Vec<Box<dyn Array>>, scale: usize) -> PyResult<Vec<Box<dyn Array>>>
+where
+    S: NativeType + AsF64,
+{
+    let div = 10f64.powi(scale as i32);
+    chunks
+        .iter()
+        .map(|a| {
+            let a = downcast::<S>(a.as_ref())?;
+            let values: Vec<f64> = a.values().iter().map(|v| v.as_f64() / div).collect();
+            Ok(
+                PrimitiveArray::new(ArrowDataType::Float64, values.into(), a.validity().cloned())
+                    .boxed(),
+            )
+        })
+        .collect()
+}
+
+/// Lossy conversion of a decimal's unscaled integer to f64.
+trait AsF64 {
+    fn as_f64(&self) -> f64;
+}
+
+macro_rules! as_f64 {
+    ($($t:ty),*) => {$(
+        impl AsF64 for $t {
+            fn as_f64(&self) -> f64 {
+                *self as f64
+            }
+        }
+    )*};
+}
+as_f64!(i32, i64, i128);
 
 /// Exports a DataFrame as an `arrow_array_stream` capsule (one struct array per chunk).
 pub fn export_dataframe<'py>(

@@ -15,7 +15,7 @@ mod summary;
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use windcore::{DayRange, Generator, DEFAULT_DATA_DIR, DEFAULT_SEED, DEFAULT_VARIABLES};
+use windcore::{DayRange, Generator, DEFAULT_DATA_DIR, DEFAULT_SEED, DEFAULT_VARIABLES, TIMESTAMP};
 
 use crate::convert::{DayArg, Every, LocationArg, Names, Stats};
 use crate::errors::{to_py_err, ConfigError};
@@ -39,7 +39,11 @@ fn resample<'py>(
     long: bool,
 ) -> PyResult<Bound<'py, PyCapsule>> {
     let resampler = ops::resampler(every.0, stats.0, variables.map(|v| v.0)).map_err(to_py_err)?;
-    let input = arrow::import_dataframe(data)?;
+    let projection = arrow::Projection {
+        timestamp: TIMESTAMP,
+        variables: resampler.variables(),
+    };
+    let input = arrow::import_dataframe(data, &projection)?;
     let (output, input) = wait_for_blocking(py, move || {
         let out = if long {
             resampler.resample_long(&input)

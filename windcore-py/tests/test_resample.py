@@ -334,3 +334,44 @@ def test_not_a_table():
         windcore.resample([{"timestamp": 1, "v": 2.0}])
     with pytest.raises(TypeError):
         windcore.resample(samples(n=10), stats=[1, 2])
+
+
+def test_other_column_types():
+    """Small integers and decimals are read; columns nobody asked for are never
+    converted, so unusual types there do no harm; asking for one is a ColumnError."""
+    import decimal
+
+    ts = [dt.datetime(2024, 1, 1, 0, m) for m in range(4)]
+    df = pl.DataFrame(
+        {
+            "timestamp": ts,
+            "i8": pl.Series([1, None, 3, 4], dtype=pl.Int8),
+            "u16": pl.Series([10, 20, 30, 40], dtype=pl.UInt16),
+            "dec": pl.Series([decimal.Decimal(x) for x in ("1.5", "-2.25", "0", "1")]),
+            "label": ["a", "b", "c", "d"],
+            "tags": pl.Series([["x"], [], ["y"], []]),
+            "meta": pl.Series([{"k": 1}] * 4),
+            "huge": pl.Series([1, 2, 3, 4], dtype=pl.Int128),
+        }
+    )
+    out = windcore.resample(df, variables=["i8", "u16", "dec"], stats=["mean", "count"])
+    assert out.row(0, named=True) == {
+        "timestamp": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        "i8_mean": 8 / 3,
+        "i8_count": 3,
+        "u16_mean": 25.0,
+        "u16_count": 4,
+        "dec_mean": 0.0625,
+        "dec_count": 4,
+    }
+    with pytest.raises(windcore.ColumnError, match="meta"):
+        windcore.resample(df, variables=["meta"])
+    with pytest.raises(windcore.ColumnError, match="label"):
+        windcore.resample(df, variables=["label"])
+    # By default every numeric column, and Int128 is one this build cannot read.
+    with pytest.raises(windcore.ColumnError, match="huge"):
+        windcore.resample(df)
+    assert windcore.resample(df.drop("huge")).columns[1:5] == ["i8_mean", "i8_min", "i8_max", "i8_std"]
+    # Unrequested columns still show in "not found" messages.
+    with pytest.raises(windcore.ColumnError, match="label"):
+        windcore.resample(df, variables=["nope"])

@@ -104,5 +104,10 @@ pub use resample::{
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
 pub use traits::{Extract, Load, Transform};
 
+// The README's Rust quick start is compiled as a doctest, so it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// Re-export of the polars version windcore uses, so callers build compatible DataFrames.
 pub use polars;

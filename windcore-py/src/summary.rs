@@ -159,8 +159,10 @@ impl PyRunSummary {
         self.rerun.is_empty()
     }
 
-    /// The totals as a plain dict (e.g. for Dagster metadata or logging).
+    /// The totals as a JSON-friendly dict (days as 'YYYY-MM-DD' strings), e.g.
+    /// for Dagster metadata or structured logging.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let iso = |ds: &[NaiveDate]| ds.iter().map(|d| d.to_string()).collect::<Vec<_>>();
         let d = PyDict::new(py);
         d.set_item("days", self.days)?;
         d.set_item("days_loaded", self.days_loaded)?;
@@ -168,9 +170,9 @@ impl PyRunSummary {
         d.set_item("rows_out", self.rows_out)?;
         d.set_item("windows", self.windows)?;
         d.set_item("elapsed_seconds", self.elapsed_seconds)?;
-        d.set_item("failed_days", self.failed_days(py)?)?;
-        d.set_item("days_to_rerun", self.days_to_rerun(py)?)?;
-        d.set_item("empty_days", self.empty_days(py)?)?;
+        d.set_item("failed_days", iso(&self.failed))?;
+        d.set_item("days_to_rerun", iso(&self.rerun))?;
+        d.set_item("empty_days", iso(&self.empty))?;
         d.set_item("source", &self.source)?;
         d.set_item("target", &self.target)?;
         d.set_item("signals", &self.signals)?;

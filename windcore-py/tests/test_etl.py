@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
+import json
 import pathlib
 import signal
 import subprocess
@@ -87,6 +87,7 @@ def test_run_every_source_day_and_summary(store):
     assert min(r.extract_seconds, r.transform_seconds, r.load_seconds) >= 0
     d = summary.to_dict()
     assert d["rows_in"] == 3 * DAY and d["failed_days"] == []
+    json.dumps(d)  # JSON-friendly, e.g. for Dagster metadata
     assert "RunSummary(days=3" in repr(summary) and "DayReport(day=2024-01-01" in repr(r)
     assert target_days(store) == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
@@ -190,6 +191,7 @@ def test_failed_day_raises_pipeline_error(store):
     assert isinstance(err.__cause__, windcore.StoreError)
     summary = err.summary
     assert summary.days_loaded == 1 and not summary.ok
+    assert summary.to_dict()["days_to_rerun"] == ["2024-01-02", "2024-01-03"]
     assert [r.outcome for r in summary.reports] == ["loaded", "failed", "skipped"]
     assert "2024-01-02.parquet" in summary.reports[1].error
     # The failed day kept its previous contents.

@@ -163,4 +163,5 @@ class RunSummary:
     def signals(self) -> List[str]:
         """The signals written (and replaced) per day, e.g. ``power_std``."""
     def to_dict(self) -> Dict[str, Any]:
-        """The totals and day lists as a plain dict (e.g. for Dagster metadata)."""
+        """The totals as a JSON-friendly dict, days as 'YYYY-MM-DD' strings
+        (e.g. for Dagster metadata or structured logging)."""

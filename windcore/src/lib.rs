@@ -82,6 +82,7 @@
 mod day;
 mod error;
 mod generate;
+mod http;
 mod location;
 mod pipeline;
 mod postgres;
@@ -92,6 +93,7 @@ mod traits;
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, SOURCE_VARIABLES};
+pub use http::{HttpFormat, HttpSource};
 pub use location::Location;
 pub use pipeline::{
     DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary, DEFAULT_VARIABLES,

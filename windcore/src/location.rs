@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::generate::Generator;
+use crate::http::HttpSource;
 use crate::postgres::{mask_password, PostgresSource, PostgresTarget};
 use crate::store::LocalStore;
 use crate::traits::{Extract, Load};
@@ -18,13 +19,17 @@ use crate::traits::{Extract, Load};
 /// Parsed from a string: `postgres://…` or `postgresql://…` is a PostgreSQL
 /// database (libpq URL syntax); anything else is the directory of an embedded
 /// store (an optional `parquet:` prefix is accepted). The same directory can be
-/// both source (`<dir>/source`) and target (`<dir>/target`).
+/// both source (`<dir>/source`) and target (`<dir>/target`). `http://…` (or
+/// `https://…`) is windcore's connector API (`windcore-cli serve`), usable as a
+/// source only.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// The embedded Parquet store rooted at this directory.
     Local(PathBuf),
     /// A PostgreSQL database URL (may contain a password; never printed).
     Postgres(String),
+    /// The connector API at this URL (`windcore-cli serve`); a source only.
+    Http(String),
 }
 
 impl fmt::Debug for Location {
@@ -38,7 +43,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Local(p) => write!(f, "parquet:{}", p.display()),
-            Location::Postgres(url) => f.write_str(&mask_password(url)),
+            Location::Postgres(url) | Location::Http(url) => f.write_str(&mask_password(url)),
         }
     }
 }
@@ -57,10 +62,15 @@ impl FromStr for Location {
         if t.starts_with("postgres://") || t.starts_with("postgresql://") {
             return Ok(Location::Postgres(t.to_string()));
         }
+        if t.starts_with("http://") || t.starts_with("https://") {
+            return Ok(Location::Http(t.to_string()));
+        }
         if let Some((scheme, _)) = t.split_once("://") {
             return Err(Error::config(
                 "location",
-                format!("unsupported scheme `{scheme}://`: use postgres://… or a directory"),
+                format!(
+                    "unsupported scheme `{scheme}://`: use postgres://…, http://… (a source only) or a directory"
+                ),
             ));
         }
         Ok(Location::Local(PathBuf::from(
@@ -75,6 +85,7 @@ impl Location {
         Ok(match self {
             Location::Local(dir) => Arc::new(LocalStore::new(dir).source()),
             Location::Postgres(url) => Arc::new(PostgresSource::connect(url).await?),
+            Location::Http(url) => Arc::new(HttpSource::new(url)?),
         })
     }
 
@@ -83,6 +94,7 @@ impl Location {
         Ok(match self {
             Location::Local(dir) => Arc::new(LocalStore::new(dir).target()),
             Location::Postgres(url) => Arc::new(PostgresTarget::connect(url).await?),
+            Location::Http(_) => return Err(self.http_is_source_only("a target")),
         })
     }
 
@@ -91,6 +103,10 @@ impl Location {
         match self {
             Location::Local(dir) => LocalStore::new(dir).source().days(),
             Location::Postgres(url) => PostgresSource::connect(url).await?.days().await,
+            Location::Http(_) => Err(Error::config(
+                "days",
+                format!("the HTTP source {self} cannot list its days: give the days to process (e.g. --date or --from/--to)"),
+            )),
         }
     }
 
@@ -99,6 +115,7 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
             Location::Postgres(url) => PostgresSource::init(url).await,
+            Location::Http(_) => Err(self.http_is_source_only("initialised")),
         }
     }
 
@@ -107,6 +124,7 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).target().dir().to_path_buf()),
             Location::Postgres(url) => PostgresTarget::init(url).await,
+            Location::Http(_) => Err(self.http_is_source_only("a target")),
         }
     }
 
@@ -140,8 +158,22 @@ impl Location {
                     progress(day);
                 }
             }
+            Location::Http(_) => {
+                return Err(self.http_is_source_only(
+                    "filled with demo data here (use the API's POST /generate)",
+                ))
+            }
         }
         Ok(rows)
+    }
+
+    fn http_is_source_only(&self, what: &str) -> Error {
+        Error::config(
+            "location",
+            format!(
+                "{self} is windcore's HTTP API, which can only be read from as a source; it cannot be {what}: give a postgres:// URL or a directory"
+            ),
+        )
     }
 }
 
@@ -167,11 +199,33 @@ mod tests {
         assert!(matches!(pg, Location::Postgres(_)));
         assert!(!pg.to_string().contains("secret"));
         assert!(!format!("{pg:?}").contains("secret"));
-        assert!("http://x"
+        assert!("ftp://x"
             .parse::<Location>()
             .unwrap_err()
             .to_string()
             .contains("unsupported scheme"));
+        assert_eq!(
+            "http://127.0.0.1:8000".parse::<Location>().unwrap(),
+            Location::Http("http://127.0.0.1:8000".into())
+        );
+        assert!(matches!(
+            "https://api.example".parse::<Location>().unwrap(),
+            Location::Http(_)
+        ));
         assert!("".parse::<Location>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn http_is_a_source_only() {
+        let loc: Location = "http://127.0.0.1:9".parse().unwrap();
+        let err = loc.open_target().await.err().unwrap().to_string();
+        assert!(err.contains("only be read from as a source"), "{err}");
+        assert!(loc.init_target().await.is_err());
+        assert!(loc.open_source().await.is_ok());
     }
 }

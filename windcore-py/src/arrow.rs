@@ -288,16 +288,19 @@ pub fn export_dataframe<'py>(
         .map(|c| c.field().to_arrow(CompatLevel::newest()))
         .collect();
     let dtype = ArrowDataType::Struct(fields);
-    let height = df.height();
-    let batches: Vec<PolarsResult<Box<dyn Array>>> = df
-        .iter_chunks(CompatLevel::newest(), false)
-        .map(|batch| {
-            let len = batch.height();
-            StructArray::try_new(dtype.clone(), len, batch.into_arrays(), None).map(|a| a.boxed())
-        })
-        .collect();
-    // An empty frame still announces its schema; a zero-row batch is not needed.
-    let batches = if height == 0 { Vec::new() } else { batches };
+    // The batches share the columns' buffers. An empty frame announces its
+    // schema and yields no batch.
+    let batches: Vec<PolarsResult<Box<dyn Array>>> = if df.height() == 0 {
+        Vec::new()
+    } else {
+        df.iter_chunks(CompatLevel::newest(), false)
+            .map(|batch| {
+                let len = batch.height();
+                StructArray::try_new(dtype.clone(), len, batch.into_arrays(), None)
+                    .map(|a| a.boxed())
+            })
+            .collect()
+    };
     let stream = export_iterator(
         Box::new(batches.into_iter()),
         ArrowField::new(PlSmallStr::EMPTY, dtype, false),

@@ -149,7 +149,8 @@ impl<'a, 'py> FromPyObject<'a, 'py> for DayArg {
     }
 }
 
-/// A store: a directory (`str` or `os.PathLike`) or a `postgres://` URL.
+/// A store: a directory (`str` or `os.PathLike`), a `postgres://` URL, or
+/// (as a source) an `http://` URL of the connector API.
 pub struct LocationArg(pub Location);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for LocationArg {
@@ -162,7 +163,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for LocationArg {
             obj.call_method0("__fspath__")?.extract()?
         } else {
             return Err(PyTypeError::new_err(format!(
-                "a location must be a directory (str or path) or a postgres:// URL, got {}",
+                "a location must be a directory (str or path) or a URL string, got {}",
                 obj.get_type().name()?
             )));
         };

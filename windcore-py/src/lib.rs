@@ -65,7 +65,8 @@ fn resample<'py>(
 /// or neither for every day present in the source. A day is a
 /// `datetime.date`, a `datetime.datetime` (its UTC day) or a 'YYYY-MM-DD'
 /// string. `source` / `target` are a directory of the embedded store or a
-/// `postgres://` URL; `target` defaults to `source`.
+/// `postgres://` URL; `source` may also be the `http://` URL of windcore's
+/// connector API (`windcore-cli serve`). `target` defaults to `source`.
 ///
 /// Returns a `RunSummary`. If a day fails, the days after it are not started
 /// and `PipelineError` is raised; it names the failed day and the days to

@@ -167,8 +167,8 @@ def test_run_config_errors(store, kwargs, match):
 
 
 def test_bad_location():
-    with pytest.raises(windcore.ConfigError, match="scheme"):
-        windcore.run(source="http://example.invalid/data")
+    with pytest.raises(windcore.ConfigError, match="ftp"):
+        windcore.run(source="ftp://example.invalid/data")
     with pytest.raises(TypeError):
         windcore.run(source=42)
     with pytest.raises(TypeError):

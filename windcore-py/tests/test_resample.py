@@ -375,3 +375,16 @@ def test_other_column_types():
     # Unrequested columns still show in "not found" messages.
     with pytest.raises(windcore.ColumnError, match="label"):
         windcore.resample(df, variables=["nope"])
+
+
+def test_time_zone_polars_does_not_know():
+    """An Arrow time zone such as +05:30 still denotes instants: the result is the same."""
+    df = samples(n=300, tz="UTC", seed=12)
+    want = pandas_oracle(df)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    odd = table.set_column(0, "timestamp", table["timestamp"].cast(pa.timestamp("ns", tz="+05:30")))
+    out = windcore.resample(odd, long=True)
+    assert out.schema.field("timestamp").type == pa.timestamp("ns", tz="UTC")
+    assert_matches(long_from_windcore(out, True), want)
+    shifted = df.assign(timestamp=df["timestamp"].dt.tz_convert("Asia/Kolkata"))
+    assert_matches(long_from_windcore(windcore.resample(shifted, long=True), True), want)

@@ -15,7 +15,8 @@ DEFAULT_SEED: int
 
 #: A UTC day: 'YYYY-MM-DD', a date, or a datetime (aware: its UTC day; naive: taken as UTC).
 _Day = Union[str, datetime.date, datetime.datetime]
-#: A directory of the embedded store, or a postgres:// URL.
+#: A directory of the embedded store, a postgres:// URL, or (source only) an http:// URL
+#: of windcore's connector API.
 _Location = Union[str, "os.PathLike[str]"]
 #: '10m', '90s', '1h', '1h30m', '1d', or a timedelta.
 _Every = Union[str, datetime.timedelta]

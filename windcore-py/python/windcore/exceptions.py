@@ -8,7 +8,8 @@ class               also a                    raised for
                                               variable, location, ``jobs`` ...
 ``ColumnError``     ``ValueError``            input columns: missing ``timestamp`` or
                                               variable, wrong type, null timestamps
-``DatabaseError``                             PostgreSQL: connection, SQL, schema
+``DatabaseError``                             PostgreSQL or the connector API: connection,
+                                              SQL / request, schema
 ``StoreError``      ``OSError``               files of the embedded store
 ``PipelineError``                             a day of ``windcore.run`` failed
 ==================  ========================  =============================================
@@ -52,7 +53,8 @@ class ColumnError(WindcoreError, ValueError):
 
 
 class DatabaseError(WindcoreError):
-    """PostgreSQL could not be reached, a statement failed, or the schema is not windcore's."""
+    """PostgreSQL (or the HTTP connector API) could not be reached, a statement or
+    request failed, or the schema is not windcore's."""
 
 
 class StoreError(WindcoreError, OSError):

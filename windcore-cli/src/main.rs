@@ -3,6 +3,8 @@
 //! `main` parses the flags, turns them into the library's validated
 //! configuration, calls the library and maps errors to an exit code.
 
+mod serve;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +63,8 @@ enum Command {
     /// minute-to-minute persistence, power follows a 2 MW power curve with noise,
     /// and temperature has a daily cycle. Existing days are replaced.
     Generate(GenerateArgs),
+    /// Serve the connector API over HTTP: samples, statistics, ETL runs, docs at /docs.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
             Command::Run(args) => run(args).await,
             Command::Init(args) => init(args).await,
             Command::Generate(args) => generate(args).await,
+            Command::Serve(args) => serve::serve(args).await,
         }
     });
     match result {

@@ -1,0 +1,790 @@
+//! `windcore-cli serve` as a real process against a real PostgreSQL (started by scripts/test).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use windcore::{Day, Extract, HttpFormat, HttpSource, PostgresSource};
+
+fn admin_url() -> String {
+    std::env::var("WINDCORE_TEST_DATABASE_URL").expect(
+        "WINDCORE_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL",
+    )
+}
+
+static N: AtomicU64 = AtomicU64::new(0);
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn fresh_db(tag: &str) -> String {
+    let admin = admin_url();
+    let name = format!(
+        "wcserve_{tag}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    rt().block_on(async {
+        let (c, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        c.batch_execute(&format!("create database {name}"))
+            .await
+            .unwrap();
+    });
+    let base = &admin[..admin.rfind('/').unwrap()];
+    format!("{base}/{name}")
+}
+
+fn cli(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_windcore-cli"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WINDCORE_SOURCE_URL")
+        .env_remove("WINDCORE_TARGET_URL")
+        .env_remove("WINDCORE_API_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A running `windcore-cli serve`; killed on drop. Its access log is collected.
+struct Server {
+    child: Child,
+    addr: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_windcore-cli"))
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("WINDCORE_SOURCE_URL")
+            .env_remove("WINDCORE_TARGET_URL")
+            .env_remove("WINDCORE_API_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().unwrap();
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                l2.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in the first line: {line:?}"))
+            .to_string();
+        Server { child, addr, log }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], "")
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        Resp::parse(&raw)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn parse(raw: &[u8]) -> Resp {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("headers");
+        let head = std::str::from_utf8(&raw[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let mut rest = &raw[end + 4..];
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+        let body = if chunked {
+            let mut out = Vec::new();
+            loop {
+                let eol = rest
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .expect("chunk size line");
+                let size =
+                    usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
+                        .unwrap();
+                rest = &rest[eol + 2..];
+                if size == 0 {
+                    break out;
+                }
+                out.extend_from_slice(&rest[..size]);
+                rest = &rest[size + 2..];
+            }
+        } else {
+            rest.to_vec()
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, k: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(h, _)| h == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Rows of the source table as psql would print them: (timestamp µs, values).
+fn db_rows(url: &str, start: &str, end: &str, cols: &[&str]) -> Vec<(i64, Vec<Option<f64>>)> {
+    let select: String = cols.iter().map(|c| format!(", {c}")).collect();
+    let sql = format!(
+        "select (extract(epoch from timestamp) * 1000000)::int8{select} from data \
+         where timestamp >= '{start}'::timestamptz and timestamp < '{end}'::timestamptz order by timestamp"
+    );
+    rt().block_on(async {
+        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        c.query(&sql, &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0),
+                    (1..=cols.len())
+                        .map(|i| r.get::<_, Option<f64>>(i))
+                        .collect(),
+                )
+            })
+            .collect()
+    })
+}
+
+fn micros(ts: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .unwrap()
+        .timestamp_micros()
+}
+
+fn target_rows(url: &str) -> Vec<(i64, String, f64)> {
+    rt().block_on(async {
+        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        c.query(
+            "select (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
+             from data d join signal s on s.id = d.signal_id order by 1, 2",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+    })
+}
+
+fn setup_source(dir: &Path, days: &str) -> String {
+    let src = fresh_db("src");
+    let o = cli(dir, &["init", "--source", &src]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(
+        dir,
+        &[
+            "generate",
+            "--source",
+            &src,
+            "--days",
+            days,
+            "--start",
+            "2024-01-01",
+            "--missing-rate",
+            "0.05",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    src
+}
+
+#[test]
+fn data_in_json_csv_and_arrow_matches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "2");
+    let server = Server::start(&["--source", &src]);
+
+    let h = server.get("/health");
+    assert_eq!(h.status, 200, "{}", h.text());
+    assert_eq!(h.json()["status"], "ok");
+
+    // JSON, variables repeated; a range across midnight.
+    let (start, end) = ("2024-01-01T12:00:00Z", "2024-01-02T12:00:00Z");
+    let expected = db_rows(&src, start, end, &["wind_speed", "power"]);
+    assert_eq!(expected.len(), 1440);
+    let r = server.get(&format!(
+        "/data?start={start}&end={end}&variables=wind_speed&variables=power"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let rows = r.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    let mut nulls = 0;
+    for (row, (t, vals)) in rows.iter().zip(&expected) {
+        assert_eq!(micros(row["timestamp"].as_str().unwrap()), *t);
+        for (name, v) in ["wind_speed", "power"].iter().zip(vals) {
+            assert_eq!(row[*name].as_f64(), *v, "{name} at {t}");
+            nulls += v.is_none() as usize;
+        }
+        assert!(row.get("ambient_temperature").is_none());
+    }
+    assert!(nulls > 0, "the demo data has missing values");
+
+    // CSV through the Accept header, comma-separated variables, date bounds.
+    let expected = db_rows(
+        &src,
+        "2024-01-02",
+        "2024-01-03",
+        &["power", "ambient_temperature"],
+    );
+    let r = server.request(
+        "GET",
+        "/data?start=2024-01-02&end=2024-01-03&variables=power,ambient_temperature",
+        &[("Accept", "text/csv")],
+        "",
+    );
+    assert_eq!(r.status, 200);
+    let csv = r.text();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("timestamp,power,ambient_temperature"));
+    let mut n = 0;
+    for (line, (t, vals)) in lines.zip(&expected) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(micros(f[0]), *t);
+        for (cell, v) in f[1..].iter().zip(vals) {
+            let got = if cell.is_empty() {
+                None
+            } else {
+                Some(cell.parse::<f64>().unwrap())
+            };
+            assert_eq!(got, *v);
+        }
+        n += 1;
+    }
+    assert_eq!(n, 1440);
+
+    // All variables by default; an empty range is an empty array.
+    let r = server.get("/data?start=2023-01-01&end=2023-01-02");
+    assert_eq!((r.status, r.text().as_str()), (200, "[]"));
+
+    // Arrow and JSON through HttpSource equal the direct PostgreSQL extract.
+    rt().block_on(async {
+        let pg = PostgresSource::connect(&src).await.unwrap();
+        let vars: Vec<String> = ["wind_speed", "power", "ambient_temperature"]
+            .map(String::from)
+            .to_vec();
+        let day: Day = "2024-01-02".parse().unwrap();
+        let direct = pg.extract(day.range(), &vars).await.unwrap();
+        for format in [HttpFormat::Arrow, HttpFormat::Json] {
+            let http = HttpSource::new(&server.url()).unwrap().format(format);
+            let got = http.extract(day.range(), &vars).await.unwrap();
+            assert!(got.equals_missing(&direct), "{format:?}:\n{got}\n{direct}");
+        }
+        // An empty day decodes to an empty frame with the right columns.
+        let empty: Day = "2023-06-01".parse().unwrap();
+        let got = HttpSource::new(&server.url())
+            .unwrap()
+            .extract(empty.range(), &vars)
+            .await
+            .unwrap();
+        assert_eq!(got.height(), 0);
+        assert_eq!(got.width(), 4);
+    });
+
+    // Arrow with format=arrow: a valid IPC stream (checked by HttpSource above), right type.
+    let r = server.get("/data?start=2024-01-01&end=2024-01-02&format=arrow");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.apache.arrow.stream")
+    );
+    assert!(r.body.ends_with(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+
+    // One access-log line per request, no password.
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("\"GET /health\" 200"), "{log}");
+    let pw = &src[src.find("://").unwrap() + 3..src.rfind('@').unwrap()];
+    assert!(
+        !log.contains(pw.split_once(':').unwrap().1),
+        "password leaked into the log"
+    );
+}
+
+#[test]
+fn bad_requests_are_400_json_naming_the_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "1");
+    let server = Server::start(&["--source", &src, "--max-range-days", "31"]);
+    let cases: &[(&str, &str)] = &[
+        ("/data?end=2024-01-02", "start"),
+        ("/data?start=2024-01-01", "end"),
+        ("/data?start=yesterday&end=2024-01-02", "start"),
+        ("/data?start=2024-01-01&end=2024-13-01", "end"),
+        ("/data?start=2024-01-02&end=2024-01-01", "end"),
+        ("/data?start=2024-01-01&end=2024-01-01", "end"),
+        ("/data?start=2024-01-01&end=2024-03-01", "end"),
+        (
+            "/data?start=2024-01-01&end=2024-01-02&variables=power;drop%20table%20data",
+            "variables",
+        ),
+        (
+            "/data?start=2024-01-01&end=2024-01-02&variables=power,rotor_speed",
+            "variables",
+        ),
+        ("/data?start=2024-01-01&end=2024-01-02&format=xml", "format"),
+        (
+            "/data?start=2024-01-01&start=2024-01-02&end=2024-01-03",
+            "start",
+        ),
+    ];
+    for (path, param) in cases {
+        let r = server.get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        let j = r.json();
+        assert!(
+            j["error"].is_string() && j["detail"].is_string(),
+            "{path}: {j}"
+        );
+        assert_eq!(j["parameter"], *param, "{path}: {j}");
+        assert!(j["detail"].as_str().unwrap().contains(param), "{path}: {j}");
+    }
+    let r = server.get("/data?start=2024-01-01&end=2024-01-02&colour=red");
+    assert_eq!(r.status, 400);
+    assert!(r.json()["detail"].as_str().unwrap().contains("colour"));
+    // The table survived the injection attempt.
+    assert_eq!(
+        db_rows(&src, "2024-01-01", "2024-01-02", &["power"]).len(),
+        1440
+    );
+
+    let r = server.get("/nope");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"], "not_found");
+    let r = server.request("POST", "/data", &[], "");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.json()["error"], "method_not_allowed");
+    let r = server.get("/etl/run");
+    assert_eq!(r.status, 405);
+    // Without --token the POST routes are off; without --target /signals is 503.
+    let r = server.request("POST", "/generate", &[("Authorization", "Bearer x")], "{}");
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.json()["error"], "no_target");
+    // Docs.
+    let r = server.get("/openapi.json");
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    for p in [
+        "/data",
+        "/signals",
+        "/signals/names",
+        "/etl/run",
+        "/generate",
+        "/health",
+    ] {
+        assert!(j["paths"][p].is_object(), "{p} missing from openapi.json");
+    }
+    let r = server.get("/docs");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("/data") && r.text().contains("variables"));
+}
+
+#[test]
+fn token_routes_etl_through_http_and_signals_match_the_direct_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fresh_db("src");
+    let (tgt_http, tgt_direct) = (fresh_db("tgth"), fresh_db("tgtd"));
+    for (a, u) in [
+        ("--source", &src),
+        ("--target", &tgt_http),
+        ("--target", &tgt_direct),
+    ] {
+        let o = cli(dir.path(), &["init", a, u]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let token = "s3cret-token";
+    let server = Server::start(&["--source", &src, "--target", &tgt_http, "--token", token]);
+    let auth = format!("Bearer {token}");
+
+    // POST /generate: token checks, then demo data.
+    let body = r#"{"days": 3, "start": "2024-01-01", "missing_rate": 0.02}"#;
+    assert_eq!(server.request("POST", "/generate", &[], body).status, 401);
+    let r = server.request(
+        "POST",
+        "/generate",
+        &[("Authorization", "Bearer wrong")],
+        body,
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let r = server.request(
+        "POST",
+        "/generate",
+        &[("Authorization", &auth)],
+        r#"{"days": "many"}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("days"))
+    );
+    let r = server.request("POST", "/generate", &[("Authorization", &auth)], body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["rows"], 3 * 1440);
+
+    // The ETL through the HTTP source, as the reference system runs it...
+    let o = cli(
+        dir.path(),
+        &[
+            "run",
+            "--source",
+            &server.url(),
+            "--target",
+            &tgt_http,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-03",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("days loaded   3"), "{}", text(&o));
+    // ...gives exactly what the direct PostgreSQL extract gives.
+    let o = cli(
+        dir.path(),
+        &[
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &tgt_direct,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-03",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (a, b) = (target_rows(&tgt_http), target_rows(&tgt_direct));
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "HTTP extract and direct extract differ");
+    // Without days, an HTTP source is a clear error.
+    let o = cli(
+        dir.path(),
+        &["run", "--source", &server.url(), "--target", &tgt_http],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("cannot list its days"), "{}", text(&o));
+    // An HTTP URL cannot be a target.
+    let o = cli(
+        dir.path(),
+        &[
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &server.url(),
+            "--date",
+            "2024-01-01",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("only be read from as a source"),
+        "{}",
+        text(&o)
+    );
+
+    // POST /etl/run replaces a day (idempotent) and reports.
+    let r = server.request(
+        "POST",
+        "/etl/run",
+        &[("Authorization", &auth)],
+        r#"{"date": "2024-01-02"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["loaded"], 1);
+    assert_eq!(target_rows(&tgt_http), b);
+    let r = server.request(
+        "POST",
+        "/etl/run",
+        &[("Authorization", &auth)],
+        r#"{"date": "2024-02-30"}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("date"))
+    );
+
+    // GET /signals equals the target table.
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-04");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rows = r.json();
+    let got: Vec<(i64, String, f64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                micros(r["timestamp"].as_str().unwrap()),
+                r["signal"].as_str().unwrap().to_string(),
+                r["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, b);
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_mean&format=csv");
+    assert_eq!(r.status, 200);
+    let csv = r.text();
+    assert_eq!(csv.lines().count(), 1 + 144);
+    assert!(csv.lines().skip(1).all(|l| l.contains(",power_mean,")));
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_median");
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("signal"))
+    );
+    let r = server.get("/signals/names");
+    assert_eq!(r.status, 200);
+    assert!(r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "wind_speed_std"));
+    // The token is never logged.
+    assert!(!server.log.lock().unwrap().contains(token));
+}
+
+#[test]
+fn database_down_is_503_and_the_server_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "1");
+    // A proxy we can stop and restart on the same port, standing for the database.
+    let proxy = Proxy::start(&src);
+    let server = Server::start(&["--source", &proxy.url, "--request-timeout", "5"]);
+    let q = "/data?start=2024-01-01&end=2024-01-02&variables=power";
+    assert_eq!(server.get(q).status, 200);
+    proxy.set_up(false);
+    let r = server.get(q);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.json()["error"], "database_unavailable");
+    assert!(!r
+        .text()
+        .contains(&src[src.find(':').unwrap() + 3..src.rfind('@').unwrap()]));
+    assert_eq!(server.get("/health").status, 503);
+    proxy.set_up(true);
+    let mut ok = false;
+    for _ in 0..20 {
+        if server.get(q).status == 200 {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(ok, "the server did not recover");
+    assert_eq!(server.get("/health").status, 200);
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "1");
+    let mut server = Server::start(&["--source", &src]);
+    assert_eq!(server.get("/health").status, 200);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(server.log.lock().unwrap().contains("stopped"));
+}
+
+/// A TCP proxy to the test database that can refuse and drop connections.
+struct Proxy {
+    url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<AtomicU64>,
+}
+
+impl Proxy {
+    fn start(db_url: &str) -> Proxy {
+        let cfg: tokio_postgres::Config = db_url.parse().unwrap();
+        let port = cfg.get_ports().first().copied().unwrap_or(5432);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let lport = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let generation = std::sync::Arc::new(AtomicU64::new(0));
+        let (u, g) = (up.clone(), generation.clone());
+        std::thread::spawn(move || {
+            for inbound in listener.incoming() {
+                let Ok(inbound) = inbound else { continue };
+                if !u.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let Ok(outbound) = TcpStream::connect(("127.0.0.1", port)) else {
+                    continue;
+                };
+                let gen_at_start = g.load(Ordering::SeqCst);
+                for (mut from, mut to) in [
+                    (inbound.try_clone().unwrap(), outbound.try_clone().unwrap()),
+                    (outbound, inbound),
+                ] {
+                    let g = g.clone();
+                    std::thread::spawn(move || {
+                        from.set_read_timeout(Some(Duration::from_millis(100)))
+                            .unwrap();
+                        let mut buf = [0u8; 65536];
+                        loop {
+                            if g.load(Ordering::SeqCst) != gen_at_start {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => {
+                                    let _ = to.shutdown(std::net::Shutdown::Both);
+                                    return;
+                                }
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        let url = db_url.replacen(&format!(":{port}/"), &format!(":{lport}/"), 1);
+        assert_ne!(url, db_url);
+        Proxy {
+            url,
+            up,
+            generation,
+        }
+    }
+
+    /// Down: drop every connection and refuse new ones. Up: accept again.
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        if !up {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}

@@ -152,8 +152,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     let quiet = args.quiet;
+    let request_timeout = app.timeout;
     let router = router(app.clone()).layer(middleware::from_fn(move |req: Request, next: Next| {
-        access_log(req, next, quiet)
+        access_log(req, next, quiet, request_timeout)
     }));
     {
         use std::io::Write;
@@ -240,7 +241,11 @@ async fn shutdown_signal() {
 
 /// One line per request on stderr: client, method, path and query, status, time.
 /// Only paths and queries are logged: no header (so no token), no URL of a database.
-async fn access_log(req: Request, next: Next, quiet: bool) -> Response {
+///
+/// Also the request timeout: a GET that has not started its response within
+/// `timeout` gets a 503 (a streamed body is further bounded by the timeout on
+/// each day it reads). POST jobs (ETL, generate) run to completion.
+async fn access_log(req: Request, next: Next, quiet: bool, timeout: Duration) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let uri = req.uri().clone();
@@ -249,7 +254,19 @@ async fn access_log(req: Request, next: Next, quiet: bool) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.to_string())
         .unwrap_or_else(|| "-".into());
-    let resp = next.run(req).await;
+    let resp = if method == axum::http::Method::POST {
+        next.run(req).await
+    } else {
+        match tokio::time::timeout(timeout, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!("no response within {} s", timeout.as_secs()),
+            )
+            .into_response(),
+        }
+    };
     if !quiet {
         eprintln!(
             "{} {peer} \"{method} {uri}\" {} {:.1}ms",

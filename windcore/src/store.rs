@@ -471,8 +471,39 @@ fn write_atomic(dir: &Path, day: Day, df: &mut DataFrame) -> Result<()> {
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
+    } else {
+        remove_stale_temp_files(dir, day);
     }
     result
+}
+
+/// Removes temp files of `day` left by writers that were killed (their process
+/// is gone). Best effort: on systems without `/proc` nothing is removed.
+fn remove_stale_temp_files(dir: &Path, day: Day) {
+    let prefix = format!(".{day}.parquet.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let proc_root = Path::new("/proc");
+        if pid != std::process::id()
+            && proc_root.join("self").exists()
+            && !proc_root.join(pid.to_string()).exists()
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -518,6 +549,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn stale_temp_files_of_dead_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = LocalStore::new(dir.path()).source();
+        fs::create_dir_all(src.dir()).unwrap();
+        // pid 0 is never a live writer; our own pid's files are left alone.
+        let dead = src.dir().join(".2024-01-01.parquet.0.7.tmp");
+        let ours = src.dir().join(format!(
+            ".2024-01-01.parquet.{}.999.tmp",
+            std::process::id()
+        ));
+        fs::write(&dead, b"half").unwrap();
+        fs::write(&ours, b"half").unwrap();
+        src.write_day(
+            day("2024-01-01"),
+            &Generator::default().day(day("2024-01-01")),
+        )
+        .unwrap();
+        assert!(!dead.exists());
+        assert!(ours.exists());
     }
 
     #[test]

@@ -60,7 +60,11 @@ async fn fresh_target(admin: &str, name: &str) -> String {
     exec(admin, &format!("drop database if exists {name}")).await;
     exec(admin, &format!("create database {name}")).await;
     let url = with_db(admin, name);
-    url.parse::<Location>().unwrap().init_target().await.unwrap();
+    url.parse::<Location>()
+        .unwrap()
+        .init_target()
+        .await
+        .unwrap();
     url
 }
 
@@ -87,9 +91,16 @@ fn peak_rss_kib(args: &[&str]) -> u64 {
         .stdout(Stdio::null())
         .output()
         .expect("/usr/bin/time runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    err.lines().last().and_then(|l| l.trim().parse().ok()).expect("time printed %M")
+    err.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("time printed %M")
 }
 
 #[tokio::main]
@@ -108,7 +119,10 @@ async fn main() {
     let src = with_db(&admin, "wcbench_src");
     let src_loc: Location = src.parse().unwrap();
     src_loc.init_source().await.unwrap();
-    src_loc.generate(year, &Generator::default(), |_| {}).await.unwrap();
+    src_loc
+        .generate(year, &Generator::default(), |_| {})
+        .await
+        .unwrap();
     exec(&src, "vacuum analyze data").await;
     let rows = scalar(&src, "select count(*) from data").await;
     println!("etl_postgres benchmark: {rows} source rows (one year of 1-minute samples)");
@@ -126,7 +140,12 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("wcbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let tbin = dir.join("target.bin");
-    psql(&tgt, "copy (select timestamp, signal_id, value from data) to stdout (format binary)", None, Some(&tbin));
+    psql(
+        &tgt,
+        "copy (select timestamp, signal_id, value from data) to stdout (format binary)",
+        None,
+        Some(&tbin),
+    );
     let mut floor = f64::INFINITY;
     let (mut f_out, mut f_in) = (0.0, 0.0);
     for _ in 0..3 {
@@ -144,7 +163,12 @@ async fn main() {
             None,
             Some(&dir.join("source.bin")),
         );
-        let i = psql(&tgt, "copy data_floor (timestamp, signal_id, value) from stdin (format binary)", Some(&tbin), None);
+        let i = psql(
+            &tgt,
+            "copy data_floor (timestamp, signal_id, value) from stdin (format binary)",
+            Some(&tbin),
+            None,
+        );
         if o + i < floor {
             floor = o + i;
             f_out = o;
@@ -159,9 +183,18 @@ async fn main() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference_etl.py");
     let reference = run_python(
         &script,
-        &[&src, &ref_tgt, &ten.first().to_string(), &ten.len().to_string()],
+        &[
+            &src,
+            &ref_tgt,
+            &ten.first().to_string(),
+            &ten.len().to_string(),
+        ],
     );
-    let ref_secs = reference.iter().find(|(n, _)| n == "reference_etl").map(|(_, s)| *s).expect("timing");
+    let ref_secs = reference
+        .iter()
+        .find(|(n, _)| n == "reference_etl")
+        .map(|(_, s)| *s)
+        .expect("timing");
     let ref_rows = scalar(&ref_tgt, "select count(*) from data").await;
     let wc10_tgt = fresh_target(&admin, "wcbench_tgt10").await;
     let mut wc10 = f64::INFINITY;
@@ -174,21 +207,71 @@ async fn main() {
     let rss = std::env::var("WINDCORE_CLI").ok().map(|_| {
         let t30 = fresh_target_blocking(&admin, "wcbench_rss30");
         let t365 = fresh_target_blocking(&admin, "wcbench_rss365");
-        let r30 = peak_rss_kib(&["run", "--source", &src, "--target", &t30, "--from", "2023-03-01", "--to", "2023-03-30", "--quiet"]);
-        let r365 = peak_rss_kib(&["run", "--source", &src, "--target", &t365, "--from", "2023-01-01", "--to", "2023-12-31", "--quiet"]);
+        let r30 = peak_rss_kib(&[
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &t30,
+            "--from",
+            "2023-03-01",
+            "--to",
+            "2023-03-30",
+            "--quiet",
+        ]);
+        let r365 = peak_rss_kib(&[
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &t365,
+            "--from",
+            "2023-01-01",
+            "--to",
+            "2023-12-31",
+            "--quiet",
+        ]);
         (r30, r365)
     });
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("{:<58} {:>9} {:>10}", "what", "seconds", "ratio");
-    println!("{:<58} {:>9.3} {:>10}", format!("windcore 365 days ({rows} rows in, {out_rows} out, 4 jobs)"), wc, "");
-    println!("{:<58} {:>9.3} {:>10}", format!("floor: psql COPY out {f_out:.3} s + COPY in {f_in:.3} s"), floor, "");
-    println!("ratio: windcore / floor = {:.2}x (goal <= 1.5x)", wc / floor);
-    println!("{:<58} {:>9.3}", format!("reference Python design, 10 days ({ref_rows} rows out)"), ref_secs);
-    println!("{:<58} {:>9.3}", format!("windcore, same 10 days ({wc10_rows} rows out)"), wc10);
-    println!("ratio: windcore is {:.0}x faster than the reference design", ref_secs / wc10);
+    println!(
+        "{:<58} {:>9.3} {:>10}",
+        format!("windcore 365 days ({rows} rows in, {out_rows} out, 4 jobs)"),
+        wc,
+        ""
+    );
+    println!(
+        "{:<58} {:>9.3} {:>10}",
+        format!("floor: psql COPY out {f_out:.3} s + COPY in {f_in:.3} s"),
+        floor,
+        ""
+    );
+    println!(
+        "ratio: windcore / floor = {:.2}x (goal <= 1.5x)",
+        wc / floor
+    );
+    println!(
+        "{:<58} {:>9.3}",
+        format!("reference Python design, 10 days ({ref_rows} rows out)"),
+        ref_secs
+    );
+    println!(
+        "{:<58} {:>9.3}",
+        format!("windcore, same 10 days ({wc10_rows} rows out)"),
+        wc10
+    );
+    println!(
+        "ratio: windcore is {:.0}x faster than the reference design",
+        ref_secs / wc10
+    );
     if let Some((r30, r365)) = rss {
-        println!("peak RSS windcore-cli run: 30 days {:.1} MiB, 365 days {:.1} MiB", r30 as f64 / 1024.0, r365 as f64 / 1024.0);
+        println!(
+            "peak RSS windcore-cli run: 30 days {:.1} MiB, 365 days {:.1} MiB",
+            r30 as f64 / 1024.0,
+            r365 as f64 / 1024.0
+        );
     }
 }
 

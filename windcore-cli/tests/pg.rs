@@ -14,12 +14,23 @@ static N: AtomicU64 = AtomicU64::new(0);
 /// Creates a database and returns its URL.
 fn fresh_db(tag: &str) -> String {
     let admin = admin_url();
-    let name = format!("wccli_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let name = format!(
+        "wccli_{tag}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+        let (c, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
-        c.batch_execute(&format!("create database {name}")).await.unwrap();
+        c.batch_execute(&format!("create database {name}"))
+            .await
+            .unwrap();
     });
     let base = &admin[..admin.rfind('/').unwrap()];
     format!("{base}/{name}")
@@ -43,7 +54,11 @@ fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -52,15 +67,43 @@ fn init_generate_run_end_to_end_without_leaking_the_password() {
     let (src, tgt) = (fresh_db("src"), fresh_db("tgt"));
     let pw = password(&src);
     for _ in 0..2 {
-        let o = cli(dir.path(), &["init", "--source", &src, "--target", &tgt], &[]);
+        let o = cli(
+            dir.path(),
+            &["init", "--source", &src, "--target", &tgt],
+            &[],
+        );
         assert!(o.status.success(), "{}", text(&o));
         assert!(text(&o).contains("target ready"));
     }
-    let o = cli(dir.path(), &["generate", "--source", &src, "--days", "5", "--start", "2024-01-01"], &[]);
+    let o = cli(
+        dir.path(),
+        &[
+            "generate",
+            "--source",
+            &src,
+            "--days",
+            "5",
+            "--start",
+            "2024-01-01",
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let o = cli(
         dir.path(),
-        &["run", "--source", &src, "--target", &tgt, "--from", "2024-01-01", "--to", "2024-01-05", "--jobs", "3"],
+        &[
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &tgt,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-05",
+            "--jobs",
+            "3",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -70,17 +113,32 @@ fn init_generate_run_end_to_end_without_leaking_the_password() {
     assert!(out.contains(":***@"), "the URL is shown masked: {out}");
     assert!(!out.contains(&pw), "the password leaked: {out}");
     // The same through the environment variables, over every source day.
-    let o = cli(dir.path(), &["run"], &[("WINDCORE_SOURCE_URL", &src), ("WINDCORE_TARGET_URL", &tgt)]);
+    let o = cli(
+        dir.path(),
+        &["run"],
+        &[("WINDCORE_SOURCE_URL", &src), ("WINDCORE_TARGET_URL", &tgt)],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("days loaded   5"));
     assert!(!text(&o).contains(&pw), "the password leaked");
     // --help does not show the values of the URL variables.
-    let h = cli(dir.path(), &["run", "--help"], &[("WINDCORE_SOURCE_URL", &src)]);
+    let h = cli(
+        dir.path(),
+        &["run", "--help"],
+        &[("WINDCORE_SOURCE_URL", &src)],
+    );
     assert!(!text(&h).contains(&pw));
     // PostgreSQL source into the embedded target works too.
-    let o = cli(dir.path(), &["run", "--source", &src, "--date", "2024-01-03", "--quiet"], &[]);
+    let o = cli(
+        dir.path(),
+        &["run", "--source", &src, "--date", "2024-01-03", "--quiet"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(dir.path().join("windcore-data/target/2024-01-03.parquet").exists());
+    assert!(dir
+        .path()
+        .join("windcore-data/target/2024-01-03.parquet")
+        .exists());
 }
 
 #[test]
@@ -88,18 +146,35 @@ fn database_errors_are_clear() {
     let dir = tempfile::tempdir().unwrap();
     let o = cli(
         dir.path(),
-        &["run", "--source", "postgres://me:s3cret@127.0.0.1:1/db", "--date", "2024-01-01"],
+        &[
+            "run",
+            "--source",
+            "postgres://me:s3cret@127.0.0.1:1/db",
+            "--date",
+            "2024-01-01",
+        ],
         &[],
     );
     assert!(!o.status.success());
     let t = text(&o);
-    assert!(t.contains("cannot connect to postgres://me:***@127.0.0.1:1/db"), "{t}");
+    assert!(
+        t.contains("cannot connect to postgres://me:***@127.0.0.1:1/db"),
+        "{t}"
+    );
     assert!(!t.contains("s3cret"));
 
     let empty = fresh_db("empty");
-    let o = cli(dir.path(), &["run", "--source", &empty, "--date", "2024-01-01"], &[]);
+    let o = cli(
+        dir.path(),
+        &["run", "--source", &empty, "--date", "2024-01-01"],
+        &[],
+    );
     assert!(!o.status.success());
-    assert!(text(&o).contains("run `windcore-cli init --source URL` first"), "{}", text(&o));
+    assert!(
+        text(&o).contains("run `windcore-cli init --source URL` first"),
+        "{}",
+        text(&o)
+    );
     assert!(!text(&o).contains(&password(&empty)));
 
     let o = cli(dir.path(), &["init"], &[]);

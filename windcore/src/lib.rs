@@ -18,8 +18,9 @@
 //! * [`PostgresSource`], [`PostgresTarget`] — the reference system's
 //!   PostgreSQL schema, read and written with binary COPY through a
 //!   deadpool-postgres pool.
-//! * [`Location`] — a store named by one string: a directory (embedded store)
-//!   or a `postgres://` URL.
+//! * [`Location`] — a store named by one string: a directory (embedded store),
+//!   a `postgres://` URL, or (source only) the `http://` address of a
+//!   `windcore-cli serve` connector API, read by [`HttpSource`].
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
 //!
 //! ## Conventions

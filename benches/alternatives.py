@@ -36,6 +36,14 @@ def main():
     t = best_of(runs, lambda: df.group_by_dynamic("timestamp", every="10m").agg(aggs))
     print(f"polars_group_by_dynamic {t:.6f}", flush=True)
 
+    try:
+        import windcore
+    except ImportError:
+        print("windcore (Python module) not installed: skipping windcore_python", file=sys.stderr)
+        return
+    t = best_of(max(runs, 5), lambda: windcore.resample(df, variables=["wind_speed", "power"]))
+    print(f"windcore_python {t:.6f}", flush=True)
+
 
 if __name__ == "__main__":
     main()

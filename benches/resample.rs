@@ -77,7 +77,11 @@ fn main() {
         );
     }
     for (name, secs) in &alt {
-        println!("ratio: windcore is {:.1}x faster than {name}", secs / wc);
+        if name == "windcore_python" {
+            println!("ratio: windcore.resample from Python takes {:.2}x the time of the same call from Rust", secs / wc);
+        } else {
+            println!("ratio: windcore is {:.1}x faster than {name}", secs / wc);
+        }
     }
 }
 

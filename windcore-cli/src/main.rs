@@ -141,7 +141,8 @@ struct RunArgs {
     /// Window length, e.g. 10m, 1h; must divide a day.
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     every: String,
-    /// Days in flight at once (the extract of one overlaps the load of another).
+    /// Days in flight at once (the extract of one overlaps the load of another), 1 to 64.
+    /// A PostgreSQL source or target keeps up to max(N, 4) connections open.
     #[arg(long, value_name = "N", default_value_t = 2)]
     jobs: usize,
     #[command(flatten)]
@@ -341,8 +342,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (target_loc, _) = args
         .store
         .location(args.target.target.as_deref(), "target")?;
-    let source = source_loc.open_source().await?;
-    let target = target_loc.open_target().await?;
+    let pool_size = args
+        .jobs
+        .clamp(windcore::DEFAULT_POOL_SIZE, windcore::MAX_POOL_SIZE);
+    let source = source_loc.open_source_with_pool_size(pool_size).await?;
+    let target = target_loc.open_target_with_pool_size(pool_size).await?;
     let days: Vec<Day> = match requested {
         Some(r) => r.iter().collect(),
         None => {

@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Requests reading the databases at once; further ones wait (up to the timeout).
     #[arg(long, value_name = "N", default_value_t = 64)]
     max_concurrency: usize,
+    /// Connections kept open to each database (1 to 64); requests beyond that
+    /// queue for a connection, within the request timeout.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pool_size: usize,
     /// No access log.
     #[arg(long, short)]
     quiet: bool,
@@ -94,6 +98,7 @@ struct App {
     max_range: TimeDelta,
     timeout: Duration,
     permits: Arc<Semaphore>,
+    pool_size: usize,
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -119,6 +124,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.max_concurrency == 0 {
         anyhow::bail!("--max-concurrency must be at least 1");
     }
+    if !(1..=windcore::MAX_POOL_SIZE).contains(&args.pool_size) {
+        anyhow::bail!(
+            "--pool-size must be in 1 ..= {} (got {})",
+            windcore::MAX_POOL_SIZE,
+            args.pool_size
+        );
+    }
     let token = args.token.filter(|t| !t.is_empty());
     let app = Arc::new(App {
         source_loc,
@@ -129,6 +141,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_range: TimeDelta::days(args.max_range_days as i64),
         timeout: Duration::from_secs(args.request_timeout.max(1)),
         permits: Arc::new(Semaphore::new(args.max_concurrency)),
+        pool_size: args.pool_size,
     });
     // Connect now to report problems early; the server starts either way and
     // answers 503 until the database is reachable.
@@ -390,13 +403,16 @@ impl App {
         if let Some(s) = slot.as_ref() {
             return Ok(s.clone());
         }
-        let s = tokio::time::timeout(self.timeout, self.source_loc.open_source())
-            .await
-            .map_err(|_| ApiError::unavailable(format!("{}: connect timed out", self.source_loc)))?
-            .map_err(|e| match e {
-                windcore::Error::Schema(_) => ApiError::unavailable(chain(&e)),
-                other => ApiError::from_windcore(other),
-            })?;
+        let s = tokio::time::timeout(
+            self.timeout,
+            self.source_loc.open_source_with_pool_size(self.pool_size),
+        )
+        .await
+        .map_err(|_| ApiError::unavailable(format!("{}: connect timed out", self.source_loc)))?
+        .map_err(|e| match e {
+            windcore::Error::Schema(_) => ApiError::unavailable(chain(&e)),
+            other => ApiError::from_windcore(other),
+        })?;
         *slot = Some(s.clone());
         Ok(s)
     }
@@ -416,12 +432,24 @@ impl App {
         if let Some(t) = slot.as_ref() {
             return Ok(t.clone());
         }
-        let t = tokio::time::timeout(self.timeout, PostgresTarget::connect(url))
-            .await
-            .map_err(|_| ApiError::unavailable("target: connect timed out"))?
-            .map_err(|e| ApiError::unavailable(chain(&e)))?;
+        let t = tokio::time::timeout(
+            self.timeout,
+            PostgresTarget::connect_with_pool_size(url, self.pool_size),
+        )
+        .await
+        .map_err(|_| ApiError::unavailable("target: connect timed out"))?
+        .map_err(|e| ApiError::unavailable(chain(&e)))?;
         *slot = Some(t.clone());
         Ok(t)
+    }
+
+    /// The target's signal names, through its pool, within the request timeout.
+    async fn signal_names(&self) -> ApiResult<Vec<String>> {
+        let target = self.target().await?;
+        tokio::time::timeout(self.timeout, target.signal_names())
+            .await
+            .map_err(|_| ApiError::unavailable("listing signals timed out"))?
+            .map_err(ApiError::from_windcore)
     }
 
     async fn permit(&self) -> ApiResult<OwnedSemaphorePermit> {
@@ -793,10 +821,7 @@ async fn signals(
     let permit = app.permit().await?;
     let target = app.target().await?;
     if !wanted.is_empty() {
-        let Some(Location::Postgres(url)) = &app.target_loc else {
-            return Err(ApiError::unavailable("no target"));
-        };
-        let known = query_signal_names(url, app.timeout).await?;
+        let known = app.signal_names().await?;
         if let Some(bad) = wanted.iter().find(|w| !known.contains(w)) {
             return Err(ApiError::param(
                 "signal",
@@ -845,48 +870,9 @@ async fn signals(
 
 async fn signal_names(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     Params::parse(q.as_deref(), &[])?;
-    let url = match &app.target_loc {
-        Some(Location::Postgres(url)) => url.clone(),
-        _ => {
-            return Err(app
-                .target()
-                .await
-                .err()
-                .unwrap_or_else(|| ApiError::unavailable("no target")))
-        }
-    };
-    let names = query_signal_names(&url, app.timeout).await?;
+    let _permit = app.permit().await?;
+    let names = app.signal_names().await?;
     Ok(json_response(StatusCode::OK, json!(names)))
-}
-
-/// `select name from signal` on the target, through a short-lived connection.
-async fn query_signal_names(url: &str, timeout: Duration) -> ApiResult<Vec<String>> {
-    let fut = async {
-        let mut cfg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
-            ApiError::unavailable(format!("target URL: {e}"))
-        })?;
-        cfg.connect_timeout(timeout);
-        let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(|e| {
-            ApiError::unavailable(format!(
-                "cannot connect to the target {}: {e}",
-                windcore::mask_password(url)
-            ))
-        })?;
-        tokio::spawn(conn);
-        let rows = client
-            .query("select name from signal order by name", &[])
-            .await
-            .map_err(|e| {
-                ApiError::unavailable(format!(
-                    "listing signals in {}: {e}",
-                    windcore::mask_password(url)
-                ))
-            })?;
-        Ok::<_, ApiError>(rows.iter().map(|r| r.get::<_, String>(0)).collect())
-    };
-    tokio::time::timeout(timeout, fut)
-        .await
-        .map_err(|_| ApiError::unavailable("listing signals timed out"))?
 }
 
 async fn health(State(app): State<Arc<App>>) -> Response {
@@ -904,7 +890,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
     };
     let target = match &app.target_loc {
         None => json!({"status": "not configured"}),
-        Some(Location::Postgres(url)) => match query_signal_names(url, app.timeout).await {
+        Some(Location::Postgres(url)) => match app.signal_names().await {
             Ok(_) => json!({"status": "ok", "location": windcore::mask_password(url)}),
             Err(e) => json!({"status": "unavailable", "detail": e.detail}),
         },

@@ -220,32 +220,64 @@ impl Resp {
     }
 }
 
-/// Rows of the source table as psql would print them: (timestamp µs, values).
+/// What the `psql` client prints for `sql`, as CSV cells (None for NULL).
+fn psql(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    let bin = std::env::var("WINDCORE_TEST_PG_BIN")
+        .map(|d| Path::new(&d).join("psql"))
+        .ok()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "psql".into());
+    let out = Command::new(&bin)
+        .args([
+            "-X",
+            "-q",
+            "-t",
+            "--csv",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split(',')
+                .map(|c| (!c.is_empty()).then(|| c.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn f64_cell(c: &Option<String>) -> Option<f64> {
+    c.as_ref().map(|v| v.parse().unwrap())
+}
+
+/// Rows of the source table as `psql` prints them: (timestamp µs, values).
 fn db_rows(url: &str, start: &str, end: &str, cols: &[&str]) -> Vec<(i64, Vec<Option<f64>>)> {
     let select: String = cols.iter().map(|c| format!(", {c}")).collect();
     let sql = format!(
         "select (extract(epoch from timestamp) * 1000000)::int8{select} from data \
          where timestamp >= '{start}'::timestamptz and timestamp < '{end}'::timestamptz order by timestamp"
     );
-    rt().block_on(async {
-        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        c.query(&sql, &[])
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<_, i64>(0),
-                    (1..=cols.len())
-                        .map(|i| r.get::<_, Option<f64>>(i))
-                        .collect(),
-                )
-            })
-            .collect()
-    })
+    psql(url, &sql)
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_ref().unwrap().parse().unwrap(),
+                r[1..].iter().map(f64_cell).collect(),
+            )
+        })
+        .collect()
 }
 
 fn micros(ts: &str) -> i64 {
@@ -254,23 +286,22 @@ fn micros(ts: &str) -> i64 {
         .timestamp_micros()
 }
 
+/// The target's statistics as `psql` prints them: (timestamp µs, signal, value).
 fn target_rows(url: &str) -> Vec<(i64, String, f64)> {
-    rt().block_on(async {
-        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        c.query(
-            "select (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
-             from data d join signal s on s.id = d.signal_id order by 1, 2",
-            &[],
+    psql(
+        url,
+        "select (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
+         from data d join signal s on s.id = d.signal_id order by 1, 2",
+    )
+    .iter()
+    .map(|r| {
+        (
+            r[0].as_ref().unwrap().parse().unwrap(),
+            r[1].clone().unwrap(),
+            f64_cell(&r[2]).unwrap(),
         )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
     })
+    .collect()
 }
 
 fn setup_source(dir: &Path, days: &str) -> String {
@@ -465,6 +496,11 @@ fn bad_requests_are_400_json_naming_the_parameter() {
     let r = server.request("POST", "/data", &[], "");
     assert_eq!(r.status, 405);
     assert_eq!(r.json()["error"], "method_not_allowed");
+    assert!(
+        r.header("allow").is_some_and(|a| a.contains("GET")),
+        "{:?}",
+        r.headers
+    );
     let r = server.get("/etl/run");
     assert_eq!(r.status, 405);
     // Without --token the POST routes are off; without --target /signals is 503.
@@ -647,12 +683,12 @@ fn token_routes_etl_through_http_and_signals_match_the_direct_run() {
     );
     let r = server.get("/signals/names");
     assert_eq!(r.status, 200);
-    assert!(r
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|n| n == "wind_speed_std"));
+    let names: Vec<Value> = psql(&tgt_http, "select name from signal order by name")
+        .into_iter()
+        .map(|r| Value::from(r[0].clone().unwrap()))
+        .collect();
+    assert!(names.iter().any(|n| n == "wind_speed_std"));
+    assert_eq!(r.json().as_array().unwrap(), &names);
     // The token is never logged.
     assert!(!server.log.lock().unwrap().contains(token));
 }
@@ -705,11 +741,119 @@ fn sigterm_stops_the_server_gracefully() {
     assert!(server.log.lock().unwrap().contains("stopped"));
 }
 
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "3");
+    // A slow database: each day of the response takes a while to read.
+    let proxy = Proxy::start(&src);
+    let mut server = Server::start(&["--source", &proxy.url]);
+    assert_eq!(server.get("/health").status, 200);
+    proxy.set_delay(Duration::from_millis(250));
+
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "GET /data?start=2024-01-01&end=2024-01-04&variables=power HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    // The headers and the first day have arrived: the response is under way.
+    let mut raw = vec![0u8; 65536];
+    let n = s.read(&mut raw).unwrap();
+    assert!(n > 0);
+    raw.truncate(n);
+    assert!(raw.starts_with(b"HTTP/1.1 200"));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let before = raw.len();
+    s.read_to_end(&mut raw).unwrap();
+    assert!(
+        raw.len() > before,
+        "nothing arrived after SIGTERM: the response was not in flight"
+    );
+    // The whole response, not a truncated one.
+    let r = Resp::parse(&raw);
+    let rows = r.json();
+    let expected = db_rows(&src, "2024-01-01", "2024-01-04", &["power"]);
+    assert_eq!(rows.as_array().unwrap().len(), expected.len());
+    assert_eq!(expected.len(), 3 * 1440);
+    for (row, (t, v)) in rows.as_array().unwrap().iter().zip(&expected) {
+        assert_eq!(micros(row["timestamp"].as_str().unwrap()), *t);
+        assert_eq!(row["power"].as_f64(), v[0]);
+    }
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("shutting down") && log.contains("stopped"),
+        "{log}"
+    );
+    assert!(log.contains("\"GET /data?start=2024-01-01"), "{log}");
+}
+
+#[test]
+fn pool_size_bounds_the_database_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "2");
+    let server = Server::start(&["--source", &src, "--pool-size", "2"]);
+    let count = || -> i64 {
+        psql(
+            &src,
+            "select count(*) from pg_stat_activity \
+             where datname = current_database() and application_name = 'windcore'",
+        )[0][0]
+            .as_ref()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let most = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(Ordering::SeqCst) {
+                most = most.max(count());
+            }
+            most
+        });
+        let clients: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = server.get("/data?start=2024-01-01&end=2024-01-03");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    assert_eq!(r.json().as_array().unwrap().len(), 2 * 1440);
+                })
+            })
+            .collect();
+        for c in clients {
+            c.join().unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+        watcher.join().unwrap().max(count())
+    });
+    assert!(
+        (1..=2).contains(&most),
+        "{most} connections with --pool-size 2"
+    );
+
+    // Out-of-range pool sizes are refused up front.
+    let o = cli(dir.path(), &["serve", "--source", &src, "--pool-size", "0"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--pool-size"), "{}", text(&o));
+}
+
 /// A TCP proxy to the test database that can refuse and drop connections.
 struct Proxy {
     url: String,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     generation: std::sync::Arc<AtomicU64>,
+    delay_ms: std::sync::Arc<AtomicU64>,
 }
 
 impl Proxy {
@@ -720,7 +864,8 @@ impl Proxy {
         let lport = listener.local_addr().unwrap().port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let generation = std::sync::Arc::new(AtomicU64::new(0));
-        let (u, g) = (up.clone(), generation.clone());
+        let delay_ms = std::sync::Arc::new(AtomicU64::new(0));
+        let (u, g, d) = (up.clone(), generation.clone(), delay_ms.clone());
         std::thread::spawn(move || {
             for inbound in listener.incoming() {
                 let Ok(inbound) = inbound else { continue };
@@ -736,7 +881,7 @@ impl Proxy {
                     (inbound.try_clone().unwrap(), outbound.try_clone().unwrap()),
                     (outbound, inbound),
                 ] {
-                    let g = g.clone();
+                    let (g, d) = (g.clone(), d.clone());
                     std::thread::spawn(move || {
                         from.set_read_timeout(Some(Duration::from_millis(100)))
                             .unwrap();
@@ -753,6 +898,9 @@ impl Proxy {
                                     return;
                                 }
                                 Ok(n) => {
+                                    std::thread::sleep(Duration::from_millis(
+                                        d.load(Ordering::SeqCst),
+                                    ));
                                     if to.write_all(&buf[..n]).is_err() {
                                         return;
                                     }
@@ -776,7 +924,14 @@ impl Proxy {
             url,
             up,
             generation,
+            delay_ms,
         }
+    }
+
+    /// Holds every piece of traffic back by `delay` (a slow database).
+    fn set_delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Down: drop every connection and refuse new ones. Up: accept again.

@@ -34,8 +34,12 @@ pub struct RunOutcome {
 
 /// Opens source and target, builds the pipeline and runs it over the days.
 pub async fn run(req: RunRequest) -> Result<RunOutcome> {
-    let source = req.source.open_source().await?;
-    let target = req.target.open_target().await?;
+    // Enough connections for the days in flight.
+    let pool_size = req
+        .jobs
+        .clamp(windcore::DEFAULT_POOL_SIZE, windcore::MAX_POOL_SIZE);
+    let source = req.source.open_source_with_pool_size(pool_size).await?;
+    let target = req.target.open_target_with_pool_size(pool_size).await?;
     let pipeline = Pipeline::builder_shared(source, target)
         .variables(req.variables)
         .transform(req.resampler)

@@ -10,7 +10,7 @@ use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::generate::Generator;
 use crate::http::HttpSource;
-use crate::postgres::{mask_password, PostgresSource, PostgresTarget};
+use crate::postgres::{mask_password, PostgresSource, PostgresTarget, DEFAULT_POOL_SIZE};
 use crate::store::LocalStore;
 use crate::traits::{Extract, Load};
 
@@ -82,18 +82,34 @@ impl FromStr for Location {
 impl Location {
     /// Opens the location as a source of raw samples.
     pub async fn open_source(&self) -> Result<Arc<dyn Extract>> {
+        self.open_source_with_pool_size(DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`open_source`](Self::open_source); a PostgreSQL source keeps up to
+    /// `pool_size` connections (ignored by the other kinds).
+    pub async fn open_source_with_pool_size(&self, pool_size: usize) -> Result<Arc<dyn Extract>> {
         Ok(match self {
             Location::Local(dir) => Arc::new(LocalStore::new(dir).source()),
-            Location::Postgres(url) => Arc::new(PostgresSource::connect(url).await?),
+            Location::Postgres(url) => {
+                Arc::new(PostgresSource::connect_with_pool_size(url, pool_size).await?)
+            }
             Location::Http(url) => Arc::new(HttpSource::new(url)?),
         })
     }
 
     /// Opens the location as a target for statistics.
     pub async fn open_target(&self) -> Result<Arc<dyn Load>> {
+        self.open_target_with_pool_size(DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`open_target`](Self::open_target); a PostgreSQL target keeps up to
+    /// `pool_size` connections (ignored by the embedded store).
+    pub async fn open_target_with_pool_size(&self, pool_size: usize) -> Result<Arc<dyn Load>> {
         Ok(match self {
             Location::Local(dir) => Arc::new(LocalStore::new(dir).target()),
-            Location::Postgres(url) => Arc::new(PostgresTarget::connect(url).await?),
+            Location::Postgres(url) => {
+                Arc::new(PostgresTarget::connect_with_pool_size(url, pool_size).await?)
+            }
             Location::Http(_) => return Err(self.http_is_source_only("a target")),
         })
     }

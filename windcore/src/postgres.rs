@@ -38,6 +38,10 @@ const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// First key of windcore's advisory locks ("WIND").
 const LOCK_CLASS: i32 = 0x5749_4e44;
+/// Connections a [`PostgresSource`] or [`PostgresTarget`] keeps at most, unless told otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 4;
+/// The largest pool size accepted (PostgreSQL's default `max_connections` is 100).
+pub const MAX_POOL_SIZE: usize = 64;
 
 /// Replaces the password of a PostgreSQL URL (or `password=` key) with `***`.
 pub fn mask_password(url: &str) -> String {
@@ -79,6 +83,12 @@ struct Db {
 
 impl Db {
     async fn connect(url: &str, max_size: usize) -> Result<Self> {
+        if !(1..=MAX_POOL_SIZE).contains(&max_size) {
+            return Err(Error::config(
+                "pool size",
+                format!("{max_size} is not in 1 ..= {MAX_POOL_SIZE}"),
+            ));
+        }
         let masked = mask_password(url);
         let mut cfg = tokio_postgres::Config::from_str(url).map_err(|e| Error::Connection {
             context: format!("parsing the URL {masked}"),
@@ -199,8 +209,15 @@ pub struct PostgresSource {
 
 impl PostgresSource {
     /// Connects (failing within a bounded time) and checks that the table exists.
+    /// Keeps up to [`DEFAULT_POOL_SIZE`] connections open.
     pub async fn connect(url: &str) -> Result<Self> {
-        let db = Db::connect(url, 4).await?;
+        Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`connect`](Self::connect), keeping up to `max_size` connections
+    /// (1 ..= [`MAX_POOL_SIZE`]); further concurrent reads wait for one.
+    pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<Self> {
+        let db = Db::connect(url, max_size).await?;
         let cols = db.columns("data").await?;
         if cols.is_empty() {
             return Err(Error::Schema(format!(
@@ -564,8 +581,15 @@ impl PostgresTarget {
     /// filled by a default, and no unique key) is used as it is: each day is
     /// still replaced in one transaction, so re-runs never duplicate rows. A
     /// `data` table windcore cannot write correctly is refused with an explanation.
+    /// Keeps up to [`DEFAULT_POOL_SIZE`] connections open.
     pub async fn connect(url: &str) -> Result<Self> {
-        let db = Db::connect(url, 4).await?;
+        Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`connect`](Self::connect), keeping up to `max_size` connections
+    /// (1 ..= [`MAX_POOL_SIZE`]); further concurrent loads wait for one.
+    pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<Self> {
+        let db = Db::connect(url, max_size).await?;
         let signal = db.columns("signal").await?;
         let data = db.columns("data").await?;
         if signal.is_empty() || data.is_empty() {
@@ -683,6 +707,16 @@ impl PostgresTarget {
             }
         }
         Ok(ids)
+    }
+
+    /// The names in the target's `signal` table, sorted.
+    pub async fn signal_names(&self) -> Result<Vec<String>> {
+        let client = self.db.client().await?;
+        let rows = client
+            .query("select name from signal order by name", &[])
+            .await
+            .map_err(self.db.err("listing signals"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// The statistics stored for `range`, long form, ordered by timestamp and signal name.

@@ -436,13 +436,20 @@ impl Resampler {
             vars.push((name, f.f64()?.clone()));
         }
         let mut ts = tcol.as_materialized_series().datetime()?.physical().clone();
-        ts.rechunk_mut();
-        let sorted = ts
-            .downcast_iter()
-            .next()
-            .map(|a| a.values().as_slice().windows(2).all(|w| w[0] <= w[1]))
-            .unwrap_or(true);
-        if !sorted {
+        // The kernel reads the input chunks in place when every column is cut
+        // the same way (the usual case: a frame read from Parquet or received
+        // over Arrow); otherwise the columns are made contiguous first.
+        let lengths: Vec<usize> = ts.chunk_lengths().collect();
+        if vars
+            .iter()
+            .any(|(_, v)| !v.chunk_lengths().eq(lengths.iter().copied()))
+        {
+            ts.rechunk_mut();
+            for (_, v) in vars.iter_mut() {
+                v.rechunk_mut();
+            }
+        }
+        if !is_sorted(&ts) {
             let idx = ts.arg_sort(SortOptions {
                 descending: false,
                 nulls_last: false,
@@ -451,12 +458,11 @@ impl Resampler {
                 limit: None,
             });
             ts = ts.take(&idx)?;
+            ts.rechunk_mut();
             for (_, v) in vars.iter_mut() {
                 *v = v.take(&idx)?;
+                v.rechunk_mut();
             }
-        }
-        for (_, v) in vars.iter_mut() {
-            v.rechunk_mut();
         }
         let every = self.every_secs
             * match unit {
@@ -473,45 +479,84 @@ impl Resampler {
     }
 
     fn compute(&self, prep: &Prepared) -> Windows {
-        let ts: &[i64] = match prep.ts.downcast_iter().next() {
-            Some(a) => a.values().as_slice(),
-            None => &[],
-        };
-        let vars: Vec<VarIn<'_>> = prep
-            .vars
-            .iter()
-            .map(|(_, ca)| match ca.downcast_iter().next() {
-                Some(a) => VarIn {
-                    values: a.values().as_slice(),
-                    validity: a.validity().filter(|b| b.unset_bits() > 0),
-                },
-                None => VarIn {
-                    values: &[],
-                    validity: None,
-                },
+        let every = prep.every;
+        // The input chunks (all columns are cut alike), empty ones left out.
+        let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
+            .ts
+            .downcast_iter()
+            .enumerate()
+            .filter(|(_, a)| !a.values().is_empty())
+            .map(|(ci, a)| {
+                let vars = prep
+                    .vars
+                    .iter()
+                    .map(|(_, ca)| {
+                        let a = ca.downcast_get(ci).expect("columns are cut alike");
+                        VarIn {
+                            values: a.values().as_slice(),
+                            validity: a.validity().filter(|b| b.unset_bits() > 0),
+                        }
+                    })
+                    .collect();
+                (a.values().as_slice(), vars)
             })
             .collect();
+        let (parts, straddles) = plan_parts(&chunks, every);
+        // Pieces of whole windows over contiguous rows, for the threads.
+        let per_part = rayon::current_num_threads() * 4;
+        let mut pieces: Vec<Piece<'_>> = Vec::new();
+        for part in &parts {
+            match *part {
+                Part::Interior { chunk, lo, hi } => {
+                    let (ts, vars) = &chunks[chunk];
+                    for (a, b) in chunk_bounds(&ts[lo..hi], every, per_part) {
+                        pieces.push(Piece {
+                            ts,
+                            vars: vars.clone(),
+                            lo: lo + a,
+                            hi: lo + b,
+                        });
+                    }
+                }
+                Part::Straddle(k) => {
+                    let s = &straddles[k];
+                    pieces.push(Piece {
+                        ts: &s.ts,
+                        vars: s
+                            .values
+                            .iter()
+                            .zip(&s.validity)
+                            .map(|(values, validity)| VarIn {
+                                values,
+                                validity: validity.as_ref(),
+                            })
+                            .collect(),
+                        lo: 0,
+                        hi: s.ts.len(),
+                    });
+                }
+            }
+        }
         let want = Wanted::new(&self.stats);
         let n_stats = self.stats.len();
-        let n_cols = vars.len() * n_stats;
-        let chunks = chunk_bounds(ts, prep.every, rayon::current_num_threads() * 4);
-        // Count the windows of each chunk first, so every chunk writes straight
-        // into its own part of the final columns (no per-chunk buffers to concatenate).
-        let counts: Vec<usize> = chunks
+        let n_cols = prep.vars.len() * n_stats;
+        // Count the windows of each piece first, so every piece writes straight
+        // into its own part of the final columns (no per-piece buffers to concatenate).
+        let counts: Vec<usize> = pieces
             .par_iter()
-            .map(|&(lo, hi)| count_windows(ts, lo, hi, prep.every))
+            .map(|p| count_windows(p.ts, p.lo, p.hi, every))
             .collect();
         let total: usize = counts.iter().sum();
         let mut out = Windows {
             starts: vec![0; total],
             cols: (0..n_cols).map(|_| vec![0.0; total]).collect(),
         };
-        let mut tasks = Vec::with_capacity(chunks.len());
+        let mut tasks = Vec::with_capacity(pieces.len());
         {
             let mut starts_rest: &mut [i64] = &mut out.starts;
             let mut cols_rest: Vec<&mut [f64]> =
                 out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-            for (bounds, n) in chunks.iter().zip(&counts) {
+            for (piece, n) in pieces.iter().zip(&counts) {
                 let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
                 starts_rest = tail;
                 let mut heads = Vec::with_capacity(n_cols);
@@ -520,26 +565,150 @@ impl Resampler {
                     heads.push(h);
                     *c = t;
                 }
-                tasks.push((*bounds, head, heads));
+                tasks.push((piece, head, heads));
             }
         }
-        tasks
-            .into_par_iter()
-            .for_each(|((lo, hi), starts, mut cols)| {
-                kernel(
-                    ts,
-                    lo,
-                    hi,
-                    prep.every,
-                    &vars,
-                    &want,
-                    &self.stats,
-                    starts,
-                    &mut cols,
-                )
-            });
+        tasks.into_par_iter().for_each(|(p, starts, mut cols)| {
+            kernel(
+                p.ts,
+                p.lo,
+                p.hi,
+                every,
+                &p.vars,
+                &want,
+                &self.stats,
+                starts,
+                &mut cols,
+            )
+        });
         out
     }
+}
+
+/// Whether the timestamps are in non-decreasing order, across chunks too.
+fn is_sorted(ts: &Int64Chunked) -> bool {
+    let mut prev = i64::MIN;
+    for a in ts.downcast_iter() {
+        let v = a.values().as_slice();
+        let Some(&first) = v.first() else { continue };
+        if first < prev || !v.windows(2).all(|w| w[0] <= w[1]) {
+            return false;
+        }
+        prev = v[v.len() - 1];
+    }
+    true
+}
+
+/// Rows `lo..hi` of one input chunk, or the rows of a window that lies in
+/// several chunks (gathered into a [`Straddle`]), in output order.
+enum Part {
+    Interior { chunk: usize, lo: usize, hi: usize },
+    Straddle(usize),
+}
+
+/// The rows of one window whose samples lie in more than one input chunk,
+/// copied together (a window is small; the chunks themselves are not copied).
+#[derive(Default)]
+struct Straddle {
+    ts: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    validity: Vec<Option<Bitmap>>,
+}
+
+/// Growing [`Straddle`]: its window, rows and validity bits.
+struct Carry {
+    window: i64,
+    ts: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    valid: Vec<Vec<bool>>,
+}
+
+impl Carry {
+    fn new(window: i64, n_vars: usize) -> Self {
+        Carry {
+            window,
+            ts: Vec::new(),
+            values: vec![Vec::new(); n_vars],
+            valid: vec![Vec::new(); n_vars],
+        }
+    }
+
+    fn push(&mut self, ts: &[i64], vars: &[VarIn<'_>], lo: usize, hi: usize) {
+        self.ts.extend_from_slice(&ts[lo..hi]);
+        for (k, v) in vars.iter().enumerate() {
+            self.values[k].extend_from_slice(&v.values[lo..hi]);
+            self.valid[k].extend((lo..hi).map(|i| v.validity.is_none_or(|b| b.get_bit(i))));
+        }
+    }
+
+    fn finish(self) -> Straddle {
+        Straddle {
+            ts: self.ts,
+            values: self.values,
+            validity: self
+                .valid
+                .into_iter()
+                .map(|bits| {
+                    (!bits.iter().all(|b| *b)).then(|| Bitmap::from_iter(bits.iter().copied()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Cuts sorted, chunked input into parts that each hold whole windows: the
+/// inside of every chunk is read in place; a window cut by a chunk boundary
+/// becomes a [`Straddle`].
+fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], every: i64) -> (Vec<Part>, Vec<Straddle>) {
+    let n_vars = chunks.first().map_or(0, |(_, v)| v.len());
+    let mut parts = Vec::with_capacity(chunks.len() * 2);
+    let mut straddles = Vec::new();
+    let mut carry: Option<Carry> = None;
+    for (ci, (ts, vars)) in chunks.iter().enumerate() {
+        let n = ts.len();
+        let mut lo = 0;
+        if let Some(c) = carry.as_mut() {
+            while lo < n && ts[lo].div_euclid(every) == c.window {
+                lo += 1;
+            }
+            c.push(ts, vars, 0, lo);
+            if lo == n {
+                continue; // the whole chunk lies in the carried window
+            }
+            parts.push(Part::Straddle(straddles.len()));
+            straddles.push(carry.take().expect("carry").finish());
+        }
+        // A last window that goes on in the next chunk is carried over.
+        let last = ts[n - 1].div_euclid(every);
+        let mut hi = n;
+        if chunks
+            .get(ci + 1)
+            .is_some_and(|(next, _)| next[0].div_euclid(every) == last)
+        {
+            while hi > lo && ts[hi - 1].div_euclid(every) == last {
+                hi -= 1;
+            }
+            let mut c = Carry::new(last, n_vars);
+            c.push(ts, vars, hi, n);
+            carry = Some(c);
+        }
+        if lo < hi {
+            parts.push(Part::Interior { chunk: ci, lo, hi });
+        }
+    }
+    if let Some(c) = carry {
+        parts.push(Part::Straddle(straddles.len()));
+        straddles.push(c.finish());
+    }
+    (parts, straddles)
+}
+
+/// Whole windows of sorted rows `lo..hi` over contiguous slices.
+struct Piece<'a> {
+    ts: &'a [i64],
+    vars: Vec<VarIn<'a>>,
+    lo: usize,
+    hi: usize,
 }
 
 impl Transform for Resampler {
@@ -578,6 +747,7 @@ fn stat_column(name: PlSmallStr, vals: Vec<f64>, st: Stat) -> Column {
     }
 }
 
+#[derive(Clone, Copy)]
 struct VarIn<'a> {
     values: &'a [f64],
     validity: Option<&'a Bitmap>,

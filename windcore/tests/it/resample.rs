@@ -445,3 +445,89 @@ proptest! {
         check_against_reference(&mins, &x);
     }
 }
+
+/// `df` cut into chunks at `cuts` (row offsets), the same cuts in every column.
+fn chunked(df: &DataFrame, cuts: &[usize]) -> DataFrame {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (df.height() + 1)).collect();
+    cuts.sort_unstable();
+    cuts.push(df.height());
+    let mut out = df.slice(0, cuts[0]);
+    for w in cuts.windows(2) {
+        out.vstack_mut(&df.slice(w[0] as i64, w[1] - w[0])).unwrap();
+    }
+    out
+}
+
+fn two_variables(mins: &[i64], x: &[Option<f64>]) -> DataFrame {
+    let mut df = frame(mins, x);
+    let y: Vec<Option<f64>> = x.iter().rev().map(|v| v.map(|v| v * 0.5 - 3.0)).collect();
+    df.with_column(Column::new("y".into(), y)).unwrap();
+    df
+}
+
+#[test]
+fn chunked_input_equals_contiguous_input() {
+    // 1-minute rows with gaps, nulls and a duplicate, cut inside windows, on
+    // window boundaries, into one-row chunks and a chunk inside one window.
+    let mins: Vec<i64> = (0..300).filter(|m| m % 37 != 5).chain([299]).collect();
+    let x: Vec<Option<f64>> = (0..mins.len())
+        .map(|i| (i % 11 != 3).then(|| (i * 7 % 13) as f64 + 0.25))
+        .collect();
+    let df = two_variables(&mins, &x);
+    let expected = all_stats().resample_wide(&df).unwrap();
+    for cuts in [
+        vec![3, 10, 25, 26, 27, 100, 101, 250],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
+        vec![41, 42, 43],
+        vec![0, 0, 150, 150, mins.len()],
+        vec![mins.len() - 1],
+    ] {
+        let input = chunked(&df, &cuts);
+        assert!(input.first_col_n_chunks() > 1, "{cuts:?}");
+        let got = all_stats().resample_wide(&input).unwrap();
+        assert!(
+            got.equals_missing(&expected),
+            "{cuts:?}:\n{got}\n{expected}"
+        );
+    }
+    // Columns cut differently from each other: still the same result.
+    let mut x_col = df
+        .column("x")
+        .unwrap()
+        .as_materialized_series()
+        .slice(0, 100);
+    x_col
+        .append(
+            &df.column("x")
+                .unwrap()
+                .as_materialized_series()
+                .slice(100, mins.len()),
+        )
+        .unwrap();
+    let mut uneven = df.clone();
+    uneven.with_column(Column::from(x_col)).unwrap();
+    let got = all_stats().resample_wide(&uneven).unwrap();
+    assert!(got.equals_missing(&expected));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn chunked_random_input_equals_contiguous_input(
+        rows in proptest::collection::vec((-300i64..300, proptest::option::weighted(0.8, -1e4f64..1e4)), 1..300),
+        cuts in proptest::collection::vec(0usize..400, 1..12),
+        sorted in any::<bool>(),
+    ) {
+        let mut rows = rows;
+        if sorted {
+            rows.sort_by_key(|r| r.0);
+        }
+        let mins: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let x: Vec<Option<f64>> = rows.iter().map(|r| r.1).collect();
+        let df = two_variables(&mins, &x);
+        let expected = all_stats().resample_wide(&df).unwrap();
+        let got = all_stats().resample_wide(&chunked(&df, &cuts)).unwrap();
+        prop_assert!(got.equals_missing(&expected), "{}\n{}", got, expected);
+    }
+}

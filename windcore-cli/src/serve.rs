@@ -321,6 +321,14 @@ impl ApiError {
         }
     }
 
+    fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            e.to_string(),
+        )
+    }
+
     fn unavailable(detail: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -703,37 +711,43 @@ impl Streamer {
     }
 }
 
+impl Streamer {
+    /// Reads `range` a UTC day at a time through `read`, holding `permit` until done.
+    fn new(
+        read: Reader,
+        layout: Layout,
+        format: Format,
+        range: TimeRange,
+        timeout: Duration,
+        permit: OwnedSemaphorePermit,
+    ) -> Self {
+        Streamer {
+            read,
+            layout,
+            format,
+            chunks: day_chunks(range),
+            first_row: true,
+            done: false,
+            timeout,
+            _permit: permit,
+        }
+    }
+}
+
 /// Reads the first day, then answers with a body that streams the rest.
 async fn stream_response(mut s: Streamer) -> ApiResult<Response> {
-    let mut head = s.layout.prologue(s.format).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            e.to_string(),
-        )
-    })?;
+    let content_type = HeaderValue::from_static(s.format.content_type());
+    let mut head = s.layout.prologue(s.format).map_err(ApiError::internal)?;
     if let Some(range) = s.chunks.pop_front() {
         let df = tokio::time::timeout(s.timeout, (s.read)(range))
             .await
             .map_err(|_| ApiError::unavailable(format!("reading {range} timed out")))?
             .map_err(ApiError::from_windcore)?;
-        let df = s.layout.conform(&df).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                e.to_string(),
-            )
-        })?;
+        let df = s.layout.conform(&df).map_err(ApiError::internal)?;
         let rows = s
             .layout
             .rows(&df, s.format, &mut s.first_row)
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    e.to_string(),
-                )
-            })?;
+            .map_err(ApiError::internal)?;
         head.extend_from_slice(&rows);
     }
     let first =
@@ -749,7 +763,10 @@ async fn stream_response(mut s: Streamer) -> ApiResult<Response> {
         }
     });
     use futures_util::StreamExt;
-    Ok(Response::new(Body::from_stream(first.chain(rest))))
+    let mut resp = Response::new(Body::from_stream(first.chain(rest)));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    Ok(resp)
 }
 
 // ---------------------------------------------------------------- handlers
@@ -788,25 +805,19 @@ async fn data(
         let vars = read_vars.clone();
         Box::pin(async move { source.extract(r, &vars).await })
     });
-    let s = Streamer {
-        read,
-        layout: Layout {
-            columns: vars,
-            long: false,
-        },
-        format,
-        chunks: day_chunks(range),
-        first_row: true,
-        done: false,
-        timeout: app.timeout,
-        _permit: permit,
+    let layout = Layout {
+        columns: vars,
+        long: false,
     };
-    let mut resp = stream_response(s).await?;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    Ok(resp)
+    stream_response(Streamer::new(
+        read,
+        layout,
+        format,
+        range,
+        app.timeout,
+        permit,
+    ))
+    .await
 }
 
 async fn signals(
@@ -847,25 +858,19 @@ async fn signals(
             Ok(df.filter(&mask)?)
         })
     });
-    let s = Streamer {
-        read,
-        layout: Layout {
-            columns: vec![windcore::SIGNAL.to_string(), windcore::VALUE.to_string()],
-            long: true,
-        },
-        format,
-        chunks: day_chunks(range),
-        first_row: true,
-        done: false,
-        timeout: app.timeout,
-        _permit: permit,
+    let layout = Layout {
+        columns: vec![windcore::SIGNAL.to_string(), windcore::VALUE.to_string()],
+        long: true,
     };
-    let mut resp = stream_response(s).await?;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    Ok(resp)
+    stream_response(Streamer::new(
+        read,
+        layout,
+        format,
+        range,
+        app.timeout,
+        permit,
+    ))
+    .await
 }
 
 async fn signal_names(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResult<Response> {

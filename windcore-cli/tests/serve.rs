@@ -111,6 +111,16 @@ impl Server {
         Server { child, addr, log }
     }
 
+    /// Sends SIGTERM, as a service manager would.
+    fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
     fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -729,12 +739,7 @@ fn sigterm_stops_the_server_gracefully() {
     let src = setup_source(dir.path(), "1");
     let mut server = Server::start(&["--source", &src]);
     assert_eq!(server.get("/health").status, 200);
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    server.terminate();
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     std::thread::sleep(Duration::from_millis(100));
@@ -764,12 +769,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
     assert!(n > 0);
     raw.truncate(n);
     assert!(raw.starts_with(b"HTTP/1.1 200"));
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    server.terminate();
     let before = raw.len();
     s.read_to_end(&mut raw).unwrap();
     assert!(

@@ -342,9 +342,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (target_loc, _) = args
         .store
         .location(args.target.target.as_deref(), "target")?;
-    let pool_size = args
-        .jobs
-        .clamp(windcore::DEFAULT_POOL_SIZE, windcore::MAX_POOL_SIZE);
+    let pool_size = windcore::pool_size_for_jobs(args.jobs);
     let source = source_loc.open_source_with_pool_size(pool_size).await?;
     let target = target_loc.open_target_with_pool_size(pool_size).await?;
     let days: Vec<Day> = match requested {

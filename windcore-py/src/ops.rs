@@ -34,10 +34,7 @@ pub struct RunOutcome {
 
 /// Opens source and target, builds the pipeline and runs it over the days.
 pub async fn run(req: RunRequest) -> Result<RunOutcome> {
-    // Enough connections for the days in flight.
-    let pool_size = req
-        .jobs
-        .clamp(windcore::DEFAULT_POOL_SIZE, windcore::MAX_POOL_SIZE);
+    let pool_size = windcore::pool_size_for_jobs(req.jobs);
     let source = req.source.open_source_with_pool_size(pool_size).await?;
     let target = req.target.open_target_with_pool_size(pool_size).await?;
     let pipeline = Pipeline::builder_shared(source, target)

@@ -100,7 +100,8 @@ pub use pipeline::{
     DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary, DEFAULT_VARIABLES,
 };
 pub use postgres::{
-    mask_password, PostgresSource, PostgresTarget, DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
+    mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, DEFAULT_POOL_SIZE,
+    MAX_POOL_SIZE,
 };
 pub use resample::{
     format_every, parse_every, parse_stats, Resampler, ResamplerBuilder, Stat, SIGNAL, TIMESTAMP,

@@ -43,6 +43,12 @@ pub const DEFAULT_POOL_SIZE: usize = 4;
 /// The largest pool size accepted (PostgreSQL's default `max_connections` is 100).
 pub const MAX_POOL_SIZE: usize = 64;
 
+/// The pool size for a pipeline with `jobs` days in flight: one connection per
+/// day, at least [`DEFAULT_POOL_SIZE`], at most [`MAX_POOL_SIZE`].
+pub fn pool_size_for_jobs(jobs: usize) -> usize {
+    jobs.clamp(DEFAULT_POOL_SIZE, MAX_POOL_SIZE)
+}
+
 /// Replaces the password of a PostgreSQL URL (or `password=` key) with `***`.
 pub fn mask_password(url: &str) -> String {
     let mut out = url.to_string();

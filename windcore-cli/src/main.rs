@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use windcore::{
     format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, Location,
-    Pipeline, Resampler, RunSummary, DEFAULT_DATA_DIR, DEFAULT_SEED,
+    Pipeline, Quality, RunConfig, RunDays, RunSummary, SourceLayout, DEFAULT_DATA_DIR,
+    DEFAULT_SEED,
 };
 
 /// The first day of the demo data when no --start is given.
@@ -28,14 +29,16 @@ const DEMO_DAYS: u32 = 10;
     name = "windcore-cli",
     version,
     about = "Turn 1-minute wind-turbine samples into 10-minute statistics.",
-    long_about = "Turn 1-minute wind-turbine samples (wind speed, power, ambient temperature) \
-into the industry-standard 10-minute statistics (mean, min, max, std, count).\n\n\
+    long_about = "Turn 1-minute wind-turbine samples (wind speed, power, wind direction, any \
+numeric channel; one turbine or a whole farm) into the industry-standard 10-minute statistics \
+(mean, min, max, std, count), per turbine.\n\n\
 With no database at all, windcore works on an embedded store: Parquet files under \
 ./windcore-data (source/ holds the raw samples, target/ the statistics, one file per UTC day). \
 `windcore-cli run` on an empty store first generates 10 days of demo data.\n\n\
 Conventions: time is UTC; a day is [00:00, 24:00) UTC; windows are half-open [t, t+10min), \
 aligned to the Unix epoch and labelled by their start; std is the sample standard deviation \
-(ddof = 1); NULL/NaN samples are left out, and undefined statistics are not written."
+(ddof = 1); angles (--angles) get circular statistics; NULL/NaN samples are left out, and \
+undefined statistics are not written; what a rule leaves out is counted in the summary."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -53,15 +56,22 @@ enum Command {
     /// Create the tables in PostgreSQL (or the directories of an embedded store); safe to repeat.
     ///
     /// Source: the reference system's `data(timestamp timestamptz primary key, wind_speed,
-    /// power, ambient_temperature float8)`. Target: `signal(id, name unique)` with one row per
-    /// variable and statistic, and `data(timestamp, signal_id, value)` keyed on
-    /// (signal_id, timestamp). Existing tables are left as they are.
+    /// power, ambient_temperature float8)`, or with --table/--asset-column a farm table
+    /// `<table>(<asset> text, <time> timestamptz, wind_speed, power, ambient_temperature,
+    /// wind_direction, nacelle_position float8, primary key (<asset>, <time>))`.
+    /// Target: `signal(id, asset, name, unique (asset, name))` and
+    /// `data(timestamp, signal_id, value)` keyed on (signal_id, timestamp). Existing tables are
+    /// left as they are, except that a target made by an earlier windcore is migrated
+    /// additively (signal gains `asset`, '' for existing rows).
     Init(InitArgs),
     /// Fill the source with seeded, deterministic demo data (1-minute samples).
     ///
     /// Wind speed is Weibull distributed (k = 2, λ = 8 m/s) with strong
     /// minute-to-minute persistence, power follows a 2 MW power curve with noise,
-    /// and temperature has a daily cycle. Existing days are replaced.
+    /// and temperature has a daily cycle. With --turbines N (> 1) it is a farm: the
+    /// turbines share the farm wind plus their own turbulence, and get a wind_direction
+    /// that drifts through north and a nacelle_position that follows it with a yaw error.
+    /// Existing days are replaced.
     Generate(GenerateArgs),
     /// Serve the connector API over HTTP: samples, statistics, ETL runs, docs at /docs.
     Serve(serve::ServeArgs),
@@ -113,12 +123,41 @@ impl StoreArgs {
     }
 }
 
+/// Where the samples are in the source: table, timestamp column, asset column.
+#[derive(Args, Debug)]
+struct LayoutArgs {
+    /// Source table (PostgreSQL; `schema.table` for another schema). Names are
+    /// case-sensitive and always quoted.
+    #[arg(long, value_name = "NAME", default_value = "data")]
+    table: String,
+    /// The timestamp column of the source (timestamptz, or timestamp read as UTC).
+    #[arg(long, value_name = "COL", default_value = "timestamp")]
+    time_column: String,
+    /// The column that tells the assets (turbines, met masts) apart, for a source
+    /// that holds a farm; statistics are then computed per asset. The embedded
+    /// store uses a column named `asset` when its files have one.
+    #[arg(long, value_name = "COL")]
+    asset_column: Option<String>,
+}
+
+impl LayoutArgs {
+    fn layout(&self) -> SourceLayout {
+        SourceLayout {
+            table: self.table.clone(),
+            time_column: self.time_column.clone(),
+            asset_column: self.asset_column.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct InitArgs {
     #[command(flatten)]
     source: SourceArg,
     #[command(flatten)]
     target: TargetArg,
+    #[command(flatten)]
+    layout: LayoutArgs,
 }
 
 #[derive(Args, Debug)]
@@ -132,9 +171,19 @@ struct RunArgs {
     /// Last UTC day of a range, included (YYYY-MM-DD); needs --from.
     #[arg(long, value_name = "DAY", requires = "from")]
     to: Option<String>,
-    /// Variables to aggregate, comma-separated (wind_speed, power, ambient_temperature).
-    #[arg(long, value_name = "LIST", default_value = "wind_speed,power")]
-    variables: String,
+    /// Variables (channels) to aggregate, comma-separated
+    /// [default: wind_speed,power when the source has both, else every numeric channel].
+    #[arg(long, value_name = "LIST")]
+    variables: Option<String>,
+    /// Variables that are angles in degrees (wind direction, nacelle position), comma-separated:
+    /// their mean is the direction of the mean unit vector (350° and 10° average to 0°),
+    /// std is the circular std sqrt(-2 ln R), min/max the extreme deviations from the mean.
+    #[arg(long, value_name = "LIST")]
+    angles: Option<String>,
+    /// Fewest valid samples a window needs for its statistics; windows with fewer get only
+    /// `count` (e.g. 8 of 10 one-minute samples). Counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_count: u32,
     /// Statistics to compute, comma-separated (mean, min, max, std, count).
     #[arg(long, value_name = "LIST", default_value = "mean,min,max,std")]
     stats: String,
@@ -151,6 +200,8 @@ struct RunArgs {
     target: TargetArg,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    layout: LayoutArgs,
     /// No progress bar and no summary; errors are still reported.
     #[arg(long, short)]
     quiet: bool,
@@ -170,10 +221,17 @@ struct GenerateArgs {
     /// Probability that a value is missing (NULL), in [0, 1].
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     missing_rate: f64,
+    /// Number of turbines: 1 is the reference layout (timestamp, wind_speed, power,
+    /// ambient_temperature); more makes a farm (asset T01, T02, ...; plus wind_direction and
+    /// nacelle_position). In PostgreSQL a farm needs --table and --asset-column.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    turbines: u32,
     #[command(flatten)]
     source: SourceArg,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    layout: LayoutArgs,
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -261,13 +319,14 @@ fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
 
 async fn generate_days(
     location: &Location,
+    layout: &SourceLayout,
     days: DayRange,
     generator: &Generator,
     quiet: bool,
 ) -> anyhow::Result<u64> {
     let bar = progress_bar(days.len() as u64, quiet, "generating");
     let rows = location
-        .generate(days, generator, |day| {
+        .generate_layout(layout, days, generator, |day| {
             bar.set_message(day.to_string());
             bar.inc(1);
         })
@@ -284,7 +343,7 @@ async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if let Some(s) = &args.source.source {
         let loc: Location = s.parse().context("--source")?;
-        loc.init_source().await?;
+        loc.init_source_layout(&args.layout.layout()).await?;
         writeln!(out, "source ready: {loc}")?;
     }
     if let Some(t) = &args.target.target {
@@ -301,17 +360,24 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let generator = Generator::builder()
         .seed(args.seed)
         .missing_rate(args.missing_rate)
+        .turbines(args.turbines)
         .build()?;
     let (location, _) = args
         .store
         .location(args.source.source.as_deref(), "source")?;
     let t = Instant::now();
-    let rows = generate_days(&location, days, &generator, args.quiet).await?;
+    let layout = args.layout.layout();
+    let rows = generate_days(&location, &layout, days, &generator, args.quiet).await?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
+        let what = if args.turbines > 1 {
+            format!("{} turbines", args.turbines)
+        } else {
+            "one turbine".to_string()
+        };
         writeln!(
             out,
-            "generated {} days ({days}) of 1-minute samples, {rows} rows, seed {}, in {}\n  written to {location}",
+            "generated {} days ({days}) of 1-minute samples of {what}, {rows} rows, seed {}, in {}\n  written to {location}",
             days.len(),
             args.seed,
             fmt_duration(t.elapsed()),
@@ -323,59 +389,68 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stats = parse_stats(&args.stats).context("--stats")?;
     let every = parse_every(&args.every).context("--every")?;
-    let variables = split_list(&args.variables);
-    if variables.is_empty() {
-        bail!("--variables: the list of variables is empty");
-    }
-    let resampler = Resampler::builder().every(every).stats(stats).build()?;
-    let requested = match (&args.date, &args.from, &args.to) {
-        (Some(d), _, _) => Some(DayRange::single(parse_day("date", d)?)),
-        (None, Some(f), Some(t)) => {
-            Some(DayRange::new(parse_day("from", f)?, parse_day("to", t)?).context("--from/--to")?)
-        }
-        _ => None,
+    let days = match (&args.date, &args.from, &args.to) {
+        (Some(d), _, _) => RunDays::One(parse_day("date", d)?),
+        (None, Some(f), Some(t)) => RunDays::Range(
+            DayRange::new(parse_day("from", f)?, parse_day("to", t)?).context("--from/--to")?,
+        ),
+        _ => RunDays::AllInSource,
     };
-
     let (source_loc, source_is_default) = args
         .store
         .location(args.source.source.as_deref(), "source")?;
     let (target_loc, _) = args
         .store
         .location(args.target.target.as_deref(), "target")?;
-    let pool_size = windcore::pool_size_for_jobs(args.jobs);
-    let source = source_loc.open_source_with_pool_size(pool_size).await?;
-    let target = target_loc.open_target_with_pool_size(pool_size).await?;
-    let days: Vec<Day> = match requested {
-        Some(r) => r.iter().collect(),
-        None => {
-            let mut present = source_loc.source_days().await?;
-            if present.is_empty() && source_is_default {
-                let start: Day = DEFAULT_START.parse()?;
-                let demo = DayRange::starting(start, DEMO_DAYS)?;
-                if !args.quiet {
-                    eprintln!(
-                        "the source {source_loc} is empty: generating {DEMO_DAYS} days of demo data ({demo}, seed {DEFAULT_SEED})"
-                    );
-                }
-                generate_days(&source_loc, demo, &Generator::default(), args.quiet).await?;
-                present = source_loc.source_days().await?;
-            }
-            if present.is_empty() {
-                bail!("the source {source_loc} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
-            }
-            present
+    let layout = args.layout.layout();
+    let mut config = RunConfig::builder(source_loc.clone(), target_loc.clone())
+        .layout(layout.clone())
+        .stats(stats)
+        .every(every)
+        .min_count(args.min_count)
+        .days(days)
+        .jobs(args.jobs);
+    if let Some(v) = &args.variables {
+        let v = split_list(v);
+        if v.is_empty() {
+            bail!("--variables: the list of variables is empty");
         }
-    };
+        config = config.variables(v);
+    }
+    if let Some(a) = &args.angles {
+        config = config.angles(split_list(a));
+    }
+    let config = config.build()?;
 
-    let pipeline = Pipeline::builder_shared(source, target)
-        .variables(variables)
-        .transform(resampler)
-        .jobs(args.jobs)
-        .build()?;
-
-    let bar = progress_bar(days.len() as u64, args.quiet, "running");
+    if days == RunDays::AllInSource && source_is_default {
+        // An empty embedded store gets the demo data first, as the README says.
+        let present = source_loc.source_days_layout(&layout).await?;
+        if present.is_empty() {
+            let start: Day = DEFAULT_START.parse()?;
+            let demo = DayRange::starting(start, DEMO_DAYS)?;
+            if !args.quiet {
+                eprintln!(
+                    "the source {source_loc} is empty: generating {DEMO_DAYS} days of demo data ({demo}, seed {DEFAULT_SEED})"
+                );
+            }
+            generate_days(
+                &source_loc,
+                &layout,
+                demo,
+                &Generator::default(),
+                args.quiet,
+            )
+            .await?;
+        }
+    }
+    let prepared = config.prepare().await?;
+    if prepared.days.is_empty() {
+        bail!("the source {source_loc} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
+    }
+    let pipeline = prepared.pipeline;
+    let bar = progress_bar(prepared.days.len() as u64, args.quiet, "running");
     let summary = pipeline
-        .run(days.iter().copied(), |r| {
+        .run(prepared.days.iter().copied(), |r| {
             bar.set_message(format!("{} {}", r.day, outcome_word(&r.outcome)));
             bar.inc(1);
         })
@@ -454,12 +529,46 @@ fn print_summary(
         summary.rows_in() as f64 / secs
     )?;
     writeln!(out, "  signals       {}", pipeline.signals().join(", "))?;
+    let q = summary.quality();
+    writeln!(
+        out,
+        "  quality       {} samples; {} missing values (NULL/NaN), {} duplicate timestamps dropped, \
+         {} sparse windows (< min-count), {} rows outside their day",
+        q.samples, q.missing, q.duplicates, q.sparse_windows, q.outside
+    )?;
+    let issues = summary.days_with_issues();
+    const SHOWN: usize = 10;
+    for (day, q) in issues.iter().take(SHOWN) {
+        writeln!(out, "    {day}  {}", quality_line(q))?;
+    }
+    if issues.len() > SHOWN {
+        writeln!(
+            out,
+            "    ... and {} more day(s) with something left out",
+            issues.len() - SHOWN
+        )?;
+    }
     let results = match target {
         Location::Local(dir) => dir.join("target").display().to_string(),
         other => format!("{other} (tables signal, data)"),
     };
     writeln!(out, "  results in    {results}")?;
     Ok(())
+}
+
+/// The non-zero quality counters of a day, e.g. `3 duplicates, 12 missing`.
+fn quality_line(q: &Quality) -> String {
+    let parts: Vec<String> = [
+        (q.missing, "missing"),
+        (q.duplicates, "duplicates dropped"),
+        (q.sparse_windows, "sparse windows"),
+        (q.outside, "outside the day"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    parts.join(", ")
 }
 
 fn fmt_duration(d: Duration) -> String {

@@ -80,6 +80,7 @@
 //! None yet: the PostgreSQL source and target are always built.
 #![deny(missing_docs)]
 
+mod config;
 mod day;
 mod error;
 mod generate;
@@ -91,21 +92,23 @@ mod resample;
 mod store;
 mod traits;
 
+pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
-pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, SOURCE_VARIABLES};
+pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
 pub use location::Location;
 pub use pipeline::{
-    DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary, DEFAULT_VARIABLES,
+    default_variables, DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary,
+    DEFAULT_VARIABLES,
 };
 pub use postgres::{
-    mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, DEFAULT_POOL_SIZE,
-    MAX_POOL_SIZE,
+    mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, SourceLayout,
+    DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use resample::{
-    format_every, parse_every, parse_stats, Resampler, ResamplerBuilder, Stat, SIGNAL, TIMESTAMP,
-    VALUE,
+    format_every, parse_every, parse_stats, Quality, Resampler, ResamplerBuilder, Stat, ASSET,
+    SIGNAL, TIMESTAMP, VALUE,
 };
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
 pub use traits::{Extract, Load, Transform};

@@ -10,7 +10,9 @@ use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::generate::Generator;
 use crate::http::HttpSource;
-use crate::postgres::{mask_password, PostgresSource, PostgresTarget, DEFAULT_POOL_SIZE};
+use crate::postgres::{
+    mask_password, PostgresSource, PostgresTarget, SourceLayout, DEFAULT_POOL_SIZE,
+};
 use crate::store::LocalStore;
 use crate::traits::{Extract, Load};
 
@@ -88,10 +90,30 @@ impl Location {
     /// Like [`open_source`](Self::open_source); a PostgreSQL source keeps up to
     /// `pool_size` connections (ignored by the other kinds).
     pub async fn open_source_with_pool_size(&self, pool_size: usize) -> Result<Arc<dyn Extract>> {
+        self.open_source_layout(&SourceLayout::default(), pool_size)
+            .await
+    }
+
+    /// Opens the location as a source laid out as `layout` (table, time and
+    /// asset columns; the embedded store uses the column names only, the
+    /// HTTP source ignores it). A PostgreSQL source keeps up to `pool_size`
+    /// connections.
+    pub async fn open_source_layout(
+        &self,
+        layout: &SourceLayout,
+        pool_size: usize,
+    ) -> Result<Arc<dyn Extract>> {
+        layout.validate()?;
         Ok(match self {
-            Location::Local(dir) => Arc::new(LocalStore::new(dir).source()),
+            Location::Local(dir) => {
+                let mut src = LocalStore::new(dir).source();
+                if !layout.is_reference() {
+                    src = src.with_layout(layout);
+                }
+                Arc::new(src)
+            }
             Location::Postgres(url) => {
-                Arc::new(PostgresSource::connect_with_pool_size(url, pool_size).await?)
+                Arc::new(PostgresSource::connect_layout(url, layout, pool_size).await?)
             }
             Location::Http(url) => Arc::new(HttpSource::new(url)?),
         })
@@ -116,9 +138,19 @@ impl Location {
 
     /// The UTC days for which the location holds source samples, in order.
     pub async fn source_days(&self) -> Result<Vec<Day>> {
+        self.source_days_layout(&SourceLayout::default()).await
+    }
+
+    /// The UTC days for which the source laid out as `layout` holds samples.
+    pub async fn source_days_layout(&self, layout: &SourceLayout) -> Result<Vec<Day>> {
         match self {
             Location::Local(dir) => LocalStore::new(dir).source().days(),
-            Location::Postgres(url) => PostgresSource::connect(url).await?.days().await,
+            Location::Postgres(url) => {
+                PostgresSource::connect_layout(url, layout, 1)
+                    .await?
+                    .days()
+                    .await
+            }
             Location::Http(_) => Err(Error::config(
                 "days",
                 format!("the HTTP source {self} cannot list its days: give the days to process (e.g. --date or --from/--to)"),
@@ -128,9 +160,15 @@ impl Location {
 
     /// Creates the source schema (PostgreSQL) or directory (embedded); safe to repeat.
     pub async fn init_source(&self) -> Result<()> {
+        self.init_source_layout(&SourceLayout::default()).await
+    }
+
+    /// Creates the source table of `layout` (PostgreSQL: see
+    /// [`PostgresSource::init_layout`]) or the directory (embedded); safe to repeat.
+    pub async fn init_source_layout(&self, layout: &SourceLayout) -> Result<()> {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
-            Location::Postgres(url) => PostgresSource::init(url).await,
+            Location::Postgres(url) => PostgresSource::init_layout(url, layout).await,
             Location::Http(_) => Err(self.http_is_source_only("initialised")),
         }
     }
@@ -152,7 +190,33 @@ impl Location {
         generator: &Generator,
         progress: impl Fn(Day),
     ) -> Result<u64> {
+        self.generate_layout(&SourceLayout::default(), days, generator, progress)
+            .await
+    }
+
+    /// Like [`generate`](Self::generate), into the table (PostgreSQL) laid out
+    /// as `layout`, which is created if it does not exist. A farm (more than
+    /// one turbine) needs a layout with an asset column in PostgreSQL.
+    pub async fn generate_layout(
+        &self,
+        layout: &SourceLayout,
+        days: DayRange,
+        generator: &Generator,
+        progress: impl Fn(Day),
+    ) -> Result<u64> {
         let mut rows = 0u64;
+        if generator.turbines() > 1 && layout.asset_column.is_none() {
+            if let Location::Postgres(_) = self {
+                return Err(Error::config(
+                    "source layout",
+                    format!(
+                        "{} turbines need a table with an asset column: give a table and an asset \
+                         column (CLI: --table scada --asset-column turbine_id); the table is created if it does not exist",
+                        generator.turbines()
+                    ),
+                ));
+            }
+        }
         match self {
             Location::Local(dir) => {
                 let source = LocalStore::new(dir).source();
@@ -167,7 +231,8 @@ impl Location {
                 }
             }
             Location::Postgres(url) => {
-                let source = PostgresSource::connect(url).await?;
+                PostgresSource::init_layout(url, layout).await?;
+                let source = PostgresSource::connect_layout(url, layout, 1).await?;
                 for day in days.iter() {
                     let df = generator.day(day);
                     rows += source.write_day(day, &df).await?;

@@ -8,26 +8,43 @@ use futures_util::stream::{self, StreamExt};
 use polars::prelude::*;
 
 use crate::day::Day;
+use crate::day::TimeRange;
 use crate::error::{Error, Result};
-use crate::resample::{Resampler, TIMESTAMP};
+use crate::resample::{Quality, Resampler, TIMESTAMP};
 use crate::traits::{Extract, Load, Transform};
 
-/// The variables the reference system aggregates.
+/// The variables the reference system aggregates: the default when the
+/// source has both; otherwise the default is every channel of the source.
 pub const DEFAULT_VARIABLES: [&str; 2] = ["wind_speed", "power"];
+
+/// The default variables of a source with these channels: `wind_speed` and
+/// `power` when it has both (the reference), otherwise every channel.
+pub fn default_variables(known: &[String]) -> Vec<String> {
+    if DEFAULT_VARIABLES
+        .iter()
+        .all(|d| known.iter().any(|k| k == d))
+    {
+        DEFAULT_VARIABLES.iter().map(|s| s.to_string()).collect()
+    } else {
+        known.to_vec()
+    }
+}
 
 /// Configures a [`Pipeline`]; [`build`](PipelineBuilder::build) validates.
 pub struct PipelineBuilder {
     source: Arc<dyn Extract>,
     target: Arc<dyn Load>,
     transform: Arc<dyn Transform>,
-    variables: Vec<String>,
+    variables: Option<Vec<String>>,
     jobs: usize,
 }
 
 impl PipelineBuilder {
-    /// Variables to read and aggregate. Default `wind_speed`, `power`.
+    /// Variables to read and aggregate. Default: `wind_speed` and `power`
+    /// when the source has both (the reference), otherwise every channel
+    /// of the source ([`default_variables`]).
     pub fn variables<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {
-        self.variables = vars.into_iter().map(Into::into).collect();
+        self.variables = Some(vars.into_iter().map(Into::into).collect());
         self
     }
 
@@ -45,12 +62,19 @@ impl PipelineBuilder {
 
     /// Validates the configuration.
     pub fn build(self) -> Result<Pipeline> {
-        if self.variables.is_empty() {
-            return Err(Error::config("variables", "the list of variables is empty"));
-        }
         let known = self.source.variables();
-        let mut variables: Vec<String> = Vec::with_capacity(self.variables.len());
-        for v in self.variables {
+        let requested = self.variables.unwrap_or_else(|| default_variables(&known));
+        if requested.is_empty() {
+            return Err(Error::config(
+                "variables",
+                format!(
+                    "the list of variables is empty (the source {} has no numeric channel)",
+                    self.source.describe()
+                ),
+            ));
+        }
+        let mut variables: Vec<String> = Vec::with_capacity(requested.len());
+        for v in requested {
             let v = v.trim().to_string();
             if !known.contains(&v) {
                 return Err(Error::UnknownVariable {
@@ -136,6 +160,8 @@ pub struct DayReport {
     pub transform: Duration,
     /// Time spent loading.
     pub load: Duration,
+    /// What the day's input held and what the rules left out.
+    pub quality: Quality,
 }
 
 impl DayReport {
@@ -149,6 +175,7 @@ impl DayReport {
             extract: Duration::ZERO,
             transform: Duration::ZERO,
             load: Duration::ZERO,
+            quality: Quality::default(),
         }
     }
 }
@@ -211,6 +238,25 @@ impl RunSummary {
         self.days.iter().map(|d| d.windows).sum()
     }
 
+    /// The quality counters of every day, added up.
+    pub fn quality(&self) -> Quality {
+        let mut q = Quality::default();
+        for d in &self.days {
+            q += d.quality;
+        }
+        q
+    }
+
+    /// Days where a rule left something out (missing values, duplicate
+    /// timestamps, sparse windows, rows outside the day), with their counters.
+    pub fn days_with_issues(&self) -> Vec<(Day, Quality)> {
+        self.days
+            .iter()
+            .filter(|d| d.quality.has_issues())
+            .map(|d| (d.day, d.quality))
+            .collect()
+    }
+
     fn count(&self, f: impl Fn(&DayOutcome) -> bool) -> usize {
         self.days.iter().filter(|d| f(&d.outcome)).count()
     }
@@ -236,7 +282,7 @@ impl Pipeline {
             source,
             target,
             transform: Arc::new(Resampler::default()),
-            variables: DEFAULT_VARIABLES.iter().map(|s| s.to_string()).collect(),
+            variables: None,
             jobs: 2,
         }
     }
@@ -282,8 +328,20 @@ impl Pipeline {
             return Ok(report);
         }
         let t = Instant::now();
-        let stats = self.transform.transform(&samples).map_err(wrap)?;
-        report.windows = count_windows(&stats).map_err(wrap)?;
+        // A source may hand over rows outside the day: they are counted and left out.
+        let (samples, outside) = within(&samples, day.range()).map_err(wrap)?;
+        let (stats, mut quality) = self
+            .transform
+            .transform_with_quality(&samples)
+            .map_err(wrap)?;
+        quality.outside = outside;
+        quality.samples += outside;
+        report.windows = if quality.windows > 0 {
+            quality.windows
+        } else {
+            count_windows(&stats).map_err(wrap)?
+        };
+        report.quality = quality;
         report.transform = t.elapsed();
         let t = Instant::now();
         report.rows_out = self
@@ -333,6 +391,44 @@ impl Pipeline {
             elapsed: started.elapsed(),
         }
     }
+}
+
+/// The rows of `samples` inside `range`, and how many were outside.
+fn within(samples: &DataFrame, range: TimeRange) -> Result<(DataFrame, u64)> {
+    let col = samples
+        .column(TIMESTAMP)
+        .map_err(|_| Error::MissingColumn {
+            column: TIMESTAMP.into(),
+            available: samples
+                .get_column_names()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let DataType::Datetime(unit, _) = col.dtype() else {
+        return Err(Error::ColumnType {
+            column: TIMESTAMP.into(),
+            found: col.dtype().to_string(),
+            expected: "Datetime".into(),
+        });
+    };
+    let (lo, hi) = match unit {
+        TimeUnit::Milliseconds => (range.start.timestamp_millis(), range.end.timestamp_millis()),
+        TimeUnit::Microseconds => (range.start_micros(), range.end_micros()),
+        TimeUnit::Nanoseconds => (
+            range.start.timestamp_nanos_opt().unwrap_or(i64::MIN),
+            range.end.timestamp_nanos_opt().unwrap_or(i64::MAX),
+        ),
+    };
+    let phys = col.as_materialized_series().datetime()?.physical().clone();
+    let inside = |t: Option<i64>| t.is_none_or(|t| lo <= t && t < hi);
+    let outside = phys.iter().filter(|t| !inside(*t)).count() as u64;
+    if outside == 0 {
+        return Ok((samples.clone(), 0));
+    }
+    let mask: BooleanChunked = phys.iter().map(|t| Some(inside(t))).collect();
+    Ok((samples.filter(&mask)?, outside))
 }
 
 /// Distinct timestamps of long-form statistics.

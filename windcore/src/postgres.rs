@@ -1,12 +1,14 @@
 //! PostgreSQL source and target, with binary COPY in both directions.
 //!
-//! Source table (the reference system's, unchanged):
+//! Source: by default the reference system's table
 //! `data(timestamp timestamptz primary key, wind_speed float8, power float8,
-//! ambient_temperature float8)`.
+//! ambient_temperature float8)`; any other table through a [`SourceLayout`]
+//! (table, time column, asset column), its numeric columns being the channels.
 //!
-//! Target tables: `signal(id serial primary key, name text not null unique)`
-//! and `data(timestamp timestamptz not null, signal_id int not null references
-//! signal(id), value float8 not null, primary key (signal_id, timestamp))`.
+//! Target tables: `signal(id serial primary key, asset text not null default '',
+//! name text not null, unique (asset, name))` and `data(timestamp timestamptz
+//! not null, signal_id int not null references signal(id), value float8 not
+//! null, primary key (signal_id, timestamp))`.
 //!
 //! A load runs in one transaction per day: it takes an advisory lock on the
 //! day (so concurrent runs of the same day queue up instead of interleaving),
@@ -28,7 +30,7 @@ use tokio_postgres::NoTls;
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
-use crate::resample::{SIGNAL, TIMESTAMP, VALUE};
+use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load};
 
 /// Microseconds from the Unix epoch to PostgreSQL's epoch (2000-01-01 UTC).
@@ -155,6 +157,22 @@ impl Db {
         }
     }
 
+    /// Columns of `<schema>.<table>` (default: the current schema) with their
+    /// data types, in table order; empty if the table does not exist.
+    async fn columns_in(&self, schema: Option<&str>, table: &str) -> Result<Vec<(String, String)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "select column_name::text, data_type::text from information_schema.columns \
+                 where table_schema = coalesce($1, current_schema()) and table_name = $2 \
+                 order by ordinal_position",
+                &[&schema, &table],
+            )
+            .await
+            .map_err(self.err("reading the table definitions"))?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// Columns of `public.<table>` with their types, or an empty map if it does not exist.
     async fn columns(&self, table: &str) -> Result<HashMap<String, (String, bool)>> {
         let client = self.client().await?;
@@ -207,14 +225,112 @@ fn ts_literal(t: chrono::DateTime<chrono::Utc>) -> String {
     format!("'{}'::timestamptz", t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
 }
 
-/// Raw samples in the reference system's source table `data`.
+/// `name` as a quoted SQL identifier (`"name"`, inner quotes doubled).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Where the raw samples are in a source: the table, its timestamp column and
+/// (for a farm) the column that tells the assets apart.
+///
+/// The default is the reference system's layout: table `data`, column
+/// `timestamp`, one asset. Names are identifiers, matched exactly (case
+/// matters) and always quoted in SQL; `schema.table` names a table in another
+/// schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLayout {
+    /// The table (PostgreSQL); ignored by the embedded store.
+    pub table: String,
+    /// The timestamp column (`timestamptz`, or `timestamp` read as UTC).
+    pub time_column: String,
+    /// The asset column (any type, read as text), if the table holds several assets.
+    pub asset_column: Option<String>,
+}
+
+impl Default for SourceLayout {
+    fn default() -> Self {
+        SourceLayout {
+            table: "data".into(),
+            time_column: TIMESTAMP.into(),
+            asset_column: None,
+        }
+    }
+}
+
+impl SourceLayout {
+    /// Checks that every name is a usable identifier.
+    pub fn validate(&self) -> Result<()> {
+        for (what, name) in [
+            ("table", Some(&self.table)),
+            ("time column", Some(&self.time_column)),
+            ("asset column", self.asset_column.as_ref()),
+        ] {
+            if let Some(n) = name {
+                if n.trim().is_empty() || n.contains('\0') || n.len() > 63 * 2 + 1 {
+                    return Err(Error::config(
+                        "source layout",
+                        format!("the {what} name `{n}` is empty or not a valid identifier"),
+                    ));
+                }
+            }
+        }
+        if self.asset_column.as_deref() == Some(self.time_column.as_str()) {
+            return Err(Error::config(
+                "source layout",
+                "the asset column and the time column must differ",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether this is the reference layout (`data`, `timestamp`, no asset).
+    pub fn is_reference(&self) -> bool {
+        *self == SourceLayout::default()
+    }
+
+    /// `(schema, table)`: `schema.table` splits at the first dot.
+    fn schema_and_table(&self) -> (Option<&str>, &str) {
+        match self.table.split_once('.') {
+            Some((s, t)) => (Some(s), t),
+            None => (None, self.table.as_str()),
+        }
+    }
+
+    /// The table as quoted SQL.
+    fn quoted_table(&self) -> String {
+        match self.schema_and_table() {
+            (Some(s), t) => format!("{}.{}", quote_ident(s), quote_ident(t)),
+            (None, t) => quote_ident(t),
+        }
+    }
+}
+
+/// PostgreSQL numeric types a channel may have (read as float8).
+const NUMERIC_TYPES: [&str; 6] = [
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+    "numeric",
+];
+
+/// Raw samples in a PostgreSQL table: by default the reference system's
+/// `data(timestamp, wind_speed, power, ambient_temperature)`, or any table
+/// described by a [`SourceLayout`] (a farm: one row per asset and timestamp).
+///
+/// The variables are the table's numeric columns (other than the time and
+/// asset columns), discovered when connecting. Requests are checked against
+/// that list and every identifier is quoted: no request text reaches the SQL.
 #[derive(Clone)]
 pub struct PostgresSource {
     db: Db,
+    layout: SourceLayout,
+    variables: Vec<String>,
 }
 
 impl PostgresSource {
-    /// Connects (failing within a bounded time) and checks that the table exists.
+    /// Connects (failing within a bounded time) to the reference layout.
     /// Keeps up to [`DEFAULT_POOL_SIZE`] connections open.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
@@ -223,43 +339,133 @@ impl PostgresSource {
     /// Like [`connect`](Self::connect), keeping up to `max_size` connections
     /// (1 ..= [`MAX_POOL_SIZE`]); further concurrent reads wait for one.
     pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<Self> {
-        let db = Db::connect(url, max_size).await?;
-        let cols = db.columns("data").await?;
-        if cols.is_empty() {
-            return Err(Error::Schema(format!(
-                "the source database {} has no table `data`: run `windcore-cli init --source URL` first",
-                db.masked
-            )));
-        }
-        let mut missing: Vec<&str> = Vec::new();
-        for c in std::iter::once(TIMESTAMP).chain(SOURCE_VARIABLES) {
-            if !cols.contains_key(c) {
-                missing.push(c);
-            }
-        }
-        if !missing.is_empty() {
-            return Err(Error::Schema(format!(
-                "the source table `data` in {} lacks the column(s) {}",
-                db.masked,
-                missing.join(", ")
-            )));
-        }
-        Ok(PostgresSource { db })
+        Self::connect_layout(url, &SourceLayout::default(), max_size).await
     }
 
-    /// Creates the source table if it does not exist.
+    /// Connects to the table `layout` describes and discovers its channels.
+    pub async fn connect_layout(url: &str, layout: &SourceLayout, max_size: usize) -> Result<Self> {
+        layout.validate()?;
+        let db = Db::connect(url, max_size).await?;
+        let (schema, table) = layout.schema_and_table();
+        let cols = db.columns_in(schema, table).await?;
+        if cols.is_empty() {
+            let hint = if layout.is_reference() {
+                "run `windcore-cli init --source URL` first, or name your table with --table"
+                    .to_string()
+            } else {
+                "check --table (names are case-sensitive)".to_string()
+            };
+            return Err(Error::Schema(format!(
+                "the source database {} has no table `{}`: {hint}",
+                db.masked, layout.table
+            )));
+        }
+        let names = || {
+            cols.iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match cols.iter().find(|(n, _)| *n == layout.time_column) {
+            None => {
+                return Err(Error::Schema(format!(
+                    "the source table `{}` in {} has no column `{}` (columns: {}); give the timestamp column with --time-column",
+                    layout.table, db.masked, layout.time_column, names()
+                )))
+            }
+            Some((_, ty)) if !ty.starts_with("timestamp") => {
+                return Err(Error::Schema(format!(
+                    "the time column `{}` of `{}` has type {ty}; windcore needs timestamptz (or timestamp, read as UTC)",
+                    layout.time_column, layout.table
+                )))
+            }
+            Some(_) => {}
+        }
+        if let Some(a) = &layout.asset_column {
+            if !cols.iter().any(|(n, _)| n == a) {
+                return Err(Error::Schema(format!(
+                    "the source table `{}` in {} has no column `{a}` (columns: {}); check --asset-column",
+                    layout.table,
+                    db.masked,
+                    names()
+                )));
+            }
+        }
+        let variables: Vec<String> = cols
+            .iter()
+            .filter(|(n, ty)| {
+                *n != layout.time_column
+                    && Some(n) != layout.asset_column.as_ref()
+                    && NUMERIC_TYPES.contains(&ty.as_str())
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        if layout.is_reference() {
+            let missing: Vec<&str> = SOURCE_VARIABLES
+                .iter()
+                .copied()
+                .filter(|c| !variables.iter().any(|v| v == c))
+                .collect();
+            if !missing.is_empty() && variables.is_empty() {
+                return Err(Error::Schema(format!(
+                    "the source table `data` in {} has no numeric column (expected {})",
+                    db.masked,
+                    SOURCE_VARIABLES.join(", ")
+                )));
+            }
+        }
+        Ok(PostgresSource {
+            db,
+            layout: layout.clone(),
+            variables,
+        })
+    }
+
+    /// The layout this source reads.
+    pub fn layout(&self) -> &SourceLayout {
+        &self.layout
+    }
+
+    /// Creates the reference source table if it does not exist.
     pub async fn init(url: &str) -> Result<()> {
+        Self::init_layout(url, &SourceLayout::default()).await
+    }
+
+    /// Creates the source table of `layout` if it does not exist: the
+    /// reference table for the default layout; otherwise a farm table with
+    /// the asset column (text), the time column and the generator's channels,
+    /// keyed on (asset, time). An existing table is left as it is.
+    pub async fn init_layout(url: &str, layout: &SourceLayout) -> Result<()> {
+        layout.validate()?;
         let db = Db::connect(url, 1).await?;
         let client = db.client().await?;
-        client
-            .batch_execute(
-                "create table if not exists data (\n\
+        let t = quote_ident(&layout.time_column);
+        let channels: String = crate::generate::FARM_VARIABLES
+            .iter()
+            .map(|c| format!(",\n  {} float8", quote_ident(c)))
+            .collect();
+        let ddl = match &layout.asset_column {
+            None if layout.is_reference() => "create table if not exists data (\n\
                    timestamp timestamptz primary key,\n\
                    wind_speed float8,\n\
                    power float8,\n\
                    ambient_temperature float8\n\
-                 )",
-            )
+                 )"
+            .to_string(),
+            None => format!(
+                "create table if not exists {} (\n  {t} timestamptz primary key{channels}\n)",
+                layout.quoted_table()
+            ),
+            Some(a) => {
+                let a = quote_ident(a);
+                format!(
+                    "create table if not exists {} (\n  {a} text not null,\n  {t} timestamptz not null{channels},\n  primary key ({a}, {t})\n)",
+                    layout.quoted_table()
+                )
+            }
+        };
+        client
+            .batch_execute(&ddl)
             .await
             .map_err(db.err("creating the source table"))?;
         Ok(())
@@ -268,9 +474,13 @@ impl PostgresSource {
     /// The UTC days with at least one sample, in order.
     pub async fn days(&self) -> Result<Vec<Day>> {
         let client = self.db.client().await?;
+        let t = quote_ident(&self.layout.time_column);
         let rows = client
             .query(
-                "select distinct (timestamp at time zone 'UTC')::date from data order by 1",
+                &format!(
+                    "select distinct ({t}::timestamptz at time zone 'UTC')::date from {} where {t} is not null order by 1",
+                    self.layout.quoted_table()
+                ),
                 &[],
             )
             .await
@@ -279,6 +489,8 @@ impl PostgresSource {
     }
 
     /// Replaces the samples of `day` with `samples` in one transaction (binary COPY).
+    /// `samples` has `timestamp`, an [`ASSET`] column if the layout has an
+    /// asset column, and numeric columns; those the table has are written.
     /// Returns the rows written.
     pub async fn write_day(&self, day: Day, samples: &DataFrame) -> Result<u64> {
         let ts = utc_micros(samples)?;
@@ -289,50 +501,71 @@ impl PostgresSource {
                 format!("timestamp {t} µs since the epoch lies outside the day {day}"),
             ));
         }
+        let assets = match &self.layout.asset_column {
+            Some(_) => {
+                let c = samples.column(ASSET).map_err(|_| Error::MissingColumn {
+                    column: ASSET.into(),
+                    available: column_names(samples),
+                })?;
+                Some(c.cast(&DataType::String)?.str()?.rechunk().into_owned())
+            }
+            None => None,
+        };
+        let names: Vec<&String> = self
+            .variables
+            .iter()
+            .filter(|v| samples.column(v).is_ok())
+            .collect();
         let mut vars = Vec::new();
-        for name in SOURCE_VARIABLES {
-            let c = samples.column(name).map_err(|_| Error::MissingColumn {
-                column: name.into(),
-                available: samples
-                    .get_column_names()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-            let f = c.cast(&DataType::Float64)?;
+        for name in &names {
+            let f = samples.column(name)?.cast(&DataType::Float64)?;
             vars.push(f.f64()?.rechunk().into_owned());
         }
-        let mut buf = BytesMut::with_capacity(32 + ts.len() * (2 + 12 + 3 * 12));
+        let n_fields = 1 + assets.is_some() as i16 + vars.len() as i16;
+        let mut buf = BytesMut::with_capacity(32 + ts.len() * (2 + 12 + 12 * vars.len() + 16));
         buf.put_slice(COPY_HEADER);
         buf.put_i32(0);
         buf.put_i32(0);
-        let arrays: Vec<_> = vars
-            .iter()
-            .map(|v| v.downcast_iter().next().cloned())
-            .collect();
         for (i, t) in ts.iter().enumerate() {
-            buf.put_i16(4);
+            buf.put_i16(n_fields);
+            if let Some(a) = &assets {
+                let Some(s) = a.get(i) else {
+                    return Err(Error::config(
+                        "samples",
+                        format!("row {i} has no {ASSET} (NULL); every sample needs its asset"),
+                    ));
+                };
+                buf.put_i32(s.len() as i32);
+                buf.put_slice(s.as_bytes());
+            }
             buf.put_i32(8);
             buf.put_i64(t - PG_EPOCH_OFFSET_US);
-            for a in &arrays {
-                match a.as_ref().and_then(|a| a.get(i)) {
-                    Some(v) => {
+            for v in &vars {
+                match v.get(i) {
+                    Some(x) => {
                         buf.put_i32(8);
-                        buf.put_f64(v);
+                        buf.put_f64(x);
                     }
                     None => buf.put_i32(-1),
                 }
             }
         }
         buf.put_i16(-1);
+        let t = quote_ident(&self.layout.time_column);
+        let mut columns: Vec<String> = Vec::new();
+        if let Some(a) = &self.layout.asset_column {
+            columns.push(quote_ident(a));
+        }
+        columns.push(t.clone());
+        columns.extend(names.iter().map(|n| quote_ident(n)));
 
         let mut client = self.db.client().await?;
         let err = self.db.err("writing source samples");
         let tx = client.transaction().await.map_err(&err)?;
         tx.execute(
             &format!(
-                "delete from data where timestamp >= {} and timestamp < {}",
+                "delete from {} where {t} >= {} and {t} < {}",
+                self.layout.quoted_table(),
                 ts_literal(day.start()),
                 ts_literal(day.end())
             ),
@@ -341,7 +574,11 @@ impl PostgresSource {
         .await
         .map_err(&err)?;
         let sink = tx
-            .copy_in::<_, Bytes>("copy data (timestamp, wind_speed, power, ambient_temperature) from stdin (format binary)")
+            .copy_in::<_, Bytes>(&format!(
+                "copy {} ({}) from stdin (format binary)",
+                self.layout.quoted_table(),
+                columns.join(", ")
+            ))
             .await
             .map_err(&err)?;
         pin_mut!(sink);
@@ -352,34 +589,63 @@ impl PostgresSource {
     }
 }
 
+fn column_names(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[async_trait]
 impl Extract for PostgresSource {
     fn describe(&self) -> String {
-        self.db.masked.clone()
+        if self.layout.is_reference() {
+            self.db.masked.clone()
+        } else {
+            format!("{} (table {})", self.db.masked, self.layout.table)
+        }
     }
 
     fn variables(&self) -> Vec<String> {
-        SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect()
+        self.variables.clone()
     }
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
         // Variables go through an allow-list: no request text reaches the SQL.
-        let mut cols = Vec::with_capacity(variables.len());
+        let mut cols: Vec<&str> = Vec::with_capacity(variables.len());
         for v in variables {
-            match SOURCE_VARIABLES.iter().find(|k| **k == v.as_str()) {
-                Some(k) => cols.push(*k),
+            match self.variables.iter().find(|k| *k == v) {
+                Some(k) => cols.push(k),
                 None => {
                     return Err(Error::UnknownVariable {
                         name: v.clone(),
-                        known: SOURCE_VARIABLES.join(", "),
+                        known: self.variables.join(", "),
                     })
                 }
             }
         }
-        let select: String = cols.iter().map(|c| format!(", {c}::float8")).collect();
+        let t = quote_ident(&self.layout.time_column);
+        let asset = self
+            .layout
+            .asset_column
+            .as_ref()
+            .map(|a| format!(", {}::text", quote_ident(a)))
+            .unwrap_or_default();
+        let select: String = cols
+            .iter()
+            .map(|c| format!(", {}::float8", quote_ident(c)))
+            .collect();
+        // One asset: in time order, as the reference did (cheap on its primary key).
+        let order = if self.layout.asset_column.is_none() {
+            format!(" order by {t}")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "copy (select timestamp::timestamptz{select} from data where timestamp >= {} and timestamp < {} order by timestamp) \
+            "copy (select {t}::timestamptz{asset}{select} from {} where {t} >= {} and {t} < {}{order}) \
              to stdout (format binary)",
+            self.layout.quoted_table(),
             ts_literal(range.start),
             ts_literal(range.end)
         );
@@ -387,36 +653,48 @@ impl Extract for PostgresSource {
         let err = self.db.err("reading source samples");
         let stream = client.copy_out(sql.as_str()).await.map_err(&err)?;
         pin_mut!(stream);
-        let mut decoder = CopyDecoder::new(cols.len());
+        let mut decoder = CopyDecoder::new(self.layout.asset_column.is_some(), cols.len());
         while let Some(chunk) = stream.next().await {
             decoder.feed(chunk.map_err(&err)?)?;
         }
-        decoder.finish(&cols)
+        decoder.finish(&cols, self.layout.asset_column.as_deref())
     }
 }
 
 /// Incremental decoder of `COPY … TO STDOUT (FORMAT binary)` output with a
-/// timestamptz column followed by float8 columns, straight into column vectors.
+/// timestamptz column, optionally a text column (the asset), then float8
+/// columns, straight into column vectors. Asset names are interned: each
+/// distinct name is stored once.
 struct CopyDecoder {
     buf: BytesMut,
     header_done: bool,
     trailer_seen: bool,
     ts: Vec<i64>,
+    with_asset: bool,
+    asset_ids: Vec<u32>,
+    asset_names: Vec<String>,
+    asset_index: HashMap<Vec<u8>, u32>,
     vals: Vec<Vec<f64>>,
     valid: Vec<Vec<bool>>,
     has_null: Vec<bool>,
+    lens: Vec<i32>,
 }
 
 impl CopyDecoder {
-    fn new(n_vars: usize) -> Self {
+    fn new(with_asset: bool, n_vars: usize) -> Self {
         CopyDecoder {
             buf: BytesMut::new(),
             header_done: false,
             trailer_seen: false,
             ts: Vec::new(),
+            with_asset,
+            asset_ids: Vec::new(),
+            asset_names: Vec::new(),
+            asset_index: HashMap::new(),
             vals: vec![Vec::new(); n_vars],
             valid: vec![Vec::new(); n_vars],
             has_null: vec![false; n_vars],
+            lens: vec![0; n_vars + 2],
         }
     }
 
@@ -444,56 +722,86 @@ impl CopyDecoder {
             self.header_done = true;
         }
         let n_vars = self.vals.len();
-        loop {
+        let first_var = 1 + self.with_asset as usize;
+        let n_fields = first_var + n_vars;
+        let mut consumed = 0usize;
+        let result = loop {
             if self.trailer_seen {
-                return Ok(());
+                break Ok(());
             }
             // Check that a whole tuple is buffered before consuming it.
-            let b = &self.buf[..];
+            let b = &self.buf[consumed..];
             if b.len() < 2 {
-                return Ok(());
+                break Ok(());
             }
             let fields = i16::from_be_bytes([b[0], b[1]]);
             if fields == -1 {
                 self.trailer_seen = true;
-                self.buf.advance(2);
-                return Ok(());
+                consumed += 2;
+                break Ok(());
             }
-            if fields as usize != n_vars + 1 {
-                return Err(Self::bad("unexpected number of fields"));
+            if fields as usize != n_fields {
+                break Err(Self::bad("unexpected number of fields"));
             }
             let mut pos = 2;
-            let mut lens = [0i32; 8];
-            for l in lens.iter_mut().take(n_vars + 1) {
+            let mut whole = true;
+            for l in self.lens.iter_mut().take(n_fields) {
                 if b.len() < pos + 4 {
-                    return Ok(());
+                    whole = false;
+                    break;
                 }
                 let len = i32::from_be_bytes(b[pos..pos + 4].try_into().expect("4 bytes"));
                 *l = len;
                 pos += 4 + len.max(0) as usize;
                 if b.len() < pos {
-                    return Ok(());
+                    whole = false;
+                    break;
                 }
+            }
+            if !whole {
+                break Ok(());
             }
             // Whole tuple present: decode it.
             let mut pos = 2;
-            for (f, len) in lens.iter().take(n_vars + 1).enumerate() {
+            for f in 0..n_fields {
+                let len = self.lens[f];
                 pos += 4;
                 if f == 0 {
-                    if *len != 8 {
+                    if len != 8 {
                         return Err(Self::bad("a timestamp is NULL or not 8 bytes"));
                     }
                     let v = i64::from_be_bytes(b[pos..pos + 8].try_into().expect("8 bytes"));
                     self.ts.push(v + PG_EPOCH_OFFSET_US);
                     pos += 8;
+                } else if f < first_var {
+                    if len < 0 {
+                        return Err(Error::config(
+                            "source",
+                            "a row has no asset (NULL in the asset column); every sample needs its asset",
+                        ));
+                    }
+                    let bytes = &b[pos..pos + len as usize];
+                    let id = match self.asset_index.get(bytes) {
+                        Some(id) => *id,
+                        None => {
+                            let name = std::str::from_utf8(bytes)
+                                .map_err(|_| Self::bad("an asset name is not UTF-8"))?;
+                            let id = self.asset_names.len() as u32;
+                            self.asset_names.push(name.to_string());
+                            self.asset_index.insert(bytes.to_vec(), id);
+                            id
+                        }
+                    };
+                    self.asset_ids.push(id);
+                    pos += len as usize;
                 } else {
-                    let k = f - 1;
-                    if *len == 8 {
+                    let k = f - first_var;
+                    if len == 8 {
                         let v = f64::from_be_bytes(b[pos..pos + 8].try_into().expect("8 bytes"));
                         self.vals[k].push(v);
                         self.valid[k].push(true);
                         pos += 8;
-                    } else if *len < 0 {
+                    } else if len < 0 {
                         self.vals[k].push(0.0);
                         self.valid[k].push(false);
                         self.has_null[k] = true;
@@ -502,18 +810,29 @@ impl CopyDecoder {
                     }
                 }
             }
-            self.buf.advance(pos);
-        }
+            consumed += pos;
+        };
+        self.buf.advance(consumed);
+        result
     }
 
-    fn finish(self, names: &[&str]) -> Result<DataFrame> {
+    fn finish(self, names: &[&str], _asset_column: Option<&str>) -> Result<DataFrame> {
         if !self.header_done {
             return Err(Self::bad("no COPY header received"));
         }
-        let mut columns: Vec<Column> = Vec::with_capacity(1 + names.len());
+        let mut columns: Vec<Column> = Vec::with_capacity(2 + names.len());
         let ts = Int64Chunked::from_vec(TIMESTAMP.into(), self.ts)
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
         columns.push(ts.into_series().into());
+        if self.with_asset {
+            let names_ref = &self.asset_names;
+            let assets: Vec<&str> = self
+                .asset_ids
+                .iter()
+                .map(|id| names_ref[*id as usize].as_str())
+                .collect();
+            columns.push(Column::new(ASSET.into(), assets));
+        }
         for (((name, vals), valid), has_null) in names
             .iter()
             .zip(self.vals)
@@ -574,11 +893,52 @@ enum TargetLayout {
 }
 
 /// 10-minute statistics in the target tables `signal` and `data`.
+///
+/// `signal(id, asset, name)` holds one row per series: an asset (`''` for a
+/// source with one asset) and a signal name such as `power_std`, unique
+/// together. `data(timestamp, signal_id, value)` holds the values.
 #[derive(Clone)]
 pub struct PostgresTarget {
     db: Db,
     layout: TargetLayout,
 }
+
+/// The statements of `init`: the tables, and the additive migration of a
+/// target made by an earlier windcore (or the reference design), whose
+/// `signal` has no `asset` column and a unique `name`.
+const TARGET_DDL: &str = "\
+create table if not exists signal (
+  id serial primary key,
+  asset text not null default '',
+  name text not null,
+  constraint signal_asset_name_key unique (asset, name)
+);
+alter table signal add column if not exists asset text not null default '';
+do $$
+declare c text;
+begin
+  -- A unique constraint on `name` alone would forbid the same signal on two assets.
+  for c in
+    select con.conname from pg_constraint con
+    join pg_class t on t.oid = con.conrelid
+    where t.oid = 'signal'::regclass and con.contype = 'u'
+      and con.conkey = array[(select attnum from pg_attribute
+                              where attrelid = t.oid and attname = 'name')]::int2[]
+  loop
+    execute format('alter table signal drop constraint %I', c);
+  end loop;
+  if not exists (select 1 from pg_constraint
+                 where conrelid = 'signal'::regclass and contype = 'u'
+                   and conname = 'signal_asset_name_key') then
+    alter table signal add constraint signal_asset_name_key unique (asset, name);
+  end if;
+end $$;
+create table if not exists data (
+  timestamp timestamptz not null,
+  signal_id integer not null references signal(id),
+  value float8 not null,
+  primary key (signal_id, timestamp)
+);";
 
 impl PostgresTarget {
     /// Connects (failing within a bounded time) and checks the schema.
@@ -586,7 +946,9 @@ impl PostgresTarget {
     /// A target of the reference design (a `data` table with an `id` column
     /// filled by a default, and no unique key) is used as it is: each day is
     /// still replaced in one transaction, so re-runs never duplicate rows. A
-    /// `data` table windcore cannot write correctly is refused with an explanation.
+    /// `data` table windcore cannot write correctly is refused with an
+    /// explanation, and a `signal` table without the `asset` column (an
+    /// earlier windcore's) asks for `windcore-cli init`.
     /// Keeps up to [`DEFAULT_POOL_SIZE`] connections open.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
@@ -634,6 +996,14 @@ impl PostgresTarget {
                 )))
             }
         };
+        if !signal.contains_key("asset") {
+            return Err(Error::Schema(format!(
+                "the target table `signal` in {} has no `asset` column (it was made by an earlier \
+                 windcore or the reference design): run `windcore-cli init --target URL` once to \
+                 add it; the migration only adds, existing rows keep their ids with asset ''",
+                db.masked
+            )));
+        }
         Ok(PostgresTarget { db, layout })
     }
 
@@ -642,42 +1012,40 @@ impl PostgresTarget {
         self.layout == TargetLayout::Reference
     }
 
-    /// Creates the target tables and the signal rows for every variable and
-    /// statistic, if they do not exist.
+    /// Creates the target tables, or migrates those of an earlier windcore
+    /// (adds `signal.asset` and makes (asset, name) the unique key), and the
+    /// signal rows for every reference variable and statistic. Safe to repeat.
     pub async fn init(url: &str) -> Result<()> {
         let db = Db::connect(url, 1).await?;
-        let client = db.client().await?;
-        client
-            .batch_execute(
-                "create table if not exists signal (\n\
-                   id serial primary key,\n\
-                   name text not null unique\n\
-                 );\n\
-                 create table if not exists data (\n\
-                   timestamp timestamptz not null,\n\
-                   signal_id integer not null references signal(id),\n\
-                   value float8 not null,\n\
-                   primary key (signal_id, timestamp)\n\
-                 );",
-            )
+        let mut client = db.client().await?;
+        let err = db.err("creating or migrating the target tables");
+        let tx = client.transaction().await.map_err(&err)?;
+        tx.execute("select pg_advisory_xact_lock($1, -1)", &[&LOCK_CLASS])
             .await
-            .map_err(db.err("creating the target tables"))?;
+            .map_err(&err)?;
+        tx.batch_execute(TARGET_DDL).await.map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
         drop(client);
         let target = PostgresTarget::connect(url).await?;
-        let names: Vec<String> = SOURCE_VARIABLES
+        let pairs: Vec<(String, String)> = SOURCE_VARIABLES
             .iter()
             .flat_map(|v| {
                 crate::resample::Stat::ALL
                     .iter()
-                    .map(move |s| format!("{v}_{}", s.name()))
+                    .map(move |s| (String::new(), format!("{v}_{}", s.name())))
             })
             .collect();
-        target.signal_ids(&names).await?;
+        target.signal_ids(&pairs).await?;
         Ok(())
     }
 
-    /// Ids of `names` in `signal`, creating the missing rows.
-    async fn signal_ids(&self, names: &[String]) -> Result<HashMap<String, i32>> {
+    /// Ids of the (asset, name) series in `signal`, creating the missing rows.
+    async fn signal_ids(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<HashMap<(String, String), i32>> {
+        let assets: Vec<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
+        let names: Vec<&str> = pairs.iter().map(|(_, n)| n.as_str()).collect();
         let mut client = self.db.client().await?;
         let err = self.db.err("creating signal rows");
         let tx = client.transaction().await.map_err(&err)?;
@@ -686,16 +1054,17 @@ impl PostgresTarget {
             .await
             .map_err(&err)?;
         tx.execute(
-            "insert into signal (name) select n from unnest($1::text[]) as n \
-             where not exists (select 1 from signal s where s.name = n)",
-            &[&names],
+            "insert into signal (asset, name) select u.a, u.n from unnest($1::text[], $2::text[]) as u(a, n) \
+             where not exists (select 1 from signal s where s.asset = u.a and s.name = u.n)",
+            &[&assets, &names],
         )
         .await
         .map_err(&err)?;
         let rows = tx
             .query(
-                "select id, name from signal where name = any($1::text[])",
-                &[&names],
+                "select s.id, s.asset, s.name from signal s \
+                 join unnest($1::text[], $2::text[]) as u(a, n) on s.asset = u.a and s.name = u.n",
+                &[&assets, &names],
             )
             .await
             .map_err(&err)?;
@@ -703,37 +1072,47 @@ impl PostgresTarget {
         let mut ids = HashMap::new();
         for r in rows {
             let id: i32 = r.get(0);
-            let name: String = r.get(1);
-            if let Some(prev) = ids.insert(name.clone(), id) {
-                return Err(Error::Schema(format!(
-                    "signal `{name}` appears more than once in table `signal` (ids {prev} and {id}) in {}; \
-                     windcore cannot tell which one to write",
-                    self.db.masked
-                )));
+            let key: (String, String) = (r.get(1), r.get(2));
+            if let Some(prev) = ids.insert(key.clone(), id) {
+                if prev != id {
+                    return Err(Error::Schema(format!(
+                        "signal `{}` of asset `{}` appears more than once in table `signal` (ids {prev} and {id}) in {}; \
+                         windcore cannot tell which one to write",
+                        key.1, key.0, self.db.masked
+                    )));
+                }
             }
         }
         Ok(ids)
     }
 
-    /// The names in the target's `signal` table, sorted.
+    /// The distinct signal names in the target's `signal` table, sorted.
     pub async fn signal_names(&self) -> Result<Vec<String>> {
         let client = self.db.client().await?;
         let rows = client
-            .query("select name from signal order by name", &[])
+            .query("select distinct name from signal order by name", &[])
             .await
             .map_err(self.db.err("listing signals"))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    /// The statistics stored for `range`, long form, ordered by timestamp and signal name.
+    /// The statistics stored for `range`, long form (`timestamp`, `signal`,
+    /// `value`), of every asset, ordered by timestamp and signal name.
     pub async fn read(&self, range: TimeRange) -> Result<DataFrame> {
+        let df = self.read_with_assets(range).await?;
+        Ok(df.drop(ASSET)?)
+    }
+
+    /// The statistics stored for `range` with their asset (`asset`,
+    /// `timestamp`, `signal`, `value`), ordered by asset, timestamp and signal.
+    pub async fn read_with_assets(&self, range: TimeRange) -> Result<DataFrame> {
         let client = self.db.client().await?;
         let rows = client
             .query(
                 &format!(
-                    "select (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
+                    "select s.asset, (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
                      from data d join signal s on s.id = d.signal_id \
-                     where d.timestamp >= {} and d.timestamp < {} order by d.timestamp, s.name",
+                     where d.timestamp >= {} and d.timestamp < {} order by d.timestamp, s.name, s.asset",
                     ts_literal(range.start),
                     ts_literal(range.end)
                 ),
@@ -741,12 +1120,14 @@ impl PostgresTarget {
             )
             .await
             .map_err(self.db.err("reading statistics"))?;
-        let ts: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        let sig: Vec<String> = rows.iter().map(|r| r.get(1)).collect();
-        let val: Vec<f64> = rows.iter().map(|r| r.get(2)).collect();
+        let asset: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let ts: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
+        let sig: Vec<String> = rows.iter().map(|r| r.get(2)).collect();
+        let val: Vec<f64> = rows.iter().map(|r| r.get(3)).collect();
         let ts = Int64Chunked::from_vec(TIMESTAMP.into(), ts)
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
         Ok(DataFrame::new_infer_height(vec![
+            Column::new(ASSET.into(), asset),
             ts.into_series().into(),
             Column::new(SIGNAL.into(), sig),
             Column::new(VALUE.into(), val),
@@ -761,25 +1142,64 @@ impl Load for PostgresTarget {
     }
 
     async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64> {
-        let ids = self.signal_ids(signals).await?;
         // Encode the COPY payload before opening the transaction.
         let ts = utc_micros(stats)?;
         let sig = stats.column(SIGNAL)?.cast(&DataType::String)?;
         let sig = sig.str()?;
         let val = stats.column(VALUE)?.cast(&DataType::Float64)?;
         let val = val.f64()?;
+        let assets = match stats.column(ASSET) {
+            Ok(c) => Some(c.cast(&DataType::String)?.str()?.clone()),
+            Err(_) => None,
+        };
+        // The series of every asset present: each signal of each asset.
+        let mut asset_names: Vec<String> = Vec::new();
+        match &assets {
+            Some(a) => {
+                let mut seen = std::collections::HashSet::new();
+                for s in a.iter() {
+                    let s =
+                        s.ok_or_else(|| Error::config("statistics", "a row has no asset (NULL)"))?;
+                    if seen.insert(s) {
+                        asset_names.push(s.to_string());
+                    }
+                }
+            }
+            None => asset_names.push(String::new()),
+        }
+        let pairs: Vec<(String, String)> = asset_names
+            .iter()
+            .flat_map(|a| signals.iter().map(move |s| (a.clone(), s.clone())))
+            .collect();
+        let ids = self.signal_ids(&pairs).await?;
         let (lo, hi) = (range.start_micros(), range.end_micros());
         let mut buf = BytesMut::with_capacity(32 + ts.len() * 32);
         buf.put_slice(COPY_HEADER);
         buf.put_i32(0);
         buf.put_i32(0);
         let mut rows = 0u64;
-        for ((t, s), v) in ts.iter().zip(sig.iter()).zip(val.iter()) {
+        // The ids of the current asset's signals: rows come grouped by asset,
+        // so this is rebuilt once per asset, and each row looks its signal up
+        // in a short list.
+        let mut current: Option<(String, Vec<(&str, i32)>)> = None;
+        for (i, ((t, s), v)) in ts.iter().zip(sig.iter()).zip(val.iter()).enumerate() {
             let (Some(s), Some(v)) = (s, v) else { continue };
             if v.is_nan() || *t < lo || *t >= hi {
                 continue;
             }
-            let Some(id) = ids.get(s) else {
+            let asset = assets.as_ref().and_then(|a| a.get(i)).unwrap_or("");
+            if current.as_ref().is_none_or(|(a, _)| a != asset) {
+                let list = signals
+                    .iter()
+                    .filter_map(|name| {
+                        ids.get(&(asset.to_string(), name.clone()))
+                            .map(|id| (name.as_str(), *id))
+                    })
+                    .collect();
+                current = Some((asset.to_string(), list));
+            }
+            let list = &current.as_ref().expect("set above").1;
+            let Some(id) = list.iter().find(|(n, _)| *n == s).map(|(_, id)| *id) else {
                 return Err(Error::config(
                     "statistics",
                     format!(
@@ -792,13 +1212,12 @@ impl Load for PostgresTarget {
             buf.put_i32(8);
             buf.put_i64(t - PG_EPOCH_OFFSET_US);
             buf.put_i32(4);
-            buf.put_i32(*id);
+            buf.put_i32(id);
             buf.put_i32(8);
             buf.put_f64(v);
             rows += 1;
         }
         buf.put_i16(-1);
-        let id_list: Vec<i32> = signals.iter().filter_map(|s| ids.get(s).copied()).collect();
 
         let mut client = self.db.client().await?;
         let err = self.db.err(&format!("loading statistics for {range}"));
@@ -811,13 +1230,15 @@ impl Load for PostgresTarget {
         )
         .await
         .map_err(&err)?;
+        // The day's rows of these signals, of every asset, are replaced.
         tx.execute(
             &format!(
-                "delete from data where signal_id = any($1::int4[]) and timestamp >= {} and timestamp < {}",
+                "delete from data where signal_id in (select id from signal where name = any($1::text[])) \
+                 and timestamp >= {} and timestamp < {}",
                 ts_literal(range.start),
                 ts_literal(range.end)
             ),
-            &[&id_list],
+            &[&signals],
         )
         .await
         .map_err(&err)?;
@@ -879,11 +1300,11 @@ mod tests {
         b.put_i16(-1);
         let bytes = b.freeze();
         // Feed one byte at a time: tuples split across chunks must decode.
-        let mut d = CopyDecoder::new(1);
+        let mut d = CopyDecoder::new(false, 1);
         for i in 0..bytes.len() {
             d.feed(bytes.slice(i..i + 1)).unwrap();
         }
-        let df = d.finish(&["power"]).unwrap();
+        let df = d.finish(&["power"], None).unwrap();
         assert_eq!(df.height(), 2);
         let p = df.column("power").unwrap().f64().unwrap();
         assert_eq!(p.get(0), Some(1.5));

@@ -1,10 +1,12 @@
 //! The 10-minute resampler: raw samples in, per-window statistics out.
 //!
 //! Conventions (see the crate docs): windows are half-open `[t, t + every)`,
-//! aligned to the Unix epoch and labelled by their start `t`; NULL and NaN are
-//! not samples; a statistic that is undefined (the std of one sample, anything
-//! of a window without a valid sample) is absent, never 0.0; of several
-//! samples with the same timestamp the last one (in input order) is kept.
+//! aligned to the Unix epoch and labelled by their start `t`; statistics are
+//! per key (asset) and window; NULL and NaN are not samples; a statistic that
+//! is undefined (the std of one sample, anything of a window with fewer than
+//! `min_count` valid samples) is absent, never 0.0; of several samples of one
+//! key with the same timestamp the last one (in input order) is kept; angles
+//! get circular statistics.
 
 use std::fmt;
 use std::str::FromStr;
@@ -156,12 +158,62 @@ pub fn format_every(every: TimeDelta) -> String {
 }
 
 /// Configures a [`Resampler`]; [`build`](ResamplerBuilder::build) validates.
+/// Name of the asset (key) column that sources with several assets provide
+/// and that the long form of the statistics carries.
+pub const ASSET: &str = "asset";
+
+/// What a resampling (or a pipeline day) met in its input: the quality
+/// counters. Nothing is dropped silently: every sample a rule leaves out is
+/// counted here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quality {
+    /// Input rows (samples) read.
+    pub samples: u64,
+    /// Values (sample × variable) that are NULL or NaN, among the rows kept;
+    /// they are not samples and are left out of every statistic.
+    pub missing: u64,
+    /// Rows dropped because a later row of the same asset has the same
+    /// timestamp (the last one in input order is kept).
+    pub duplicates: u64,
+    /// (window, variable) pairs with fewer valid samples than `min_count`:
+    /// their statistics other than `count` are absent.
+    pub sparse_windows: u64,
+    /// Rows outside the requested time range (counted by the pipeline, which
+    /// leaves them out).
+    pub outside: u64,
+    /// Windows (per asset) that hold at least one input row.
+    pub windows: u64,
+}
+
+impl Quality {
+    /// Whether any rule left something out (missing values, duplicates,
+    /// sparse windows or rows outside the range).
+    pub fn has_issues(&self) -> bool {
+        self.missing > 0 || self.duplicates > 0 || self.sparse_windows > 0 || self.outside > 0
+    }
+}
+
+impl std::ops::AddAssign for Quality {
+    fn add_assign(&mut self, o: Quality) {
+        self.samples += o.samples;
+        self.missing += o.missing;
+        self.duplicates += o.duplicates;
+        self.sparse_windows += o.sparse_windows;
+        self.outside += o.outside;
+        self.windows += o.windows;
+    }
+}
+
+/// Configures a [`Resampler`]; [`build`](ResamplerBuilder::build) validates.
 #[derive(Debug, Clone)]
 pub struct ResamplerBuilder {
     every: TimeDelta,
     stats: Vec<Stat>,
     variables: Option<Vec<String>>,
     timestamp_column: String,
+    by: Vec<String>,
+    angles: Vec<String>,
+    min_count: u32,
 }
 
 impl Default for ResamplerBuilder {
@@ -171,6 +223,9 @@ impl Default for ResamplerBuilder {
             stats: Stat::DEFAULT.to_vec(),
             variables: None,
             timestamp_column: TIMESTAMP.to_string(),
+            by: Vec::new(),
+            angles: Vec::new(),
+            min_count: 1,
         }
     }
 }
@@ -188,7 +243,8 @@ impl ResamplerBuilder {
         self
     }
 
-    /// Variables (columns) to aggregate. Default: every numeric column but the timestamp.
+    /// Variables (columns) to aggregate. Default: every numeric column but the
+    /// timestamp and the key columns.
     pub fn variables<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {
         self.variables = Some(vars.into_iter().map(Into::into).collect());
         self
@@ -197,6 +253,27 @@ impl ResamplerBuilder {
     /// Name of the timestamp column. Default `timestamp`.
     pub fn timestamp_column(mut self, name: impl Into<String>) -> Self {
         self.timestamp_column = name.into();
+        self
+    }
+
+    /// Key columns (string or integer): statistics are computed per key and
+    /// window, and duplicates are detected per key. Default: none (one series).
+    pub fn by<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.by = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Variables that are angles in degrees (wind direction, nacelle position):
+    /// their statistics are circular (see [`Resampler`]). Default: none.
+    pub fn angles<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.angles = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Fewest valid samples a window needs for its statistics (other than
+    /// `count`, which is always given); at least 1. Default 1.
+    pub fn min_count(mut self, n: u32) -> Self {
+        self.min_count = n;
         self
     }
 
@@ -215,11 +292,25 @@ impl ResamplerBuilder {
         if self.stats.is_empty() {
             return Err(Error::config("stat", "the list of statistics is empty"));
         }
+        if self.min_count == 0 {
+            return Err(Error::config(
+                "min_count",
+                "must be at least 1 (a statistic needs a sample)",
+            ));
+        }
         let mut stats = Vec::with_capacity(self.stats.len());
         for st in self.stats {
             if !stats.contains(&st) {
                 stats.push(st);
             }
+        }
+        let by = dedup(self.by);
+        let angles = dedup(self.angles);
+        if let Some(k) = by.iter().find(|k| **k == self.timestamp_column) {
+            return Err(Error::config(
+                "by",
+                format!("`{k}` is the timestamp column, not a key"),
+            ));
         }
         if let Some(vars) = &self.variables {
             if vars.is_empty() {
@@ -231,28 +322,83 @@ impl ResamplerBuilder {
                     format!("`{v}` is the timestamp column, not a variable"),
                 ));
             }
+            if let Some(v) = vars.iter().find(|v| by.contains(v)) {
+                return Err(Error::config(
+                    "variables",
+                    format!("`{v}` is a key column (by), not a variable"),
+                ));
+            }
+            if let Some(a) = angles.iter().find(|a| !vars.contains(a)) {
+                return Err(Error::config(
+                    "angles",
+                    format!(
+                        "`{a}` is not among the variables ({}); an angle must be one of them",
+                        vars.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(a) = angles
+            .iter()
+            .find(|a| **a == self.timestamp_column || by.contains(a))
+        {
+            return Err(Error::config(
+                "angles",
+                format!("`{a}` is the timestamp or a key column, not a variable"),
+            ));
         }
         Ok(Resampler {
             every_secs: secs,
             stats,
-            variables: self.variables,
+            variables: self.variables.map(dedup),
             timestamp_column: self.timestamp_column,
+            by,
+            angles,
+            min_count: self.min_count,
         })
     }
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for s in v {
+        let s = s.trim().to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 /// Turns raw samples into per-window statistics.
 ///
 /// Input: a DataFrame with a `timestamp` column (Datetime in ms, us or ns; any
-/// time zone, naive taken as UTC) and numeric variable columns. Output, wide:
-/// `timestamp` (Datetime, UTC, same unit) then one column `<variable>_<stat>`
-/// per variable and statistic (Float64; `count` is UInt32), one row per window
-/// that holds at least one input row; long: `timestamp`, `signal`, `value`,
-/// one row per defined statistic, ordered by timestamp then signal order.
+/// time zone, naive taken as UTC), optional key columns ([`by`](ResamplerBuilder::by):
+/// string or integer, e.g. the turbine) and numeric variable columns.
 ///
-/// Sorted input takes a fused single pass that computes every statistic of
-/// every variable at once, in parallel over chunks of windows; unsorted input
-/// is first stably sorted by timestamp. The standard deviation uses two passes
+/// Output, wide: the key columns, `timestamp` (Datetime, UTC, same unit), then
+/// one column `<variable>_<stat>` per variable and statistic (Float64; `count`
+/// is UInt32), one row per key and window that holds at least one input row;
+/// long: the key columns, `timestamp`, `signal`, `value`, one row per defined
+/// statistic. Rows are ordered by key, then time (then signal order).
+///
+/// Statistics of a linear variable: mean, min, max, sample std (ddof = 1,
+/// exactly 0 when every sample is the same), count of valid samples. Of an
+/// [angle](ResamplerBuilder::angles) in degrees: `mean` is the direction of
+/// the mean unit vector, in `[0, 360)`; `std` is `sqrt(-2 ln R)` in degrees,
+/// `R` being the length of the mean unit vector (`scipy.stats.circstd`);
+/// `min` / `max` are the mean plus the most negative / positive deviation
+/// `wrap180(θ − mean)`, taken into `[0, 360)`. A window whose vectors cancel
+/// (`R < 1e-9`) has no angle mean, std, min or max.
+///
+/// A statistic other than `count` needs [`min_count`](ResamplerBuilder::min_count)
+/// valid samples (std at least two); otherwise it is absent, never 0.0.
+///
+/// Input grouped by key (each key's rows together, sorted by time) is read as
+/// it is; other input is sorted once by key and time (stable, so of equal
+/// timestamps of one key the last in input order is kept). Then a fused
+/// single pass computes every statistic of every variable at once, in
+/// parallel over chunks of windows. The standard deviation uses two passes
 /// over each window's samples (mean, then squared deviations), which is
 /// numerically stable.
 #[derive(Debug, Clone)]
@@ -261,6 +407,9 @@ pub struct Resampler {
     stats: Vec<Stat>,
     variables: Option<Vec<String>>,
     timestamp_column: String,
+    by: Vec<String>,
+    angles: Vec<String>,
+    min_count: u32,
 }
 
 impl Default for Resampler {
@@ -272,19 +421,34 @@ impl Default for Resampler {
     }
 }
 
+/// A run of rows of one key, `lo..hi` in the prepared (sorted) order, and the
+/// row of the input that holds its key values.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    lo: usize,
+    hi: usize,
+    key_row: IdxSize,
+}
+
 /// The prepared input of one resampling: sorted timestamps and f64 variables.
 struct Prepared {
     unit: TimeUnit,
     every: i64,
+    rows: usize,
     ts: Int64Chunked,
-    vars: Vec<(String, Float64Chunked)>,
+    vars: Vec<(String, Float64Chunked, bool)>,
+    /// With keys: the key columns of the input and the runs of rows per key
+    /// (ts and vars are then contiguous).
+    keys: Option<(DataFrame, Vec<Segment>)>,
 }
 
-/// Output of the kernel: window starts and one column per (variable, stat),
-/// variable-major. NaN marks an absent statistic.
+/// Output of the kernel: window starts, their segment (with keys), and one
+/// column per (variable, stat), variable-major. NaN marks an absent statistic.
 struct Windows {
     starts: Vec<i64>,
+    segs: Vec<u32>,
     cols: Vec<Vec<f64>>,
+    quality: Quality,
 }
 
 impl Resampler {
@@ -308,6 +472,28 @@ impl Resampler {
         self.variables.as_deref()
     }
 
+    /// The key columns.
+    pub fn by(&self) -> &[String] {
+        &self.by
+    }
+
+    /// The variables treated as angles in degrees.
+    pub fn angles(&self) -> &[String] {
+        &self.angles
+    }
+
+    /// The fewest valid samples a window needs for its statistics.
+    pub fn min_count(&self) -> u32 {
+        self.min_count
+    }
+
+    /// The same resampler with other key columns.
+    pub fn with_by<S: Into<String>>(&self, by: impl IntoIterator<Item = S>) -> Self {
+        let mut r = self.clone();
+        r.by = dedup(by.into_iter().map(Into::into).collect());
+        r
+    }
+
     /// Signal names `<variable>_<stat>` produced for `variables`, in output order.
     pub fn signal_names<S: AsRef<str>>(&self, variables: &[S]) -> Vec<String> {
         variables
@@ -320,42 +506,61 @@ impl Resampler {
             .collect()
     }
 
-    /// Statistics in wide form: `timestamp`, then `<variable>_<stat>` columns.
+    /// Statistics in wide form: key columns, `timestamp`, then `<variable>_<stat>` columns.
     pub fn resample_wide(&self, df: &DataFrame) -> Result<DataFrame> {
+        Ok(self.resample_wide_with_quality(df)?.0)
+    }
+
+    /// Statistics in long form: key columns, `timestamp`, `signal`, `value`,
+    /// one row per defined statistic.
+    pub fn resample_long(&self, df: &DataFrame) -> Result<DataFrame> {
+        Ok(self.resample_long_with_quality(df)?.0)
+    }
+
+    /// [`resample_wide`](Self::resample_wide) and the [`Quality`] counters of the input.
+    pub fn resample_wide_with_quality(&self, df: &DataFrame) -> Result<(DataFrame, Quality)> {
         let prep = self.prepare(df)?;
         let win = self.compute(&prep);
-        let tz = Some(TimeZone::UTC);
         let mut columns: Vec<Column> = Vec::with_capacity(1 + win.cols.len());
+        if let Some((keys, segs)) = &prep.keys {
+            columns.extend(key_columns(keys, segs, &win.segs, |_| 1)?);
+        }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), win.starts)
-            .into_datetime(prep.unit, tz);
+            .into_datetime(prep.unit, Some(TimeZone::UTC));
         columns.push(ts.into_series().into());
         let mut cols = win.cols.into_iter();
-        for (var, _) in &prep.vars {
+        for (var, _, _) in &prep.vars {
             for st in &self.stats {
                 let vals = cols.next().expect("one column per variable and stat");
                 let name = PlSmallStr::from(format!("{var}_{}", st.name()));
                 columns.push(stat_column(name, vals, *st));
             }
         }
-        Ok(DataFrame::new_infer_height(columns)?)
+        Ok((DataFrame::new_infer_height(columns)?, win.quality))
     }
 
-    /// Statistics in long form: `timestamp`, `signal`, `value`, one row per defined statistic.
-    pub fn resample_long(&self, df: &DataFrame) -> Result<DataFrame> {
+    /// [`resample_long`](Self::resample_long) and the [`Quality`] counters of the input.
+    pub fn resample_long_with_quality(&self, df: &DataFrame) -> Result<(DataFrame, Quality)> {
         let prep = self.prepare(df)?;
         let win = self.compute(&prep);
         let names: Vec<String> = self.signal_names(
             &prep
                 .vars
                 .iter()
-                .map(|(v, _)| v.as_str())
+                .map(|(v, _, _)| v.as_str())
                 .collect::<Vec<_>>(),
         );
         let n_est = win.starts.len() * names.len();
         let mut ts = Vec::with_capacity(n_est);
         let mut sig: Vec<&str> = Vec::with_capacity(n_est);
         let mut val = Vec::with_capacity(n_est);
+        let mut per_window: Vec<u32> = Vec::new();
+        let keyed = prep.keys.is_some();
+        if keyed {
+            per_window.reserve(win.starts.len());
+        }
         for (i, start) in win.starts.iter().enumerate() {
+            let before = ts.len();
             for (c, name) in win.cols.iter().zip(&names) {
                 let v = c[i];
                 if !v.is_nan() {
@@ -364,27 +569,27 @@ impl Resampler {
                     val.push(v);
                 }
             }
+            if keyed {
+                per_window.push((ts.len() - before) as u32);
+            }
+        }
+        let mut columns: Vec<Column> = Vec::with_capacity(3 + self.by.len());
+        if let Some((keys, segs)) = &prep.keys {
+            columns.extend(key_columns(keys, segs, &win.segs, |w| per_window[w])?);
         }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), ts)
             .into_datetime(prep.unit, Some(TimeZone::UTC));
-        let columns: Vec<Column> = vec![
-            ts.into_series().into(),
-            Column::new(SIGNAL.into(), sig),
-            Column::new(VALUE.into(), val),
-        ];
-        Ok(DataFrame::new_infer_height(columns)?)
+        columns.push(ts.into_series().into());
+        columns.push(Column::new(SIGNAL.into(), sig));
+        columns.push(Column::new(VALUE.into(), val));
+        Ok((DataFrame::new_infer_height(columns)?, win.quality))
     }
 
     /// Validates and normalises the input: picks the columns, casts variables
-    /// to f64, and sorts by timestamp (stable) when it is not sorted already.
+    /// to f64, finds the runs of each key, and sorts (stable) by key and
+    /// timestamp when the input is not in that order already.
     fn prepare(&self, df: &DataFrame) -> Result<Prepared> {
-        let available = || {
-            df.get_column_names()
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let available = || column_list(df);
         let tcol = df
             .column(&self.timestamp_column)
             .map_err(|_| Error::MissingColumn {
@@ -408,17 +613,41 @@ impl Resampler {
                 nulls: tcol.null_count(),
             });
         }
+        for k in &self.by {
+            let col = df.column(k).map_err(|_| Error::MissingColumn {
+                column: k.clone(),
+                available: available(),
+            })?;
+            if !(col.dtype().is_integer() || matches!(col.dtype(), DataType::String)) {
+                return Err(Error::ColumnType {
+                    column: k.clone(),
+                    found: col.dtype().to_string(),
+                    expected: "a string or integer key (cast categoricals to string)".into(),
+                });
+            }
+        }
         let var_names: Vec<String> = match &self.variables {
             Some(v) => v.clone(),
             None => df
                 .columns()
                 .iter()
                 .filter(|c| {
-                    c.name().as_str() != self.timestamp_column && c.dtype().is_primitive_numeric()
+                    let n = c.name().as_str();
+                    n != self.timestamp_column
+                        && !self.by.iter().any(|k| k == n)
+                        && c.dtype().is_primitive_numeric()
                 })
                 .map(|c| c.name().to_string())
                 .collect(),
         };
+        for a in &self.angles {
+            if !var_names.contains(a) {
+                return Err(Error::MissingColumn {
+                    column: a.clone(),
+                    available: available(),
+                });
+            }
+        }
         let mut vars = Vec::with_capacity(var_names.len());
         for name in var_names {
             let col = df.column(&name).map_err(|_| Error::MissingColumn {
@@ -433,19 +662,52 @@ impl Resampler {
                 });
             }
             let f = col.as_materialized_series().cast(&DataType::Float64)?;
-            vars.push((name, f.f64()?.clone()));
+            let angle = self.angles.contains(&name);
+            vars.push((name, f.f64()?.clone(), angle));
         }
         let mut ts = tcol.as_materialized_series().datetime()?.physical().clone();
+        let every = self.every_secs
+            * match unit {
+                TimeUnit::Milliseconds => 1_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Nanoseconds => 1_000_000_000,
+            };
+        let rows = df.height();
+        if !self.by.is_empty() {
+            // Keyed input is read contiguously; the runs of each key become segments.
+            ts.rechunk_mut();
+            for (_, v, _) in vars.iter_mut() {
+                v.rechunk_mut();
+            }
+            let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
+            let (perm, segs) = group_rows(&keys, &self.by, ts_slice(&ts))?;
+            if let Some(idx) = perm {
+                ts = ts.take(&idx)?;
+                ts.rechunk_mut();
+                for (_, v, _) in vars.iter_mut() {
+                    *v = v.take(&idx)?;
+                    v.rechunk_mut();
+                }
+            }
+            return Ok(Prepared {
+                unit,
+                every,
+                rows,
+                ts,
+                vars,
+                keys: Some((keys, segs)),
+            });
+        }
         // The kernel reads the input chunks in place when every column is cut
         // the same way (the usual case: a frame read from Parquet or received
         // over Arrow); otherwise the columns are made contiguous first.
         let lengths: Vec<usize> = ts.chunk_lengths().collect();
         if vars
             .iter()
-            .any(|(_, v)| !v.chunk_lengths().eq(lengths.iter().copied()))
+            .any(|(_, v, _)| !v.chunk_lengths().eq(lengths.iter().copied()))
         {
             ts.rechunk_mut();
-            for (_, v) in vars.iter_mut() {
+            for (_, v, _) in vars.iter_mut() {
                 v.rechunk_mut();
             }
         }
@@ -459,87 +721,124 @@ impl Resampler {
             });
             ts = ts.take(&idx)?;
             ts.rechunk_mut();
-            for (_, v) in vars.iter_mut() {
+            for (_, v, _) in vars.iter_mut() {
                 *v = v.take(&idx)?;
                 v.rechunk_mut();
             }
         }
-        let every = self.every_secs
-            * match unit {
-                TimeUnit::Milliseconds => 1_000,
-                TimeUnit::Microseconds => 1_000_000,
-                TimeUnit::Nanoseconds => 1_000_000_000,
-            };
         Ok(Prepared {
             unit,
             every,
+            rows,
             ts,
             vars,
+            keys: None,
         })
     }
 
     fn compute(&self, prep: &Prepared) -> Windows {
         let every = prep.every;
-        // The input chunks (all columns are cut alike), empty ones left out.
-        let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
-            .ts
-            .downcast_iter()
-            .enumerate()
-            .filter(|(_, a)| !a.values().is_empty())
-            .map(|(ci, a)| {
-                let vars = prep
-                    .vars
-                    .iter()
-                    .map(|(_, ca)| {
-                        let a = ca.downcast_get(ci).expect("columns are cut alike");
-                        VarIn {
-                            values: a.values().as_slice(),
-                            validity: a.validity().filter(|b| b.unset_bits() > 0),
-                        }
-                    })
-                    .collect();
-                (a.values().as_slice(), vars)
-            })
-            .collect();
-        let (parts, straddles) = plan_parts(&chunks, every);
-        // Pieces of whole windows over contiguous rows, for the threads.
         let per_part = rayon::current_num_threads() * 4;
         let mut pieces: Vec<Piece<'_>> = Vec::new();
-        for part in &parts {
-            match *part {
-                Part::Interior { chunk, lo, hi } => {
-                    let (ts, vars) = &chunks[chunk];
-                    for (a, b) in chunk_bounds(&ts[lo..hi], every, per_part) {
+        // Windows cut by chunk boundaries (unkeyed input); declared here so
+        // that the pieces may borrow them.
+        let straddles: Vec<Straddle>;
+        fn var_in(ca: &Float64Chunked, ci: usize, angle: bool) -> VarIn<'_> {
+            let a = ca.downcast_get(ci).expect("columns are cut alike");
+            VarIn {
+                values: a.values().as_slice(),
+                validity: a.validity().filter(|b| b.unset_bits() > 0),
+                angle,
+            }
+        }
+        if let Some((_, segs)) = &prep.keys {
+            if prep.rows > 0 {
+                let ts = ts_slice(&prep.ts);
+                let vars: Vec<VarIn<'_>> = prep
+                    .vars
+                    .iter()
+                    .map(|(_, ca, angle)| var_in(ca, 0, *angle))
+                    .collect();
+                let total = prep.rows.max(1);
+                for (si, s) in segs.iter().enumerate() {
+                    // Pieces in proportion to the segment's share of the rows.
+                    let parts = (per_part * (s.hi - s.lo)).div_ceil(total);
+                    for (a, b) in chunk_bounds(&ts[s.lo..s.hi], every, parts) {
                         pieces.push(Piece {
                             ts,
                             vars: vars.clone(),
-                            lo: lo + a,
-                            hi: lo + b,
+                            lo: s.lo + a,
+                            hi: s.lo + b,
+                            seg: si as u32,
                         });
                     }
                 }
-                Part::Straddle(k) => {
-                    let s = &straddles[k];
-                    pieces.push(Piece {
-                        ts: &s.ts,
-                        vars: s
-                            .values
-                            .iter()
-                            .zip(&s.validity)
-                            .map(|(values, validity)| VarIn {
-                                values,
-                                validity: validity.as_ref(),
-                            })
-                            .collect(),
-                        lo: 0,
-                        hi: s.ts.len(),
-                    });
+            }
+        } else {
+            // The input chunks (all columns are cut alike), empty ones left out.
+            let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
+                .ts
+                .downcast_iter()
+                .enumerate()
+                .filter(|(_, a)| !a.values().is_empty())
+                .map(|(ci, a)| {
+                    let vars = prep
+                        .vars
+                        .iter()
+                        .map(|(_, ca, angle)| var_in(ca, ci, *angle))
+                        .collect();
+                    (a.values().as_slice(), vars)
+                })
+                .collect();
+            let (parts, s) = plan_parts(&chunks, every);
+            straddles = s;
+            let straddles = &straddles;
+            for part in &parts {
+                match *part {
+                    Part::Interior { chunk, lo, hi } => {
+                        let (ts, vars) = &chunks[chunk];
+                        for (a, b) in chunk_bounds(&ts[lo..hi], every, per_part) {
+                            pieces.push(Piece {
+                                ts,
+                                vars: vars.clone(),
+                                lo: lo + a,
+                                hi: lo + b,
+                                seg: 0,
+                            });
+                        }
+                    }
+                    Part::Straddle(k) => {
+                        let s = &straddles[k];
+                        pieces.push(Piece {
+                            ts: &s.ts,
+                            vars: s
+                                .values
+                                .iter()
+                                .zip(&s.validity)
+                                .zip(&prep.vars)
+                                .map(|((values, validity), (_, _, angle))| VarIn {
+                                    values,
+                                    validity: validity.as_ref(),
+                                    angle: *angle,
+                                })
+                                .collect(),
+                            lo: 0,
+                            hi: s.ts.len(),
+                            seg: 0,
+                        });
+                    }
                 }
             }
         }
-        let want = Wanted::new(&self.stats);
+        let cfg = KernelConfig {
+            every,
+            stats: &self.stats,
+            want_std: self.stats.contains(&Stat::Std),
+            min_count: self.min_count as usize,
+        };
         let n_stats = self.stats.len();
         let n_cols = prep.vars.len() * n_stats;
+        let keyed = prep.keys.is_some();
         // Count the windows of each piece first, so every piece writes straight
         // into its own part of the final columns (no per-piece buffers to concatenate).
         let counts: Vec<usize> = pieces
@@ -548,41 +847,262 @@ impl Resampler {
             .collect();
         let total: usize = counts.iter().sum();
         let mut out = Windows {
-            starts: vec![0; total],
-            cols: (0..n_cols).map(|_| vec![0.0; total]).collect(),
+            starts: uninit_vec(total),
+            segs: if keyed { uninit_vec(total) } else { Vec::new() },
+            cols: (0..n_cols).map(|_| uninit_vec(total)).collect(),
+            quality: Quality::default(),
         };
         let mut tasks = Vec::with_capacity(pieces.len());
         {
             let mut starts_rest: &mut [i64] = &mut out.starts;
+            let mut segs_rest: &mut [u32] = &mut out.segs;
             let mut cols_rest: Vec<&mut [f64]> =
                 out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
             for (piece, n) in pieces.iter().zip(&counts) {
                 let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
                 starts_rest = tail;
+                let segs = if keyed {
+                    let (h, t) = std::mem::take(&mut segs_rest).split_at_mut(*n);
+                    segs_rest = t;
+                    h
+                } else {
+                    &mut [][..]
+                };
                 let mut heads = Vec::with_capacity(n_cols);
                 for c in cols_rest.iter_mut() {
                     let (h, t) = std::mem::take(c).split_at_mut(*n);
                     heads.push(h);
                     *c = t;
                 }
-                tasks.push((piece, head, heads));
+                tasks.push((piece, head, segs, heads));
             }
         }
-        tasks.into_par_iter().for_each(|(p, starts, mut cols)| {
-            kernel(
-                p.ts,
-                p.lo,
-                p.hi,
-                every,
-                &p.vars,
-                &want,
-                &self.stats,
-                starts,
-                &mut cols,
-            )
-        });
+        let quality = tasks
+            .into_par_iter()
+            .map(|(p, starts, segs, mut cols)| kernel(p, &cfg, starts, segs, &mut cols))
+            .reduce(Quality::default, |mut a, b| {
+                a += b;
+                a
+            });
+        out.quality = quality;
+        out.quality.samples = prep.rows as u64;
+        out.quality.windows = total as u64;
         out
     }
+}
+
+/// A vector of `n` values that the kernel overwrites in full.
+fn uninit_vec<T: Copy + Default>(n: usize) -> Vec<T> {
+    // Zeroed allocation is lazily mapped by the OS for large sizes, so this
+    // costs no extra pass over the memory.
+    vec![T::default(); n]
+}
+
+fn column_list(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The contiguous values of a single-chunk array.
+fn ts_slice(ts: &Int64Chunked) -> &[i64] {
+    ts.downcast_iter()
+        .next()
+        .map(|a| a.values().as_slice())
+        .unwrap_or(&[])
+}
+
+/// The key columns of the output: for output row `r` of window `w`, the key
+/// of the window's segment; each window is repeated `rows_of(w)` times.
+fn key_columns(
+    keys: &DataFrame,
+    segs: &[Segment],
+    win_segs: &[u32],
+    rows_of: impl Fn(usize) -> u32,
+) -> Result<Vec<Column>> {
+    let mut idx: Vec<IdxSize> = Vec::with_capacity(win_segs.len());
+    for (w, s) in win_segs.iter().enumerate() {
+        let row = segs[*s as usize].key_row;
+        for _ in 0..rows_of(w) {
+            idx.push(row);
+        }
+    }
+    let idx = IdxCa::from_vec(PlSmallStr::EMPTY, idx);
+    Ok(keys.take(&idx)?.into_columns())
+}
+
+/// One key value, for telling runs of keys apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum KeyVal {
+    Null,
+    Int(i64),
+    Str(String),
+}
+
+/// The key columns as comparable values.
+enum KeyCol {
+    Int(Int64Chunked),
+    Str(StringChunked),
+}
+
+impl KeyCol {
+    fn new(col: &Column) -> Result<Self> {
+        Ok(if matches!(col.dtype(), DataType::String) {
+            KeyCol::Str(col.str()?.rechunk().into_owned())
+        } else {
+            KeyCol::Int(
+                col.as_materialized_series()
+                    .cast(&DataType::Int64)?
+                    .i64()?
+                    .rechunk()
+                    .into_owned(),
+            )
+        })
+    }
+
+    fn get(&self, i: usize) -> KeyVal {
+        match self {
+            KeyCol::Int(c) => c.get(i).map_or(KeyVal::Null, KeyVal::Int),
+            KeyCol::Str(c) => c
+                .get(i)
+                .map_or(KeyVal::Null, |s| KeyVal::Str(s.to_string())),
+        }
+    }
+
+    /// Marks in `starts` every row whose key differs from the previous row's.
+    fn mark_changes(&self, starts: &mut [bool]) {
+        match self {
+            KeyCol::Int(c) => {
+                let mut prev: Option<Option<i64>> = None;
+                for (i, v) in c.iter().enumerate() {
+                    if prev.is_some_and(|p| p != v) {
+                        starts[i] = true;
+                    }
+                    prev = Some(v);
+                }
+            }
+            KeyCol::Str(c) => {
+                let mut prev: Option<Option<&str>> = None;
+                for (i, v) in c.iter().enumerate() {
+                    if prev.is_some_and(|p| p != v) {
+                        starts[i] = true;
+                    }
+                    prev = Some(v);
+                }
+            }
+        }
+    }
+}
+
+/// Finds the rows of each key. Input already grouped (each key's rows in one
+/// run, sorted by time) is kept as it is; otherwise returns the permutation
+/// that sorts it by key and time (stable). Segments come in key order.
+fn group_rows(
+    keys: &DataFrame,
+    by: &[String],
+    ts: &[i64],
+) -> Result<(Option<IdxCa>, Vec<Segment>)> {
+    let n = ts.len();
+    if n == 0 {
+        return Ok((None, Vec::new()));
+    }
+    let cols: Vec<KeyCol> = keys
+        .columns()
+        .iter()
+        .map(KeyCol::new)
+        .collect::<Result<_>>()?;
+    let key_of = |row: usize| -> Vec<KeyVal> { cols.iter().map(|c| c.get(row)).collect() };
+    let mut change = vec![false; n];
+    for c in &cols {
+        c.mark_changes(&mut change);
+    }
+    change[0] = true;
+    // Runs of equal keys; the fast path needs few runs, each key once, each
+    // run sorted by time.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut grouped = true;
+    let mut start = 0;
+    // Each run ends where the next one starts, and the last at `n`.
+    let ends = change
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, c)| **c)
+        .map(|(i, _)| i)
+        .chain(std::iter::once(n));
+    for end in ends {
+        runs.push((start, end));
+        start = end;
+        if runs.len() > 100_000 {
+            grouped = false;
+            break;
+        }
+    }
+    drop(change);
+    if grouped {
+        let mut seen = std::collections::HashSet::with_capacity(runs.len());
+        for &(lo, hi) in &runs {
+            if !seen.insert(key_of(lo)) || !ts[lo..hi].windows(2).all(|w| w[0] <= w[1]) {
+                grouped = false;
+                break;
+            }
+        }
+    }
+    if grouped {
+        let mut segs: Vec<(Vec<KeyVal>, Segment)> = runs
+            .into_iter()
+            .map(|(lo, hi)| {
+                (
+                    key_of(lo),
+                    Segment {
+                        lo,
+                        hi,
+                        key_row: lo as IdxSize,
+                    },
+                )
+            })
+            .collect();
+        segs.sort_by(|a, b| a.0.cmp(&b.0));
+        // Sorting segments by key reorders runs; the rows stay where they are.
+        return Ok((None, segs.into_iter().map(|(_, s)| s).collect()));
+    }
+    // General case: the groups of equal keys (hash-based, in polars), each
+    // sorted by time (stable), in key order.
+    let gb = keys.group_by_stable(by.iter().map(|s| s.as_str()))?;
+    let groups: Vec<Vec<IdxSize>> = match &**gb.get_groups() {
+        GroupsType::Idx(g) => g.all().iter().map(|v| v.to_vec()).collect(),
+        GroupsType::Slice { groups, .. } => groups
+            .iter()
+            .map(|[first, len]| (*first..*first + *len).collect())
+            .collect(),
+    };
+    let mut order: Vec<(Vec<KeyVal>, Vec<IdxSize>)> = groups
+        .into_par_iter()
+        .map(|mut rows| {
+            if !rows
+                .windows(2)
+                .all(|w| ts[w[0] as usize] <= ts[w[1] as usize])
+            {
+                rows.sort_by_key(|r| ts[*r as usize]); // stable
+            }
+            (key_of(rows[0] as usize), rows)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut perm: Vec<IdxSize> = Vec::with_capacity(n);
+    let mut segs = Vec::with_capacity(order.len());
+    for (_, rows) in order {
+        let lo = perm.len();
+        segs.push(Segment {
+            lo,
+            hi: lo + rows.len(),
+            key_row: rows[0],
+        });
+        perm.extend_from_slice(&rows);
+    }
+    Ok((Some(IdxCa::from_vec(PlSmallStr::EMPTY, perm)), segs))
 }
 
 /// Whether the timestamps are in non-decreasing order, across chunks too.
@@ -709,11 +1229,23 @@ struct Piece<'a> {
     vars: Vec<VarIn<'a>>,
     lo: usize,
     hi: usize,
+    /// The segment (key) the rows belong to; 0 without keys.
+    seg: u32,
 }
 
 impl Transform for Resampler {
     fn transform(&self, samples: &DataFrame) -> Result<DataFrame> {
-        self.resample_long(samples)
+        Ok(self.transform_with_quality(samples)?.0)
+    }
+
+    /// Samples with an [`ASSET`] column are resampled per asset unless
+    /// other keys are configured.
+    fn transform_with_quality(&self, samples: &DataFrame) -> Result<(DataFrame, Quality)> {
+        if self.by.is_empty() && samples.column(ASSET).is_ok() {
+            self.with_by([ASSET]).resample_long_with_quality(samples)
+        } else {
+            self.resample_long_with_quality(samples)
+        }
     }
 
     fn signal_names(&self, variables: &[String]) -> Vec<String> {
@@ -751,19 +1283,15 @@ fn stat_column(name: PlSmallStr, vals: Vec<f64>, st: Stat) -> Column {
 struct VarIn<'a> {
     values: &'a [f64],
     validity: Option<&'a Bitmap>,
+    angle: bool,
 }
 
-/// Which accumulations are needed.
-struct Wanted {
-    std: bool,
-}
-
-impl Wanted {
-    fn new(stats: &[Stat]) -> Self {
-        Wanted {
-            std: stats.contains(&Stat::Std),
-        }
-    }
+/// What the kernel computes, shared by every piece.
+struct KernelConfig<'a> {
+    every: i64,
+    stats: &'a [Stat],
+    want_std: bool,
+    min_count: usize,
 }
 
 /// Splits `0..ts.len()` into about `parts` ranges that start on window boundaries.
@@ -806,47 +1334,54 @@ fn count_windows(ts: &[i64], lo: usize, hi: usize, every: i64) -> usize {
     n
 }
 
-/// The fused single pass over the sorted rows `lo..hi` (which start and end on
-/// window boundaries): every statistic of every variable, one window at a
-/// time, written to `starts[k]` and `cols[variable * stats + stat][k]` for the
-/// k-th window of the chunk.
-#[allow(clippy::too_many_arguments)]
+/// The fused single pass over the sorted rows `lo..hi` of a piece (which
+/// start and end on window boundaries): every statistic of every variable,
+/// one window at a time, written to `starts[k]`, `segs[k]` (keyed input) and
+/// `cols[variable * stats + stat][k]` for the k-th window of the piece.
+/// Returns the quality counters of the piece.
 fn kernel(
-    ts: &[i64],
-    lo: usize,
-    hi: usize,
-    every: i64,
-    vars: &[VarIn<'_>],
-    want: &Wanted,
-    stats: &[Stat],
+    p: &Piece<'_>,
+    cfg: &KernelConfig<'_>,
     starts: &mut [i64],
+    segs: &mut [u32],
     cols: &mut [&mut [f64]],
-) {
-    let mut i = lo;
+) -> Quality {
+    let ts = p.ts;
+    let every = cfg.every;
+    let n_stats = cfg.stats.len();
+    let mut q = Quality::default();
+    let mut buf: Vec<f64> = Vec::new();
+    let mut i = p.lo;
     let mut k = 0;
-    while i < hi {
+    while i < p.hi {
         let start = ts[i].div_euclid(every) * every;
         let last = start.saturating_add(every - 1);
         let mut j = i + 1;
-        while j < hi && ts[j] <= last {
+        while j < p.hi && ts[j] <= last {
             j += 1;
         }
-        let has_dup = ts[i..j].windows(2).any(|p| p[0] == p[1]);
+        let dups = ts[i..j].windows(2).filter(|w| w[0] == w[1]).count();
+        let kept = (j - i - dups) as u64;
+        q.duplicates += dups as u64;
         starts[k] = start;
-        for (vi, var) in vars.iter().enumerate() {
-            let acc = if has_dup || var.validity.is_some() {
-                accumulate_masked(ts, var, i, j, has_dup, want)
-            } else {
-                accumulate_dense(&var.values[i..j], want)
-            };
-            let base = vi * stats.len();
-            for (si, st) in stats.iter().enumerate() {
+        if !segs.is_empty() {
+            segs[k] = p.seg;
+        }
+        for (vi, var) in p.vars.iter().enumerate() {
+            let acc = accumulate(ts, var, i, j, dups > 0, cfg.want_std, &mut buf);
+            q.missing += kept - acc.n as u64;
+            let enough = acc.n >= cfg.min_count;
+            if !enough {
+                q.sparse_windows += 1;
+            }
+            let base = vi * n_stats;
+            for (si, st) in cfg.stats.iter().enumerate() {
                 cols[base + si][k] = match st {
                     Stat::Count if acc.n > 0 => acc.n as f64,
-                    Stat::Mean if acc.n > 0 => acc.mean,
-                    Stat::Min if acc.n > 0 => acc.min,
-                    Stat::Max if acc.n > 0 => acc.max,
-                    Stat::Std if acc.n > 1 => (acc.m2 / (acc.n - 1) as f64).sqrt(),
+                    Stat::Mean if enough => acc.mean,
+                    Stat::Min if enough => acc.min,
+                    Stat::Max if enough => acc.max,
+                    Stat::Std if enough => acc.std,
                     _ => f64::NAN,
                 };
             }
@@ -855,27 +1390,93 @@ fn kernel(
         i = j;
     }
     debug_assert_eq!(k, starts.len());
+    q
 }
 
-#[derive(Default)]
+/// The statistics of one window of one variable; NaN where undefined.
 struct Acc {
     n: usize,
     mean: f64,
     min: f64,
     max: f64,
-    m2: f64,
+    std: f64,
 }
 
-/// No nulls, no duplicate timestamps: a tight, branch-free loop over a slice.
-/// NaN is excluded without branches (`x < min` and `x > max` are false for NaN,
-/// and the count and sums add 0 for it).
+impl Acc {
+    fn empty(n: usize) -> Self {
+        Acc {
+            n,
+            mean: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            std: f64::NAN,
+        }
+    }
+}
+
+/// Rows `i..j` of one variable: picks the loop for the layout (dense, with
+/// nulls, with duplicate timestamps) and the kind (linear or angle).
 #[inline]
-fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
+fn accumulate(
+    ts: &[i64],
+    var: &VarIn<'_>,
+    i: usize,
+    j: usize,
+    has_dup: bool,
+    want_std: bool,
+    buf: &mut Vec<f64>,
+) -> Acc {
+    let values = var.values;
+    // Each `get` returns NaN for a row that is not a sample (null, NaN, or a
+    // duplicate timestamp followed by a later row of the same instant).
+    match (has_dup, var.validity, var.angle) {
+        (false, None, false) => linear(i, j, |k| values[k], want_std),
+        (false, Some(b), false) => linear(
+            i,
+            j,
+            |k| {
+                // SAFETY: the validity bitmap has one bit per row of `values`.
+                if unsafe { b.get_bit_unchecked(k) } {
+                    values[k]
+                } else {
+                    f64::NAN
+                }
+            },
+            want_std,
+        ),
+        (_, validity, angle) => {
+            let get = |k: usize| {
+                let dropped = has_dup && k + 1 < j && ts[k + 1] == ts[k];
+                let valid = validity.is_none_or(|b| b.get_bit(k));
+                if dropped || !valid {
+                    f64::NAN
+                } else {
+                    values[k]
+                }
+            };
+            if angle {
+                buf.clear();
+                buf.extend((i..j).map(get).filter(|x| !x.is_nan()));
+                circular(buf, want_std)
+            } else {
+                linear(i, j, get, want_std)
+            }
+        }
+    }
+}
+
+/// Mean, min, max and sample std of the non-NaN values `get(i..j)`: a tight,
+/// branch-free loop (`x < min` and `x > max` are false for NaN, and the count
+/// and sums add 0 for it), then a second pass for the squared deviations.
+/// The std of identical samples is exactly 0.
+#[inline]
+fn linear(i: usize, j: usize, get: impl Fn(usize) -> f64, want_std: bool) -> Acc {
     let mut n = 0usize;
     let mut sum = 0.0;
     let mut min = f64::INFINITY;
     let mut max = f64::NEG_INFINITY;
-    for &x in xs {
+    for k in i..j {
+        let x = get(k);
         let ok = !x.is_nan();
         n += ok as usize;
         sum += if ok { x } else { 0.0 };
@@ -883,77 +1484,101 @@ fn accumulate_dense(xs: &[f64], want: &Wanted) -> Acc {
         max = if x > max { x } else { max };
     }
     if n == 0 {
-        return Acc::default();
+        return Acc::empty(0);
     }
     let mean = sum / n as f64;
-    let mut m2 = 0.0;
-    if want.std && n > 1 {
-        for &x in xs {
+    let std = if !want_std || n < 2 {
+        f64::NAN
+    } else if min == max {
+        0.0
+    } else {
+        let mut m2 = 0.0;
+        for k in i..j {
+            let x = get(k);
             let d = if x.is_nan() { 0.0 } else { x - mean };
             m2 += d * d;
         }
-    }
+        (m2 / (n - 1) as f64).sqrt()
+    };
     Acc {
         n,
-        mean,
+        // The mean of identical samples is that sample, exactly.
+        mean: if min == max { min } else { mean },
         min,
         max,
-        m2,
+        std,
     }
 }
 
-/// The general case: skips nulls and all but the last of equal timestamps.
-fn accumulate_masked(
-    ts: &[i64],
-    var: &VarIn<'_>,
-    i: usize,
-    j: usize,
-    has_dup: bool,
-    want: &Wanted,
-) -> Acc {
-    let take = |k: usize| -> Option<f64> {
-        if has_dup && k + 1 < j && ts[k + 1] == ts[k] {
-            return None;
-        }
-        if let Some(b) = var.validity {
-            if !b.get_bit(k) {
-                return None;
-            }
-        }
-        let x = var.values[k];
-        (!x.is_nan()).then_some(x)
-    };
-    let mut n = 0usize;
-    let mut sum = 0.0;
-    let mut min = f64::INFINITY;
-    let mut max = f64::NEG_INFINITY;
-    for k in i..j {
-        if let Some(x) = take(k) {
-            n += 1;
-            sum += x;
-            min = min.min(x);
-            max = max.max(x);
-        }
+/// Below this length of the mean unit vector the directions cancel and have
+/// no mean.
+const MIN_RESULTANT: f64 = 1e-9;
+
+/// `x` taken into `[0, 360)`.
+#[inline]
+fn norm360(x: f64) -> f64 {
+    let r = x.rem_euclid(360.0);
+    // rem_euclid can round up to 360.0 for tiny negative x.
+    if r >= 360.0 {
+        0.0
+    } else {
+        r + 0.0 // turns -0.0 into 0.0
     }
+}
+
+/// `d` taken into `[-180, 180)`.
+#[inline]
+fn wrap180(d: f64) -> f64 {
+    (d + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// Circular statistics of angles in degrees (all valid): the direction of
+/// the mean unit vector, `sqrt(-2 ln R)` in degrees, and the mean plus the
+/// most negative / positive deviation from it.
+fn circular(xs: &[f64], want_std: bool) -> Acc {
+    let n = xs.len();
     if n == 0 {
-        return Acc::default();
+        return Acc::empty(0);
     }
-    let mean = sum / n as f64;
-    let mut m2 = 0.0;
-    if want.std && n > 1 {
-        for k in i..j {
-            if let Some(x) = take(k) {
-                let d = x - mean;
-                m2 += d * d;
-            }
-        }
+    let first = xs[0];
+    if xs.iter().all(|x| *x == first) {
+        let m = norm360(first);
+        return Acc {
+            n,
+            mean: m,
+            min: m,
+            max: m,
+            std: if want_std && n >= 2 { 0.0 } else { f64::NAN },
+        };
     }
+    let (mut s, mut c) = (0.0, 0.0);
+    for x in xs {
+        let (sin, cos) = x.to_radians().sin_cos();
+        s += sin;
+        c += cos;
+    }
+    let r = (s * s + c * c).sqrt() / n as f64;
+    if r < MIN_RESULTANT {
+        return Acc::empty(n);
+    }
+    let mean = norm360(s.atan2(c).to_degrees());
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in xs {
+        let d = wrap180(x - mean);
+        lo = lo.min(d);
+        hi = hi.max(d);
+    }
+    let std = if want_std && n >= 2 {
+        (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
+    } else {
+        f64::NAN
+    };
     Acc {
         n,
         mean,
-        min,
-        max,
-        m2,
+        min: norm360(mean + lo),
+        max: norm360(mean + hi),
+        std,
     }
 }
 

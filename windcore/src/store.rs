@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! windcore-data/
-//!   source/2024-01-01.parquet   raw samples: timestamp, wind_speed, power, ambient_temperature
-//!   target/2024-01-01.parquet   statistics, long form: timestamp, signal, value
+//!   source/2024-01-01.parquet   raw samples: [asset,] timestamp, channels (wind_speed, power, ...)
+//!   target/2024-01-01.parquet   statistics, long form: [asset,] timestamp, signal, value
 //! ```
+//!
+//! The `asset` column is there for a farm (several turbines in one file).
 //!
 //! One file per UTC day and dataset. Timestamps are stored as microseconds
 //! with time zone UTC. Every file is written to a hidden temporary file in the
@@ -23,7 +25,8 @@ use polars::prelude::*;
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
-use crate::resample::{SIGNAL, TIMESTAMP, VALUE};
+use crate::postgres::SourceLayout;
+use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load};
 
 /// The default data directory of the embedded store.
@@ -58,9 +61,17 @@ impl LocalStore {
 }
 
 /// Raw samples as one Parquet file per UTC day.
+///
+/// A file holds a timestamp column (default `timestamp`), optionally an asset
+/// column (default `asset` when the files have one: a farm) and numeric
+/// channels, which are the source's variables. The writer of demo data uses
+/// exactly these names; files of your own may use other names for the time
+/// and asset columns (see [`with_layout`](ParquetSource::with_layout)).
 #[derive(Debug, Clone)]
 pub struct ParquetSource {
     dir: PathBuf,
+    time_column: String,
+    asset_column: Option<String>,
 }
 
 /// Statistics in long form as one Parquet file per UTC day.
@@ -72,7 +83,20 @@ pub struct ParquetTarget {
 impl ParquetSource {
     /// The dataset in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ParquetSource { dir: dir.into() }
+        ParquetSource {
+            dir: dir.into(),
+            time_column: TIMESTAMP.into(),
+            asset_column: None,
+        }
+    }
+
+    /// Reads the time and asset columns named by `layout` (its table is
+    /// ignored). Without an asset column, a column named `asset` is used when
+    /// the files have one.
+    pub fn with_layout(mut self, layout: &SourceLayout) -> Self {
+        self.time_column = layout.time_column.clone();
+        self.asset_column = layout.asset_column.clone();
+        self
     }
 
     /// The dataset's directory.
@@ -90,17 +114,54 @@ impl ParquetSource {
         read_day_file(&self.dir, day, None)
     }
 
+    /// The columns of the files (read from the newest day), or `None` when
+    /// the store has no day yet.
+    fn schema(&self) -> Result<Option<Schema>> {
+        let Some(day) = self.days()?.last().copied() else {
+            return Ok(None);
+        };
+        let path = day_path(&self.dir, day);
+        let file = File::open(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let df = ParquetReader::new(file)
+            .with_slice(Some((0, 0)))
+            .finish()
+            .map_err(|e| Error::io("reading", &path, std::io::Error::other(e.to_string())))?;
+        Ok(Some(df.schema().as_ref().clone()))
+    }
+
+    /// The asset column of the files, if any.
+    fn asset_column_in(&self, schema: &Schema) -> Option<String> {
+        match &self.asset_column {
+            Some(a) => Some(a.clone()),
+            None => schema.contains(ASSET).then(|| ASSET.to_string()),
+        }
+    }
+
     /// Writes (or replaces) `day` with `samples`, atomically.
     ///
     /// `samples` must have a Datetime `timestamp` column with every value
-    /// inside the day, and the source variables as numeric columns.
+    /// inside the day; an `asset` column (string) if it is a farm; and
+    /// numeric channels, all of which are written (as Float64).
     pub fn write_day(&self, day: Day, samples: &DataFrame) -> Result<()> {
         let mut cols = vec![utc_micros(samples, day)?];
-        for name in SOURCE_VARIABLES {
-            let c = samples.column(name).map_err(|_| Error::MissingColumn {
-                column: name.to_string(),
-                available: column_list(samples),
-            })?;
+        if let Ok(a) = samples.column(ASSET) {
+            if a.null_count() > 0 {
+                return Err(Error::config(
+                    "samples",
+                    format!(
+                        "the `{ASSET}` column has {} NULL value(s); every sample needs its asset",
+                        a.null_count()
+                    ),
+                ));
+            }
+            cols.insert(0, a.cast(&DataType::String)?);
+        }
+        let mut channels = 0;
+        for c in samples.columns() {
+            let name = c.name().as_str();
+            if name == TIMESTAMP || name == ASSET {
+                continue;
+            }
             if !c.dtype().is_primitive_numeric() {
                 return Err(Error::ColumnType {
                     column: name.to_string(),
@@ -109,6 +170,16 @@ impl ParquetSource {
                 });
             }
             cols.push(c.cast(&DataType::Float64)?);
+            channels += 1;
+        }
+        if channels == 0 {
+            return Err(Error::config(
+                "samples",
+                format!(
+                    "no numeric channel to write (columns: {})",
+                    column_list(samples)
+                ),
+            ));
         }
         let mut df = DataFrame::new_infer_height(cols)?;
         write_atomic(&self.dir, day, &mut df)
@@ -121,16 +192,33 @@ impl Extract for ParquetSource {
         format!("parquet:{}", self.dir.display())
     }
 
+    /// The numeric columns of the files; the reference variables while the
+    /// store is empty.
     fn variables(&self) -> Vec<String> {
-        SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect()
+        match self.schema() {
+            Ok(Some(schema)) => {
+                let asset = self.asset_column_in(&schema);
+                schema
+                    .iter()
+                    .filter(|(n, dt)| {
+                        n.as_str() != self.time_column
+                            && Some(n.as_str()) != asset.as_deref()
+                            && dt.is_primitive_numeric()
+                    })
+                    .map(|(n, _)| n.to_string())
+                    .collect()
+            }
+            _ => SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
+        let known = self.variables();
         for v in variables {
-            if !SOURCE_VARIABLES.contains(&v.as_str()) {
+            if !known.contains(v) {
                 return Err(Error::UnknownVariable {
                     name: v.clone(),
-                    known: SOURCE_VARIABLES.join(", "),
+                    known: known.join(", "),
                 });
             }
         }
@@ -144,12 +232,28 @@ impl Extract for ParquetSource {
 
 impl ParquetSource {
     fn extract_blocking(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
-        let mut columns = vec![TIMESTAMP.to_string()];
+        let asset = match self.schema()? {
+            Some(schema) => self.asset_column_in(&schema),
+            None => None,
+        };
+        let mut columns = vec![self.time_column.clone()];
+        columns.extend(asset.iter().cloned());
         columns.extend(variables.iter().cloned());
         let mut out: Option<DataFrame> = None;
         let mut day = Day::containing(range.start);
         while day.start() < range.end {
-            if let Some(df) = read_day_file(&self.dir, day, Some(columns.clone()))? {
+            if let Some(mut df) = read_day_file(&self.dir, day, Some(columns.clone()))? {
+                // The standard names, whatever the files call them.
+                if self.time_column != TIMESTAMP {
+                    df.rename(&self.time_column, TIMESTAMP.into())?;
+                }
+                if let Some(a) = asset.as_deref().filter(|a| *a != ASSET) {
+                    df.rename(a, ASSET.into())?;
+                }
+                if asset.is_some() {
+                    let a = df.column(ASSET)?.cast(&DataType::String)?;
+                    df.replace(ASSET, a)?;
+                }
                 let df = filter_range(&df, range)?;
                 match out.as_mut() {
                     None => out = Some(df),
@@ -171,6 +275,9 @@ impl ParquetSource {
                     TIMESTAMP.into(),
                     DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
                 );
+                if asset.is_some() {
+                    schema.insert(ASSET.into(), DataType::String);
+                }
                 for v in variables {
                     schema.insert(v.as_str().into(), DataType::Float64);
                 }
@@ -234,10 +341,15 @@ impl ParquetTarget {
                 start: range.start.max(day.start()),
                 end: range.end.min(day.end()),
             };
-            let new = filter_range(&normalize_long(stats)?, day_range)?;
-            let kept = match read_day_file(&self.dir, day, None)? {
+            let old = read_day_file(&self.dir, day, None)?;
+            // The long form carries the asset when the statistics (or the
+            // day's earlier contents) have one.
+            let with_asset = stats.column(ASSET).is_ok()
+                || old.as_ref().is_some_and(|o| o.column(ASSET).is_ok());
+            let new = filter_range(&normalize_long(stats, with_asset)?, day_range)?;
+            let kept = match old {
                 Some(old) => {
-                    let old = normalize_long(&old)?;
+                    let old = normalize_long(&old, with_asset)?;
                     let ts = old
                         .column(TIMESTAMP)?
                         .as_materialized_series()
@@ -265,12 +377,19 @@ impl ParquetTarget {
             if merged.height() == 0 {
                 remove_day_file(&self.dir, day)?;
             } else {
-                let ts = merged.column(TIMESTAMP)?.as_materialized_series().clone();
-                let idx = ts.arg_sort(SortOptions {
-                    maintain_order: true,
-                    ..Default::default()
-                });
-                let mut sorted = merged.take(&idx)?;
+                let mut sorted = if with_asset {
+                    merged.sort(
+                        [ASSET, TIMESTAMP],
+                        SortMultipleOptions::default().with_maintain_order(true),
+                    )?
+                } else {
+                    let ts = merged.column(TIMESTAMP)?.as_materialized_series().clone();
+                    let idx = ts.arg_sort(SortOptions {
+                        maintain_order: true,
+                        ..Default::default()
+                    });
+                    merged.take(&idx)?
+                };
                 write_atomic(&self.dir, day, &mut sorted)?;
             }
             day = match day.succ() {
@@ -308,11 +427,22 @@ fn column_list(df: &DataFrame) -> String {
 }
 
 /// Long-form statistics with timestamps as UTC microseconds and Float64 values.
-fn normalize_long(df: &DataFrame) -> Result<DataFrame> {
+/// With `asset`: an `asset` column first (`''` for rows that have none).
+fn normalize_long(df: &DataFrame, asset: bool) -> Result<DataFrame> {
     let ts = to_utc_micros(df.column(TIMESTAMP)?)?;
     let sig = df.column(SIGNAL)?.cast(&DataType::String)?;
     let val = df.column(VALUE)?.cast(&DataType::Float64)?;
-    Ok(DataFrame::new_infer_height(vec![ts, sig, val])?)
+    let mut cols = vec![ts, sig, val];
+    if asset {
+        let a = match df.column(ASSET) {
+            Ok(a) => a.cast(&DataType::String)?,
+            Err(_) => {
+                Column::new_scalar(ASSET.into(), Scalar::from(PlSmallStr::EMPTY), df.height())
+            }
+        };
+        cols.insert(0, a);
+    }
+    Ok(DataFrame::new_infer_height(cols)?)
 }
 
 fn to_utc_micros(col: &Column) -> Result<Column> {

@@ -7,13 +7,16 @@ use polars::prelude::DataFrame;
 
 use crate::day::TimeRange;
 use crate::error::Result;
+use crate::resample::Quality;
 
 /// A source of raw samples.
 ///
 /// Implement this to plug your own store into a [`Pipeline`](crate::Pipeline).
 /// The returned DataFrame has a `timestamp` column (Datetime, any unit; UTC or
-/// naive-as-UTC) and one Float64 column per requested variable, holding the
-/// samples with `range.start <= timestamp < range.end`. Order does not matter.
+/// naive-as-UTC), an [`ASSET`](crate::ASSET) column (String) if the source
+/// holds several assets, and one Float64 column per requested variable,
+/// holding the samples with `range.start <= timestamp < range.end`. Order
+/// does not matter.
 #[async_trait]
 pub trait Extract: Send + Sync {
     /// A short description for messages and progress, e.g. `postgres://user:***@host/db`.
@@ -27,13 +30,27 @@ pub trait Extract: Send + Sync {
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame>;
 }
 
-/// Turns raw samples into statistics in long form (`timestamp`, `signal`, `value`).
+/// Turns raw samples into statistics in long form (`timestamp`, `signal`,
+/// `value`, preceded by an `asset` column when the samples have one).
 ///
 /// Pure and synchronous: DataFrame in, DataFrame out. [`Resampler`](crate::Resampler)
 /// is the implementation windcore ships.
 pub trait Transform: Send + Sync {
     /// Statistics in long form for `samples`.
     fn transform(&self, samples: &DataFrame) -> Result<DataFrame>;
+
+    /// Statistics in long form and the quality counters of the input (what
+    /// was left out and why). The default counts only the samples.
+    fn transform_with_quality(&self, samples: &DataFrame) -> Result<(DataFrame, Quality)> {
+        let stats = self.transform(samples)?;
+        Ok((
+            stats,
+            Quality {
+                samples: samples.height() as u64,
+                ..Quality::default()
+            },
+        ))
+    }
 
     /// The names of every signal this transform can produce for `variables`;
     /// a load replaces exactly these signals.

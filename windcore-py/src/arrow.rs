@@ -3,6 +3,10 @@
 //! Input: any Python object with `__arrow_c_stream__` (a polars DataFrame, a
 //! pyarrow Table, ...) is read as a stream of struct arrays and turned into a
 //! polars DataFrame that points at the producer's buffers: no column is copied.
+//! Dictionary-encoded key columns (a pandas `category`, a polars
+//! `Categorical` or `Enum`, a pyarrow dictionary) are the one exception: this
+//! polars build has no categoricals, so such a key column is decoded to plain
+//! strings (a copy of that column only).
 //! Output: a DataFrame becomes an `ArrowArrayStream` in a capsule named
 //! `arrow_array_stream`, which polars (`pl.DataFrame(obj)`) and pyarrow
 //! (`pa.table(obj)`) import without copying either.
@@ -12,9 +16,13 @@
 use std::ffi::CStr;
 
 use polars::prelude::*;
-use polars_arrow::array::{new_empty_array, Array, PrimitiveArray, StructArray};
-use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+use polars_arrow::array::{
+    new_empty_array, Array, DictionaryArray, DictionaryKey, MutableBinaryViewArray, PrimitiveArray,
+    StructArray, Utf8Array, Utf8ViewArray,
+};
+use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField, IntegerType};
 use polars_arrow::ffi::{export_iterator, ArrowArrayStream, ArrowArrayStreamReader};
+use polars_arrow::match_integer_type;
 use polars_arrow::types::NativeType;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -33,12 +41,19 @@ pub struct Projection<'a> {
     pub timestamp: &'a str,
     /// The variables asked for; `None`: every numeric column.
     pub variables: Option<&'a [String]>,
+    /// The key columns (string or integer; dictionary-encoded ones are decoded).
+    pub by: &'a [String],
 }
 
 impl Projection<'_> {
+    fn is_key(&self, field: &ArrowField) -> bool {
+        self.by.iter().any(|k| k == field.name.as_str())
+    }
+
     fn wants(&self, field: &ArrowField) -> bool {
         let name = field.name.as_str();
         name == self.timestamp
+            || self.is_key(field)
             || match self.variables {
                 Some(vars) => vars.iter().any(|v| v == name),
                 None => is_numeric(field.dtype()),
@@ -52,7 +67,8 @@ impl Projection<'_> {
 /// zone, nulls their validity) and their buffers, which stay owned by the
 /// producer and are released when the DataFrame is dropped. Two exceptions,
 /// for types this polars build does not carry: 8- and 16-bit integers are
-/// widened to 32 bits and decimals become Float64 (both copies).
+/// widened to 32 bits and decimals become Float64, and a dictionary-encoded
+/// key column becomes plain strings (all copies).
 pub fn import_dataframe(
     obj: &Bound<'_, PyAny>,
     projection: &Projection<'_>,
@@ -91,6 +107,7 @@ pub fn import_dataframe(
         }
     };
     let wanted: Vec<bool> = fields.iter().map(|f| projection.wants(f)).collect();
+    let keys: Vec<bool> = fields.iter().map(|f| projection.is_key(f)).collect();
     let mut chunks: Vec<Vec<Box<dyn Array>>> = vec![Vec::new(); fields.len()];
     let mut height = 0usize;
     // SAFETY: as above, the producer follows the C stream interface.
@@ -108,9 +125,9 @@ pub fn import_dataframe(
         }
     }
     let mut columns = Vec::with_capacity(fields.len());
-    for ((field, column), keep) in fields.iter().zip(chunks).zip(wanted) {
+    for (((field, column), keep), key) in fields.iter().zip(chunks).zip(wanted).zip(keys) {
         columns.push(if keep {
-            to_column(field, column)?
+            to_column(field, column, key)?
         } else {
             Column::full_null(field.name.clone(), height, &DataType::Null)
         });
@@ -143,8 +160,8 @@ fn is_numeric(dtype: &ArrowDataType) -> bool {
     )
 }
 
-/// One wanted column from its Arrow field and chunks.
-fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>) -> PyResult<Column> {
+/// One wanted column from its Arrow field and chunks; `key`: a key column (by).
+fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>, key: bool) -> PyResult<Column> {
     use ArrowDataType as A;
     let name = field.name.clone();
     let dtype = field.dtype().clone();
@@ -156,6 +173,14 @@ fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>) -> PyResult<Column
         A::Decimal(_, scale) => (A::Float64, decimal_to_f64::<i128>(chunks, *scale)?),
         A::Decimal64(_, scale) => (A::Float64, decimal_to_f64::<i64>(chunks, *scale)?),
         A::Decimal32(_, scale) => (A::Float64, decimal_to_f64::<i32>(chunks, *scale)?),
+        // A categorical key (this polars build has no categoricals): its strings.
+        A::Dictionary(index, values, _) if key => (
+            A::Utf8View,
+            chunks
+                .iter()
+                .map(|a| decode_dictionary(&name, a.as_ref(), index, values))
+                .collect::<PyResult<_>>()?,
+        ),
         // An Arrow timestamp is an instant (UTC epoch) whatever its time zone
         // says. A time zone polars does not know (e.g. an odd fixed offset like
         // +05:30) is replaced by UTC, which keeps every instant; the resampler
@@ -188,6 +213,12 @@ fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>) -> PyResult<Column
         | A::Binary
         | A::LargeBinary
         | A::BinaryView => (dtype.clone(), chunks),
+        other if key => {
+            return Err(ColumnError::new_err(format!(
+                "key column `{name}` has Arrow type {other:?}, which windcore cannot read; \
+                 cast it to a string or an integer"
+            )))
+        }
         other => {
             return Err(ColumnError::new_err(format!(
                 "column `{name}` has Arrow type {other:?}, which windcore cannot read; \
@@ -258,6 +289,70 @@ where
             )
         })
         .collect()
+}
+
+/// One chunk of a dictionary-encoded key column as plain strings (a copy):
+/// each row gets its dictionary entry; a null key or a null entry is null.
+fn decode_dictionary(
+    name: &str,
+    array: &dyn Array,
+    index: &IntegerType,
+    values: &ArrowDataType,
+) -> PyResult<Box<dyn Array>> {
+    let not_strings = || {
+        ColumnError::new_err(format!(
+            "key column `{name}` is dictionary-encoded with {values:?} values; \
+             a key must be a string or an integer (cast it to one)"
+        ))
+    };
+    match_integer_type!(index, |$K| {
+        let dict = array
+            .as_any()
+            .downcast_ref::<DictionaryArray<$K>>()
+            .ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "Arrow array of type {:?} has an unexpected layout",
+                    array.dtype()
+                ))
+            })?;
+        let words = dictionary_words(dict.values().as_ref()).ok_or_else(not_strings)?;
+        decode_keys(name, dict, &words)
+    })
+}
+
+/// The entries of a dictionary of strings; `None` if they are not strings.
+fn dictionary_words(values: &dyn Array) -> Option<Vec<Option<&str>>> {
+    let any = values.as_any();
+    if let Some(a) = any.downcast_ref::<Utf8ViewArray>() {
+        Some(a.iter().collect())
+    } else if let Some(a) = any.downcast_ref::<Utf8Array<i32>>() {
+        Some(a.iter().collect())
+    } else {
+        any.downcast_ref::<Utf8Array<i64>>()
+            .map(|a| a.iter().collect())
+    }
+}
+
+fn decode_keys<K: DictionaryKey>(
+    name: &str,
+    dict: &DictionaryArray<K>,
+    words: &[Option<&str>],
+) -> PyResult<Box<dyn Array>> {
+    let mut out = MutableBinaryViewArray::<str>::with_capacity(dict.len());
+    for k in dict.keys_iter() {
+        let word = match k {
+            None => None,
+            Some(k) => *words.get(k).ok_or_else(|| {
+                ColumnError::new_err(format!(
+                    "key column `{name}`: dictionary index {k} is out of range ({} entries)",
+                    words.len()
+                ))
+            })?,
+        };
+        out.push(word);
+    }
+    let strings: Utf8ViewArray = out.freeze();
+    Ok(strings.boxed())
 }
 
 /// Lossy conversion of a decimal's unscaled integer to f64.

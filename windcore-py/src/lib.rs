@@ -15,33 +15,53 @@ mod summary;
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use windcore::{DayRange, Generator, DEFAULT_DATA_DIR, DEFAULT_SEED, DEFAULT_VARIABLES, TIMESTAMP};
+use windcore::{
+    DayRange, Generator, RunConfig, RunDays, SourceLayout, DEFAULT_DATA_DIR, DEFAULT_SEED,
+    TIMESTAMP,
+};
 
 use crate::convert::{DayArg, Every, LocationArg, Names, Stats};
 use crate::errors::{to_py_err, ConfigError};
-use crate::ops::{Days, RunRequest};
 use crate::runtime::{wait_for, wait_for_blocking};
 use crate::summary::{summary_or_error, PyDayReport, PyRunSummary};
 
 /// Resamples an Arrow-exportable table into window statistics.
 ///
 /// `data` is any object with `__arrow_c_stream__` (polars DataFrame, pyarrow
-/// Table, ...). Returns a PyCapsule holding an Arrow C stream (`arrow_array_stream`)
-/// of the result; use `windcore.resample` for DataFrames in and out.
+/// Table, ...). `by` names the key columns (string or integer; a
+/// dictionary-encoded one is read as strings), `angles` the variables in
+/// degrees (circular statistics), `min_count` the fewest valid samples a
+/// window needs for its statistics other than `count`. Returns a PyCapsule
+/// holding an Arrow C stream (`arrow_array_stream`) of the result; use
+/// `windcore.resample` for DataFrames in and out.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, long))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long))]
+#[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     every: Every,
     stats: Stats,
     variables: Option<Names>,
+    by: Option<Names>,
+    angles: Option<Names>,
+    min_count: i64,
     long: bool,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let resampler = ops::resampler(every.0, stats.0, variables.map(|v| v.0)).map_err(to_py_err)?;
+    // A negative count becomes 0, which the builder rejects with its own
+    // "at least 1" message; a huge one is as good as u32::MAX.
+    let min_count = u32::try_from(min_count.max(0)).unwrap_or(u32::MAX);
+    let columns = ops::Columns {
+        variables: variables.map(|v| v.0),
+        by: by.map(|b| b.0).unwrap_or_default(),
+        angles: angles.map(|a| a.0).unwrap_or_default(),
+        min_count,
+    };
+    let resampler = ops::resampler(every.0, stats.0, columns).map_err(to_py_err)?;
     let projection = arrow::Projection {
         timestamp: TIMESTAMP,
         variables: resampler.variables(),
+        by: resampler.by(),
     };
     let input = arrow::import_dataframe(data, &projection)?;
     let (output, input) = wait_for_blocking(py, move || {
@@ -67,6 +87,9 @@ fn resample<'py>(
 /// string. `source` / `target` are a directory of the embedded store or a
 /// `postgres://` URL; `source` may also be the `http://` URL of windcore's
 /// connector API (`windcore-cli serve`). `target` defaults to `source`.
+/// `table`, `time_column`, `asset_column` say where the samples are in a
+/// PostgreSQL source (default: the reference `data` table, column
+/// `timestamp`, one asset); with an asset column the statistics are per asset.
 ///
 /// Returns a `RunSummary`. If a day fails, the days after it are not started
 /// and `PipelineError` is raised; it names the failed day and the days to
@@ -76,9 +99,11 @@ fn resample<'py>(
     signature = (
         date=None, start=None, end=None, source=None, target=None,
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
+        table=None, time_column=None, asset_column=None, angles=None, min_count=1,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
-        variables=('wind_speed', 'power'), stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2)"
+        variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
+        table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -92,11 +117,16 @@ fn run(
     stats: Stats,
     every: Every,
     jobs: usize,
+    table: Option<String>,
+    time_column: Option<String>,
+    asset_column: Option<String>,
+    angles: Option<Names>,
+    min_count: u32,
 ) -> PyResult<PyRunSummary> {
     let days = match (date, start, end) {
-        (Some(d), None, None) => Days::One(d.0),
-        (None, Some(s), Some(e)) => Days::Range(DayRange::new(s.0, e.0).map_err(to_py_err)?),
-        (None, None, None) => Days::AllInSource,
+        (Some(d), None, None) => RunDays::One(d.0),
+        (None, Some(s), Some(e)) => RunDays::Range(DayRange::new(s.0, e.0).map_err(to_py_err)?),
+        (None, None, None) => RunDays::AllInSource,
         (Some(_), _, _) => {
             return Err(ConfigError::new_err(
                 "give either `date` or `start` and `end`, not both",
@@ -113,31 +143,54 @@ fn run(
         None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
     };
     let target = target.map(|t| t.0).unwrap_or_else(|| source.clone());
-    let variables = variables
-        .map(|v| v.0)
-        .unwrap_or_else(|| DEFAULT_VARIABLES.iter().map(|s| s.to_string()).collect());
-    let request = RunRequest {
-        source,
-        target,
-        days,
-        variables,
-        resampler: ops::resampler(every.0, stats.0, None).map_err(to_py_err)?,
-        jobs,
-    };
-    let outcome = wait_for(py, ops::run(request))?;
+    let mut config = RunConfig::builder(source, target)
+        .layout(layout(table, time_column, asset_column))
+        .stats(stats.0)
+        .every(every.0)
+        .min_count(min_count)
+        .days(days)
+        .jobs(jobs);
+    if let Some(v) = variables {
+        config = config.variables(v.0);
+    }
+    if let Some(a) = angles {
+        config = config.angles(a.0);
+    }
+    let config = config.build().map_err(to_py_err)?;
+    let outcome = wait_for(py, ops::run(config))?;
     summary_or_error(py, outcome)
 }
 
+/// The source layout from the optional Python arguments.
+fn layout(
+    table: Option<String>,
+    time_column: Option<String>,
+    asset_column: Option<String>,
+) -> SourceLayout {
+    let d = SourceLayout::default();
+    SourceLayout {
+        table: table.unwrap_or(d.table),
+        time_column: time_column.unwrap_or(d.time_column),
+        asset_column,
+    }
+}
+
 /// Fills the source with seeded, deterministic demo data: `days` days of
-/// 1-minute samples (timestamp, wind_speed, power, ambient_temperature) from
-/// `start`, replacing those days. Each value is missing (NULL) with
+/// 1-minute samples from `start`, replacing those days. One turbine gives the
+/// reference layout (timestamp, wind_speed, power, ambient_temperature);
+/// `turbines` > 1 a farm (asset T01, T02, ...; plus wind_direction and
+/// nacelle_position), which in PostgreSQL needs `table` and `asset_column`
+/// (the table is created if missing). Each value is missing (NULL) with
 /// probability `missing_rate`. Creates the source if needed. Returns the
 /// number of rows written.
 #[pyfunction]
 #[pyo3(
-    signature = (days=10, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None),
-    text_signature = "(days=10, start='2024-01-01', seed=42, missing_rate=0.0, source='windcore-data')"
+    signature = (days=10, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None,
+                 turbines=1, table=None, time_column=None, asset_column=None),
+    text_signature = "(days=10, start='2024-01-01', seed=42, missing_rate=0.0, source='windcore-data', \
+        turbines=1, table='data', time_column='timestamp', asset_column=None)"
 )]
+#[allow(clippy::too_many_arguments)]
 fn generate(
     py: Python<'_>,
     days: u32,
@@ -145,6 +198,10 @@ fn generate(
     seed: u64,
     missing_rate: f64,
     source: Option<LocationArg>,
+    turbines: u32,
+    table: Option<String>,
+    time_column: Option<String>,
+    asset_column: Option<String>,
 ) -> PyResult<u64> {
     let start = match start {
         Some(d) => d.0,
@@ -154,13 +211,15 @@ fn generate(
     let generator = Generator::builder()
         .seed(seed)
         .missing_rate(missing_rate)
+        .turbines(turbines)
         .build()
         .map_err(to_py_err)?;
     let source = match source {
         Some(s) => s.0,
         None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
     };
-    wait_for(py, ops::generate(source, range, generator))
+    let layout = layout(table, time_column, asset_column);
+    wait_for(py, ops::generate(source, layout, range, generator))
 }
 
 /// Creates a source and/or a target: the directories of an embedded store, or

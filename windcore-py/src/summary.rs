@@ -37,6 +37,18 @@ pub struct PyDayReport {
     /// Seconds spent loading.
     #[pyo3(get)]
     load_seconds: f64,
+    /// NULL/NaN values left out (sample × variable).
+    #[pyo3(get)]
+    missing: u64,
+    /// Rows dropped for a duplicate timestamp of the same asset (the last is kept).
+    #[pyo3(get)]
+    duplicates: u64,
+    /// (window, variable) pairs with fewer valid samples than `min_count`.
+    #[pyo3(get)]
+    sparse_windows: u64,
+    /// Source rows outside the day, left out.
+    #[pyo3(get)]
+    outside: u64,
 }
 
 #[pymethods]
@@ -84,6 +96,10 @@ impl From<&DayReport> for PyDayReport {
             extract_seconds: r.extract.as_secs_f64(),
             transform_seconds: r.transform.as_secs_f64(),
             load_seconds: r.load.as_secs_f64(),
+            missing: r.quality.missing,
+            duplicates: r.quality.duplicates,
+            sparse_windows: r.quality.sparse_windows,
+            outside: r.quality.outside,
         }
     }
 }
@@ -121,6 +137,18 @@ pub struct PyRunSummary {
     /// The first failure, or None.
     #[pyo3(get)]
     error: Option<String>,
+    /// NULL/NaN values left out over the run.
+    #[pyo3(get)]
+    missing: u64,
+    /// Rows dropped for duplicate timestamps (per asset) over the run.
+    #[pyo3(get)]
+    duplicates: u64,
+    /// (window, variable) pairs with fewer valid samples than `min_count`.
+    #[pyo3(get)]
+    sparse_windows: u64,
+    /// Source rows outside their day.
+    #[pyo3(get)]
+    outside: u64,
     failed: Vec<NaiveDate>,
     rerun: Vec<NaiveDate>,
     empty: Vec<NaiveDate>,
@@ -159,6 +187,20 @@ impl PyRunSummary {
         self.rerun.is_empty()
     }
 
+    /// Days where a rule left something out (missing values, duplicates,
+    /// sparse windows, rows outside the day).
+    #[getter]
+    fn days_with_issues<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDate>>> {
+        let days: Vec<NaiveDate> = self
+            .reports
+            .iter()
+            .map(|r| r.get())
+            .filter(|r| r.missing + r.duplicates + r.sparse_windows + r.outside > 0)
+            .map(|r| r.day)
+            .collect();
+        py_dates(py, &days)
+    }
+
     /// The totals as a JSON-friendly dict (days as 'YYYY-MM-DD' strings), e.g.
     /// for Dagster metadata or structured logging.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -177,6 +219,10 @@ impl PyRunSummary {
         d.set_item("target", &self.target)?;
         d.set_item("signals", &self.signals)?;
         d.set_item("error", &self.error)?;
+        d.set_item("missing", self.missing)?;
+        d.set_item("duplicates", self.duplicates)?;
+        d.set_item("sparse_windows", self.sparse_windows)?;
+        d.set_item("outside", self.outside)?;
         Ok(d)
     }
 
@@ -218,6 +264,10 @@ impl PyRunSummary {
             target: out.target.clone(),
             signals: out.signals.clone(),
             error: s.first_error().map(|(_, e)| message(e)),
+            missing: s.quality().missing,
+            duplicates: s.quality().duplicates,
+            sparse_windows: s.quality().sparse_windows,
+            outside: s.quality().outside,
             failed: dates(s.failed()),
             rerun: dates(s.to_rerun()),
             empty: dates(s.empty_days()),

@@ -2,6 +2,7 @@
 
 >>> import polars as pl, windcore
 >>> stats = windcore.resample(samples)                 # polars, pandas or pyarrow in
+>>> farm = windcore.resample(scada, by="asset", angles="wind_direction")   # per turbine
 >>> summary = windcore.run(date="2024-01-03")          # the whole ETL for one UTC day
 
 Functions
@@ -20,9 +21,12 @@ Conventions
   ``group_by_dynamic`` defaults).
 * ``std`` is the sample standard deviation (ddof = 1).
 * NULL and NaN are not samples. An undefined statistic (std of one sample,
-  anything of a window without a valid sample) is absent: null / NaN in wide
-  form, no row in long form -- never 0.0.
-* Of several samples with the same timestamp the last one (in input order) is kept.
+  anything of a window with fewer than ``min_count`` valid samples) is absent:
+  null / NaN in wide form, no row in long form -- never 0.0.
+* Statistics are per key (``by``, e.g. the turbine) and window. Of several
+  samples of one key with the same timestamp the last one (in input order) is kept.
+* Angles (``angles``, degrees) get circular statistics: the mean direction,
+  ``scipy.stats.circstd``, and min / max as the mean plus the extreme deviations.
 
 Errors derive from :class:`windcore.WindcoreError` (see :mod:`windcore.exceptions`).
 """
@@ -113,6 +117,20 @@ class _ArrowStream:
         return capsule
 
 
+def _names(names: Optional[Names]) -> list[str]:
+    """``"a,b"`` or an iterable of names as a list (empty for None)."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        return [n.strip() for n in names.split(",") if n.strip()]
+    out = []
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"expected strings, got {type(n).__name__}")
+        out.append(n)
+    return out
+
+
 def _pandas_to_arrow(df: "pd.DataFrame") -> "pa.Table":
     import pandas as pd
 
@@ -130,20 +148,56 @@ def _pandas_to_arrow(df: "pd.DataFrame") -> "pa.Table":
         raise ColumnError(f"cannot convert the pandas DataFrame to Arrow: {e}") from e
 
 
+def _decode_arrow_keys(table: "pa.Table", by: list[str]) -> "pa.Table":
+    """Dictionary-encoded key columns (pandas ``category``, pyarrow dictionary)
+    decoded to their values (strings, or integers for integer categories): a
+    copy of those columns only, the others are shared."""
+    import pyarrow as pa
+
+    for name in by:
+        i = table.schema.get_field_index(name)
+        if i < 0:
+            continue  # the core names the missing column
+        field = table.schema.field(i)
+        if pa.types.is_dictionary(field.type):
+            column = table.column(i).cast(field.type.value_type)
+            table = table.set_column(i, pa.field(name, column.type, field.nullable), column)
+    return table
+
+
+def _decode_polars_keys(df: "pl.DataFrame", by: list[str]) -> "pl.DataFrame":
+    """polars ``Categorical`` / ``Enum`` key columns cast to ``String`` (a copy
+    of those columns only)."""
+    import polars as pl
+
+    cast = [
+        pl.col(name).cast(pl.String)
+        for name in by
+        if name in df.schema and isinstance(df.schema[name], (pl.Categorical, pl.Enum))
+    ]
+    return df.with_columns(cast) if cast else df
+
+
 @overload
 def resample(
     data: "pd.DataFrame",
     every: Every = ...,
     stats: Names = ...,
     variables: Optional[Names] = ...,
+    by: Optional[Names] = ...,
+    angles: Optional[Names] = ...,
+    min_count: int = ...,
     long: bool = ...,
 ) -> "pd.DataFrame": ...
 @overload
 def resample(
-    data: "pa.Table",
+    data: Union["pa.Table", "pa.RecordBatch"],
     every: Every = ...,
     stats: Names = ...,
     variables: Optional[Names] = ...,
+    by: Optional[Names] = ...,
+    angles: Optional[Names] = ...,
+    min_count: int = ...,
     long: bool = ...,
 ) -> "pa.Table": ...
 @overload
@@ -152,6 +206,9 @@ def resample(
     every: Every = ...,
     stats: Names = ...,
     variables: Optional[Names] = ...,
+    by: Optional[Names] = ...,
+    angles: Optional[Names] = ...,
+    min_count: int = ...,
     long: bool = ...,
 ) -> "pl.DataFrame": ...
 def resample(
@@ -159,6 +216,9 @@ def resample(
     every: Every = "10m",
     stats: Names = DEFAULT_STATS,
     variables: Optional[Names] = None,
+    by: Optional[Names] = None,
+    angles: Optional[Names] = None,
+    min_count: int = 1,
     long: bool = False,
 ) -> Any:
     """Window statistics of 1-minute (or any) samples, computed in Rust.
@@ -172,6 +232,7 @@ def resample(
         column of a datetime type (ms, us or ns; any time zone, naive = UTC);
         a pandas DataFrame may instead have a ``DatetimeIndex``, which is used
         as the ``timestamp``. polars and pyarrow data are read without copying.
+        The rows may come in any order.
     every
         Window length: ``"10m"``, ``"90s"``, ``"1h"``, ``"1h30m"``, ``"1d"`` or
         a ``datetime.timedelta``; whole seconds from 1 minute to 1 day.
@@ -180,32 +241,64 @@ def resample(
         (ddof = 1), ``count`` (valid samples); a sequence or ``"mean,std"``.
     variables
         Columns to aggregate (numeric). Default: every numeric column except
-        ``timestamp``.
+        ``timestamp`` and the ``by`` columns.
+    by
+        Key columns, e.g. ``"asset"`` (a sequence or ``"a,b"``): statistics
+        are computed per key and window, and duplicate timestamps are found
+        per key. A key is a string or an integer column; a pandas
+        ``category``, a polars ``Categorical`` / ``Enum`` or a pyarrow
+        dictionary key column is decoded to its values first (strings; the
+        integers of a pandas category of integers), a copy of that column
+        only. Default: none, the whole table is one series.
+    angles
+        Variables that are angles in degrees, e.g. ``"wind_direction"`` (a
+        sequence or ``"a,b"``); each must be among ``variables`` when those
+        are given. Their statistics are circular: ``mean`` is the direction
+        of the mean unit vector, in ``[0, 360)``; ``std`` is
+        ``sqrt(-2 ln R)`` in degrees, ``R`` the length of the mean unit vector
+        (``scipy.stats.circstd(x, high=360, low=0)``); ``min`` / ``max`` are
+        the mean plus the most negative / positive deviation from it (each
+        deviation taken into ``[-180, 180)``), in ``[0, 360)``. A window whose
+        directions cancel (``R < 1e-9``) has no angle mean, std, min or max.
+    min_count
+        The fewest valid samples a window needs for its statistics (at least
+        1; default 1): with fewer, every statistic but ``count`` is absent.
+        ``count`` is always given (absent only when 0); ``std`` needs at least
+        two samples in any case.
     long
-        Long form (``timestamp``, ``signal``, ``value``; one row per defined
-        statistic, ordered by timestamp then signal) instead of wide form
-        (``timestamp`` then one ``<variable>_<stat>`` column per variable and
-        statistic; one row per window holding at least one input row).
+        Long form (key columns, ``timestamp``, ``signal``, ``value``; one row
+        per defined statistic) instead of wide form (key columns,
+        ``timestamp``, then one ``<variable>_<stat>`` column per variable and
+        statistic; one row per key and window holding at least one input row).
 
     Returns
     -------
     The same kind of table as the input: polars in, polars out; pyarrow in,
     pyarrow Table out; pandas in, pandas out; anything else, polars.
-    ``timestamp`` is the window start, a datetime in UTC with the input's time
-    unit (pandas: a ``datetime64[<unit>, UTC]`` column, not the index). Wide
-    statistics are Float64 (``count`` UInt32) with null where undefined (pandas:
-    NaN, and ``count`` becomes float64 when it has gaps); long ``value`` is
-    Float64 and ``signal`` a string such as ``power_std``.
+    Columns: the ``by`` columns first (strings or integers, as in the
+    input; decoded categoricals as their values), then ``timestamp``, the
+    window start, a datetime in UTC with the input's time unit (pandas: a
+    ``datetime64[<unit>, UTC]`` column, not the index), then the statistics.
+    Rows are ordered by key, then time (long form: then variable, then
+    statistic). Wide statistics are Float64 (``count`` UInt32) with null
+    where undefined (pandas: NaN, and ``count`` becomes float64 when it has
+    gaps); long ``value`` is Float64 and ``signal`` a string such as
+    ``power_std``.
 
     Raises
     ------
     ColumnError
-        No ``timestamp`` column, a column of the wrong type, null timestamps.
+        No ``timestamp`` column, a missing ``by``, ``angles`` or ``variables``
+        column, a column of the wrong type (e.g. a float key), null timestamps.
     ConfigError
-        A bad ``every``, an unknown statistic, an empty list.
+        A bad ``every``, an unknown statistic, an empty list, ``min_count``
+        below 1, an angle that is not among ``variables``, a column that is
+        both a key and a variable.
     TypeError
         ``data`` is not a table.
     """
+    by_names = _names(by)
+    angle_names = _names(angles)
     # A pandas / pyarrow / polars object implies its module is imported already.
     pd = sys.modules.get("pandas")
     pa = sys.modules.get("pyarrow")
@@ -213,10 +306,20 @@ def resample(
     is_pandas = pd is not None and isinstance(data, pd.DataFrame)
     is_arrow = pa is not None and isinstance(data, (pa.Table, pa.RecordBatch))
     if is_pandas:
-        data = _pandas_to_arrow(data)
+        data = _decode_arrow_keys(_pandas_to_arrow(data), by_names)
+    elif is_arrow and by_names:
+        if isinstance(data, pa.RecordBatch):
+            data = pa.Table.from_batches([data])
+        data = _decode_arrow_keys(data, by_names)
     elif pl is not None and isinstance(data, pl.LazyFrame):
-        data = data.collect()
-    stream = _ArrowStream(_windcore.resample(data, every, stats, variables, long))
+        data = _decode_polars_keys(data.collect(), by_names)
+    elif pl is not None and isinstance(data, pl.DataFrame) and by_names:
+        data = _decode_polars_keys(data, by_names)
+    stream = _ArrowStream(
+        _windcore.resample(
+            data, every, stats, variables, by_names, angle_names, min_count, long
+        )
+    )
     if is_arrow:
         import pyarrow
 

@@ -163,3 +163,78 @@ fn a_day_without_source_rows_is_reported_not_written() {
         .join("windcore-data/target/2030-01-01.parquet")
         .exists());
 }
+
+#[test]
+fn a_farm_in_the_embedded_store_with_angles_and_quality_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(
+        dir.path(),
+        &[
+            "generate",
+            "--turbines",
+            "4",
+            "--days",
+            "2",
+            "--start",
+            "2024-06-01",
+            "--missing-rate",
+            "0.02",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("4 turbines"), "{}", stdout(&o));
+    let o = cli(
+        dir.path(),
+        &[
+            "run",
+            "--variables",
+            "wind_speed,wind_direction,nacelle_position",
+            "--angles",
+            "wind_direction,nacelle_position",
+            "--stats",
+            "mean,std,count",
+            "--min-count",
+            "8",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // 4 turbines x 144 windows x 2 days.
+    assert!(out.contains("2 day(s)"), "{out}");
+    assert!(out.contains("1152 windows"), "{out}");
+    assert!(out.contains("missing values"), "{out}");
+    // Both days had NULL samples: the summary names them.
+    assert!(out.contains("    2024-06-01  "), "{out}");
+    assert!(out.contains("    2024-06-02  "), "{out}");
+    // The target's long form carries the asset.
+    let day = dir.path().join("windcore-data/target/2024-06-01.parquet");
+    use polars::prelude::{ParquetReader, SerReader};
+    let df = ParquetReader::new(std::fs::File::open(day).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(
+        df.get_column_names(),
+        ["asset", "timestamp", "signal", "value"]
+    );
+    let assets = df.column("asset").unwrap().n_unique().unwrap();
+    assert_eq!(assets, 4);
+
+    // An angle that is not among the variables is refused before anything runs.
+    let o = cli(
+        dir.path(),
+        &[
+            "run",
+            "--variables",
+            "wind_speed",
+            "--angles",
+            "wind_direction",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("wind_direction"), "{}", stderr(&o));
+    // A channel the source does not have is named, with the known ones.
+    let o = cli(dir.path(), &["run", "--variables", "rotor_rpm"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("rotor_rpm"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nacelle_position"), "{}", stderr(&o));
+}

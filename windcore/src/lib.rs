@@ -1,15 +1,23 @@
 //! # windcore
 //!
-//! An ETL toolkit for wind-turbine time series: it reads 1-minute SCADA
-//! samples (wind speed, power, ambient temperature) from a source store,
-//! turns them into the industry-standard 10-minute statistics (mean, min, max,
-//! std, count) and loads them into a target store, idempotently and fast.
+//! An ETL toolkit for wind-turbine time series: it reads raw SCADA samples
+//! (one turbine or a farm; wind speed, power, wind direction, any numeric
+//! channel) from a source store, turns them into the industry-standard
+//! 10-minute statistics (mean, min, max, std, count) per asset — circular
+//! statistics for angles — and loads them into a target store, idempotently
+//! and fast.
 //!
 //! ## Main types
 //!
 //! * [`Resampler`] — the transform: a polars DataFrame of samples in, the
 //!   statistics out, in wide ([`Resampler::resample_wide`]) or long
-//!   ([`Resampler::resample_long`]) form. Configured by [`ResamplerBuilder`].
+//!   ([`Resampler::resample_long`]) form, per key ([`ResamplerBuilder::by`]),
+//!   with angles ([`ResamplerBuilder::angles`]) and a coverage rule
+//!   ([`ResamplerBuilder::min_count`]); [`Quality`] counts what was left out.
+//!   Configured by [`ResamplerBuilder`].
+//! * [`RunConfig`] — one validated run (locations, [`SourceLayout`], variables,
+//!   angles, statistics, window, min_count, days, jobs) and the one function
+//!   that runs it; the CLI and the Python module only build it.
 //! * [`Extract`], [`Transform`], [`Load`] — the traits to plug in your own
 //!   source, transform or sink.
 //! * [`Pipeline`] — runs extract → transform → load for one UTC day or a range
@@ -32,10 +40,13 @@
 //!   `group_by_dynamic` defaults).
 //! * `std` is the sample standard deviation (ddof = 1).
 //! * NULL and NaN are not samples. An undefined statistic (the std of a single
-//!   sample; anything of a window without a valid sample) is absent: null in
-//!   wide form, no row in long form — never 0.0.
-//! * Of several samples with the same timestamp, the last one in input order is
-//!   kept.
+//!   sample; anything of a window with fewer than `min_count` valid samples,
+//!   except `count`) is absent: null in wide form, no row in long form — never
+//!   0.0. The std of identical samples is exactly 0.
+//! * Statistics are per asset and window. Of several samples of one asset with
+//!   the same timestamp, the last one in input order is kept (and counted).
+//! * Angles in degrees: the mean is the direction of the mean unit vector, in
+//!   `[0, 360)`; std is `sqrt(-2 ln R)` in degrees.
 //! * Loading a day replaces that day's rows of the signals being written; a
 //!   failed load leaves the previous contents untouched.
 //!

@@ -14,8 +14,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use windcore::{
-    format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, Location,
-    Pipeline, Quality, RunConfig, RunDays, RunSummary, SourceLayout, DEFAULT_DATA_DIR,
+    format_every, parse_every, parse_stats, Day, DayOutcome, DayRange, Generator, Label, Location,
+    Pipeline, Quality, RunConfig, RunDays, RunSummary, SourceLayout, Zone, DEFAULT_DATA_DIR,
     DEFAULT_SEED,
 };
 
@@ -35,8 +35,9 @@ numeric channel; one turbine or a whole farm) into the industry-standard 10-minu
 With no database at all, windcore works on an embedded store: Parquet files under \
 ./windcore-data (source/ holds the raw samples, target/ the statistics, one file per UTC day). \
 `windcore-cli run` on an empty store first generates 10 days of demo data.\n\n\
-Conventions: time is UTC; a day is [00:00, 24:00) UTC; windows are half-open [t, t+10min), \
-aligned to the Unix epoch and labelled by their start; std is the sample standard deviation \
+Conventions: time is UTC unless --timezone names the reporting days' zone; a day is \
+[00:00, 24:00) local (23 or 25 hours on DST days); windows are half-open [t, t+10min), \
+aligned to the local clock and labelled by their start (or --label end); std is the sample standard deviation \
 (ddof = 1); angles (--angles) get circular statistics; NULL/NaN samples are left out, and \
 undefined statistics are not written; what a rule leaves out is counted in the summary."
 )]
@@ -162,13 +163,13 @@ struct InitArgs {
 
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// Process this UTC day only (YYYY-MM-DD).
+    /// Process this day only (YYYY-MM-DD; a local day with --timezone).
     #[arg(long, value_name = "DAY", conflicts_with_all = ["from", "to"])]
     date: Option<String>,
-    /// First UTC day of a range (YYYY-MM-DD); needs --to.
+    /// First day of a range (YYYY-MM-DD); needs --to.
     #[arg(long, value_name = "DAY", requires = "to")]
     from: Option<String>,
-    /// Last UTC day of a range, included (YYYY-MM-DD); needs --from.
+    /// Last day of a range, included (YYYY-MM-DD); needs --from.
     #[arg(long, value_name = "DAY", requires = "from")]
     to: Option<String>,
     /// Variables (channels) to aggregate, comma-separated
@@ -187,9 +188,23 @@ struct RunArgs {
     /// Statistics to compute, comma-separated (mean, min, max, std, count).
     #[arg(long, value_name = "LIST", default_value = "mean,min,max,std")]
     stats: String,
-    /// Window length, e.g. 10m, 1h; must divide a day.
+    /// Window length, e.g. 10m, 1h; must divide a day (an hour with --timezone).
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     every: String,
+    /// The time zone of the reporting days (IANA name, e.g. Europe/Berlin): a day is
+    /// [local 00:00, next local 00:00), 23 or 25 hours on DST days (138 or 150 ten-minute
+    /// windows), and --date/--from/--to are local days.
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "UTC",
+        env = "WINDCORE_TIMEZONE"
+    )]
+    timezone: String,
+    /// Label each window by its `start` (t, as pandas and polars do) or its `end`
+    /// (t + every, as many SCADA systems stamp 10-minute values).
+    #[arg(long, value_name = "start|end", default_value = "start")]
+    label: String,
     /// Days in flight at once (the extract of one overlaps the load of another), 1 to 64.
     /// A PostgreSQL source or target keeps up to max(N, 4) connections open.
     #[arg(long, value_name = "N", default_value_t = 2)]
@@ -389,6 +404,8 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stats = parse_stats(&args.stats).context("--stats")?;
     let every = parse_every(&args.every).context("--every")?;
+    let zone: Zone = args.timezone.parse().context("--timezone")?;
+    let label: Label = args.label.parse().context("--label")?;
     let days = match (&args.date, &args.from, &args.to) {
         (Some(d), _, _) => RunDays::One(parse_day("date", d)?),
         (None, Some(f), Some(t)) => RunDays::Range(
@@ -408,6 +425,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .stats(stats)
         .every(every)
         .min_count(args.min_count)
+        .timezone(zone)
+        .label(label)
         .days(days)
         .jobs(args.jobs);
     if let Some(v) = &args.variables {
@@ -510,9 +529,15 @@ fn print_summary(
         (Some(a), _) => format!(" ({})", a.day),
         _ => String::new(),
     };
+    let zone = pipeline.timezone();
+    let zone = if zone.is_utc() {
+        String::new()
+    } else {
+        format!(" ({zone})")
+    };
     writeln!(
         out,
-        "windcore: {} day(s){span}, {} windows of {}, {} -> {}",
+        "windcore: {} day(s){span}{zone}, {} windows of {}, {} -> {}",
         summary.days.len(),
         summary.windows(),
         format_every(every),

@@ -16,8 +16,8 @@ mod summary;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use windcore::{
-    DayRange, Generator, RunConfig, RunDays, SourceLayout, DEFAULT_DATA_DIR, DEFAULT_SEED,
-    TIMESTAMP,
+    DayRange, Generator, Label, RunConfig, RunDays, SourceLayout, Zone, DEFAULT_DATA_DIR,
+    DEFAULT_SEED, TIMESTAMP,
 };
 
 use crate::convert::{DayArg, Every, LocationArg, Names, Stats};
@@ -35,7 +35,7 @@ use crate::summary::{summary_or_error, PyDayReport, PyRunSummary};
 /// holding an Arrow C stream (`arrow_array_stream`) of the result; use
 /// `windcore.resample` for DataFrames in and out.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -47,6 +47,8 @@ fn resample<'py>(
     angles: Option<Names>,
     min_count: i64,
     long: bool,
+    timezone: Option<String>,
+    label: Option<String>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
@@ -56,6 +58,8 @@ fn resample<'py>(
         by: by.map(|b| b.0).unwrap_or_default(),
         angles: angles.map(|a| a.0).unwrap_or_default(),
         min_count,
+        zone: zone_arg(timezone.as_deref())?,
+        label: label_arg(label.as_deref())?,
     };
     let resampler = ops::resampler(every.0, stats.0, columns).map_err(to_py_err)?;
     let projection = arrow::Projection {
@@ -100,10 +104,12 @@ fn resample<'py>(
         date=None, start=None, end=None, source=None, target=None,
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
         table=None, time_column=None, asset_column=None, angles=None, min_count=1,
+        timezone=None, label=None,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
-        table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1)"
+        table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
+        timezone='UTC', label='start')"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -122,6 +128,8 @@ fn run(
     asset_column: Option<String>,
     angles: Option<Names>,
     min_count: u32,
+    timezone: Option<String>,
+    label: Option<String>,
 ) -> PyResult<PyRunSummary> {
     let days = match (date, start, end) {
         (Some(d), None, None) => RunDays::One(d.0),
@@ -148,6 +156,8 @@ fn run(
         .stats(stats.0)
         .every(every.0)
         .min_count(min_count)
+        .timezone(zone_arg(timezone.as_deref())?)
+        .label(label_arg(label.as_deref())?)
         .days(days)
         .jobs(jobs);
     if let Some(v) = variables {
@@ -159,6 +169,16 @@ fn run(
     let config = config.build().map_err(to_py_err)?;
     let outcome = wait_for(py, ops::run(config))?;
     summary_or_error(py, outcome)
+}
+
+/// A time zone name (None: UTC), parsed by the core.
+fn zone_arg(name: Option<&str>) -> PyResult<Zone> {
+    name.map_or(Ok(Zone::UTC), |n| n.parse().map_err(to_py_err))
+}
+
+/// `"start"` / `"end"` (None: start), parsed by the core.
+fn label_arg(name: Option<&str>) -> PyResult<Label> {
+    name.map_or(Ok(Label::Start), |n| n.parse().map_err(to_py_err))
 }
 
 /// The source layout from the optional Python arguments.

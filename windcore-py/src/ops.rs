@@ -3,7 +3,8 @@
 //! Rust and async: no Python in here.
 
 use windcore::{
-    DayRange, Generator, Location, Resampler, Result, RunConfig, RunSummary, SourceLayout, Stat,
+    DayRange, Generator, Label, Location, Resampler, Result, RunConfig, RunSummary, SourceLayout,
+    Stat, Zone,
 };
 
 /// A finished run: the core's summary plus what it ran against.
@@ -61,6 +62,10 @@ pub struct Columns {
     pub angles: Vec<String>,
     /// The fewest valid samples a window needs for its statistics.
     pub min_count: u32,
+    /// The zone whose clock the windows line up with.
+    pub zone: Zone,
+    /// Which end labels a window.
+    pub label: Label,
 }
 
 /// The resampler for the given settings (the builder validates).
@@ -74,13 +79,17 @@ pub fn resampler(
         by,
         angles,
         min_count,
+        zone,
+        label,
     } = columns;
     let mut b = Resampler::builder()
         .every(every)
         .stats(stats)
         .by(by)
         .angles(angles)
-        .min_count(min_count);
+        .min_count(min_count)
+        .timezone(zone)
+        .label(label);
     if let Some(v) = variables {
         b = b.variables(v);
     }

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::pipeline::{DayReport, Pipeline, RunSummary};
 use crate::postgres::{pool_size_for_jobs, SourceLayout};
-use crate::resample::{Resampler, Stat};
+use crate::resample::{Label, Resampler, Stat};
+use crate::zone::Zone;
 
 /// Which days a run covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,7 @@ pub struct RunConfig {
     resampler: Resampler,
     days: RunDays,
     jobs: usize,
+    zone: Zone,
 }
 
 /// Configures a [`RunConfig`]; [`build`](RunConfigBuilder::build) validates.
@@ -77,6 +79,8 @@ pub struct RunConfigBuilder {
     min_count: u32,
     days: RunDays,
     jobs: usize,
+    zone: Zone,
+    label: Label,
 }
 
 impl RunConfigBuilder {
@@ -130,6 +134,20 @@ impl RunConfigBuilder {
         self
     }
 
+    /// The time zone of the reporting days (IANA name): a day is `[local
+    /// 00:00, next local 00:00)`, 23 or 25 hours on DST days, and windows
+    /// line up with the local clock. Default UTC.
+    pub fn timezone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Label windows by their start (default) or their end.
+    pub fn label(mut self, label: Label) -> Self {
+        self.label = label;
+        self
+    }
+
     /// Validates every setting.
     pub fn build(self) -> Result<RunConfig> {
         self.layout.validate()?;
@@ -159,8 +177,20 @@ impl RunConfigBuilder {
             .stats(self.stats)
             .angles(self.angles)
             .min_count(self.min_count)
+            .label(self.label)
+            .timezone(self.zone)
             .build()?;
         let every = self.every.num_seconds();
+        if !self.zone.is_utc() && 3600 % every != 0 {
+            return Err(Error::config(
+                "window length",
+                format!(
+                    "{every}s windows with the time zone {}: local days have 23 or 25 hours, so a run \
+                     with a time zone needs windows that divide an hour (e.g. 10m, 15m, 1h)",
+                    self.zone
+                ),
+            ));
+        }
         if 86_400 % every != 0 {
             return Err(Error::config(
                 "window length",
@@ -199,6 +229,7 @@ impl RunConfigBuilder {
             resampler,
             days: self.days,
             jobs: self.jobs,
+            zone: self.zone,
         })
     }
 }
@@ -225,7 +256,14 @@ impl RunConfig {
             min_count: 1,
             days: RunDays::AllInSource,
             jobs: 2,
+            zone: Zone::UTC,
+            label: Label::Start,
         }
+    }
+
+    /// The time zone of the reporting days.
+    pub fn timezone(&self) -> Zone {
+        self.zone
     }
 
     /// The source location.
@@ -269,6 +307,7 @@ impl RunConfig {
         let target = self.target.open_target_with_pool_size(pool_size).await?;
         let mut builder = Pipeline::builder_shared(source, target)
             .transform(self.resampler.clone())
+            .timezone(self.zone)
             .jobs(self.jobs);
         if let Some(v) = &self.variables {
             builder = builder.variables(v.iter().map(|s| s.trim().to_string()));
@@ -291,7 +330,7 @@ impl RunConfig {
         let days = match self.days {
             RunDays::One(d) => vec![d],
             RunDays::Range(r) => r.iter().collect(),
-            RunDays::AllInSource => self.source.source_days_layout(&self.layout).await?,
+            RunDays::AllInSource => self.source.source_days_in(&self.layout, self.zone).await?,
         };
         Ok(PreparedRun { pipeline, days })
     }

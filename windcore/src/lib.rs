@@ -102,6 +102,7 @@ mod postgres;
 mod resample;
 mod store;
 mod traits;
+mod zone;
 
 pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
 pub use day::{Day, DayRange, TimeRange};
@@ -118,11 +119,12 @@ pub use postgres::{
     DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use resample::{
-    format_every, parse_every, parse_stats, Quality, Resampler, ResamplerBuilder, Stat, ASSET,
-    SIGNAL, TIMESTAMP, VALUE,
+    format_every, parse_every, parse_stats, Label, Quality, Resampler, ResamplerBuilder, Stat,
+    ASSET, SIGNAL, TIMESTAMP, VALUE,
 };
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
 pub use traits::{Extract, Load, Transform};
+pub use zone::Zone;
 
 // The README's Rust quick start is compiled as a doctest, so it stays true.
 #[doc = include_str!("../../README.md")]

@@ -15,6 +15,7 @@ use crate::postgres::{
 };
 use crate::store::LocalStore;
 use crate::traits::{Extract, Load};
+use crate::zone::Zone;
 
 /// A source or target store.
 ///
@@ -139,6 +140,33 @@ impl Location {
     /// The UTC days for which the location holds source samples, in order.
     pub async fn source_days(&self) -> Result<Vec<Day>> {
         self.source_days_layout(&SourceLayout::default()).await
+    }
+
+    /// The local days of `zone` for which the source laid out as `layout`
+    /// holds samples. The embedded store keeps one file per UTC day, so a
+    /// local day is listed when a file overlaps it.
+    pub async fn source_days_in(&self, layout: &SourceLayout, zone: Zone) -> Result<Vec<Day>> {
+        if zone.is_utc() {
+            return self.source_days_layout(layout).await;
+        }
+        match self {
+            Location::Postgres(url) => {
+                PostgresSource::connect_layout(url, layout, 1)
+                    .await?
+                    .days_in(zone)
+                    .await
+            }
+            _ => {
+                let mut days: Vec<Day> = self
+                    .source_days_layout(layout)
+                    .await?
+                    .into_iter()
+                    .flat_map(|d| zone.days_touching(d.range()))
+                    .collect();
+                days.dedup();
+                Ok(days)
+            }
+        }
     }
 
     /// The UTC days for which the source laid out as `layout` holds samples.

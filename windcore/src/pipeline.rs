@@ -12,6 +12,7 @@ use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::resample::{Quality, Resampler, TIMESTAMP};
 use crate::traits::{Extract, Load, Transform};
+use crate::zone::Zone;
 
 /// The variables the reference system aggregates: the default when the
 /// source has both; otherwise the default is every channel of the source.
@@ -37,6 +38,7 @@ pub struct PipelineBuilder {
     transform: Arc<dyn Transform>,
     variables: Option<Vec<String>>,
     jobs: usize,
+    zone: Zone,
 }
 
 impl PipelineBuilder {
@@ -57,6 +59,14 @@ impl PipelineBuilder {
     /// Days in flight at once (the extract of one overlaps the load of another). Default 2.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    /// The time zone of the reporting days: a day is `[local 00:00, next
+    /// local 00:00)`. Default UTC. The transform should line its windows up
+    /// with the same clock ([`ResamplerBuilder::timezone`](crate::ResamplerBuilder::timezone)).
+    pub fn timezone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
         self
     }
 
@@ -110,6 +120,7 @@ impl PipelineBuilder {
             variables,
             signals,
             jobs: self.jobs,
+            zone: self.zone,
         })
     }
 }
@@ -126,6 +137,7 @@ pub struct Pipeline {
     variables: Vec<String>,
     signals: Vec<String>,
     jobs: usize,
+    zone: Zone,
 }
 
 /// What happened to one day.
@@ -284,6 +296,7 @@ impl Pipeline {
             transform: Arc::new(Resampler::default()),
             variables: None,
             jobs: 2,
+            zone: Zone::UTC,
         }
     }
 
@@ -307,6 +320,11 @@ impl Pipeline {
         self.target.describe()
     }
 
+    /// The time zone of the reporting days.
+    pub fn timezone(&self) -> Zone {
+        self.zone
+    }
+
     /// Runs one day. An `Err` means the day failed and the target kept its
     /// previous contents for it.
     pub async fn run_day(&self, day: Day) -> Result<DayReport> {
@@ -315,10 +333,11 @@ impl Pipeline {
             source: Box::new(e),
         };
         let mut report = DayReport::new(day, DayOutcome::Loaded);
+        let range = self.zone.day_range(day);
         let t = Instant::now();
         let samples = self
             .source
-            .extract(day.range(), &self.variables)
+            .extract(range, &self.variables)
             .await
             .map_err(wrap)?;
         report.extract = t.elapsed();
@@ -329,7 +348,7 @@ impl Pipeline {
         }
         let t = Instant::now();
         // A source may hand over rows outside the day: they are counted and left out.
-        let (samples, outside) = within(&samples, day.range()).map_err(wrap)?;
+        let (samples, outside) = within(&samples, range).map_err(wrap)?;
         let (stats, mut quality) = self
             .transform
             .transform_with_quality(&samples)
@@ -344,9 +363,15 @@ impl Pipeline {
         report.quality = quality;
         report.transform = t.elapsed();
         let t = Instant::now();
+        // End labels lie one window later than the windows' starts.
+        let shift = self.transform.label_offset();
+        let label_range = TimeRange {
+            start: range.start + shift,
+            end: range.end + shift,
+        };
         report.rows_out = self
             .target
-            .load(day.range(), &self.signals, &stats)
+            .load(label_range, &self.signals, &stats)
             .await
             .map_err(wrap)?;
         report.load = t.elapsed();

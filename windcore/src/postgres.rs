@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
 use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load};
+use crate::zone::Zone;
 
 /// Microseconds from the Unix epoch to PostgreSQL's epoch (2000-01-01 UTC).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
@@ -482,6 +483,23 @@ impl PostgresSource {
                     self.layout.quoted_table()
                 ),
                 &[],
+            )
+            .await
+            .map_err(self.db.err("listing the source days"))?;
+        Ok(rows.into_iter().map(|r| Day::new(r.get(0))).collect())
+    }
+
+    /// The local days of `zone` with at least one sample, in order.
+    pub async fn days_in(&self, zone: Zone) -> Result<Vec<Day>> {
+        let client = self.db.client().await?;
+        let t = quote_ident(&self.layout.time_column);
+        let rows = client
+            .query(
+                &format!(
+                    "select distinct ({t}::timestamptz at time zone $1::text)::date from {} where {t} is not null order by 1",
+                    self.layout.quoted_table()
+                ),
+                &[&zone.name()],
             )
             .await
             .map_err(self.db.err("listing the source days"))?;

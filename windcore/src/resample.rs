@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::traits::Transform;
+use crate::zone::Zone;
 
 /// Name of the timestamp column, in input and output.
 pub const TIMESTAMP: &str = "timestamp";
@@ -158,6 +159,47 @@ pub fn format_every(every: TimeDelta) -> String {
 }
 
 /// Configures a [`Resampler`]; [`build`](ResamplerBuilder::build) validates.
+/// Which end of its interval labels a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Label {
+    /// The start `t` of `[t, t + every)` (pandas and polars defaults).
+    #[default]
+    Start,
+    /// The end `t + every`, as many SCADA systems stamp 10-minute values.
+    End,
+}
+
+impl Label {
+    /// `start` or `end`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Label::Start => "start",
+            Label::End => "end",
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Label {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "start" | "left" => Ok(Label::Start),
+            "end" | "right" => Ok(Label::End),
+            _ => Err(Error::config(
+                "label",
+                format!("`{s}`: a window is labelled by its `start` or its `end`"),
+            )),
+        }
+    }
+}
+
 /// Name of the asset (key) column that sources with several assets provide
 /// and that the long form of the statistics carries.
 pub const ASSET: &str = "asset";
@@ -214,6 +256,8 @@ pub struct ResamplerBuilder {
     by: Vec<String>,
     angles: Vec<String>,
     min_count: u32,
+    label: Label,
+    zone: Zone,
 }
 
 impl Default for ResamplerBuilder {
@@ -226,6 +270,8 @@ impl Default for ResamplerBuilder {
             by: Vec::new(),
             angles: Vec::new(),
             min_count: 1,
+            label: Label::Start,
+            zone: Zone::UTC,
         }
     }
 }
@@ -274,6 +320,21 @@ impl ResamplerBuilder {
     /// `count`, which is always given); at least 1. Default 1.
     pub fn min_count(mut self, n: u32) -> Self {
         self.min_count = n;
+        self
+    }
+
+    /// Which end of its interval labels a window. Default [`Label::Start`].
+    pub fn label(mut self, label: Label) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// The time zone whose clock the windows line up with (and in which the
+    /// output timestamps are shown). Default UTC. Windows of 10 minutes in a
+    /// whole-hour or half-hour zone are the same as in UTC; in a zone such
+    /// as Asia/Kathmandu (+05:45) they start at :05, :15, ... UTC.
+    pub fn timezone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
         self
     }
 
@@ -355,6 +416,8 @@ impl ResamplerBuilder {
             by,
             angles,
             min_count: self.min_count,
+            label: self.label,
+            zone: self.zone,
         })
     }
 }
@@ -410,6 +473,8 @@ pub struct Resampler {
     by: Vec<String>,
     angles: Vec<String>,
     min_count: u32,
+    label: Label,
+    zone: Zone,
 }
 
 impl Default for Resampler {
@@ -433,7 +498,7 @@ struct Segment {
 /// The prepared input of one resampling: sorted timestamps and f64 variables.
 struct Prepared {
     unit: TimeUnit,
-    every: i64,
+    grid: Grid,
     rows: usize,
     ts: Int64Chunked,
     vars: Vec<(String, Float64Chunked, bool)>,
@@ -487,6 +552,35 @@ impl Resampler {
         self.min_count
     }
 
+    /// Which end of its interval labels a window.
+    pub fn label(&self) -> Label {
+        self.label
+    }
+
+    /// The time zone the windows line up with.
+    pub fn timezone(&self) -> Zone {
+        self.zone
+    }
+
+    /// The same resampler with another time zone.
+    pub fn with_timezone(&self, zone: Zone) -> Self {
+        let mut r = self.clone();
+        r.zone = zone;
+        r
+    }
+
+    /// The polars time zone of the output timestamps.
+    fn out_tz(&self) -> Option<TimeZone> {
+        if self.zone.is_utc() {
+            Some(TimeZone::UTC)
+        } else {
+            TimeZone::opt_try_new(Some(PlSmallStr::from(self.zone.name())))
+                .ok()
+                .flatten()
+                .or(Some(TimeZone::UTC))
+        }
+    }
+
     /// The same resampler with other key columns.
     pub fn with_by<S: Into<String>>(&self, by: impl IntoIterator<Item = S>) -> Self {
         let mut r = self.clone();
@@ -526,7 +620,7 @@ impl Resampler {
             columns.extend(key_columns(keys, segs, &win.segs, |_| 1)?);
         }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), win.starts)
-            .into_datetime(prep.unit, Some(TimeZone::UTC));
+            .into_datetime(prep.unit, self.out_tz());
         columns.push(ts.into_series().into());
         let mut cols = win.cols.into_iter();
         for (var, _, _) in &prep.vars {
@@ -578,7 +672,7 @@ impl Resampler {
             columns.extend(key_columns(keys, segs, &win.segs, |w| per_window[w])?);
         }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), ts)
-            .into_datetime(prep.unit, Some(TimeZone::UTC));
+            .into_datetime(prep.unit, self.out_tz());
         columns.push(ts.into_series().into());
         columns.push(Column::new(SIGNAL.into(), sig));
         columns.push(Column::new(VALUE.into(), val));
@@ -666,12 +760,29 @@ impl Resampler {
             vars.push((name, f.f64()?.clone(), angle));
         }
         let mut ts = tcol.as_materialized_series().datetime()?.physical().clone();
-        let every = self.every_secs
-            * match unit {
-                TimeUnit::Milliseconds => 1_000,
-                TimeUnit::Microseconds => 1_000_000,
-                TimeUnit::Nanoseconds => 1_000_000_000,
-            };
+        let per_sec = match unit {
+            TimeUnit::Milliseconds => 1_000,
+            TimeUnit::Microseconds => 1_000_000,
+            TimeUnit::Nanoseconds => 1_000_000_000,
+        };
+        let every = self.every_secs * per_sec;
+        // Windows line up with the local clock: shifted by the UTC offset
+        // modulo the window length (0 for UTC and whole-hour zones with
+        // windows that divide an hour).
+        let shift = match (self.zone.is_utc(), ts.min(), ts.max()) {
+            (false, Some(lo), Some(hi)) => {
+                let at = |v: i64| {
+                    chrono::DateTime::from_timestamp(v.div_euclid(per_sec), 0).unwrap_or_default()
+                };
+                let range = crate::day::TimeRange {
+                    start: at(lo),
+                    end: at(hi) + TimeDelta::seconds(1),
+                };
+                self.zone.window_shift(range, self.every())? * per_sec
+            }
+            _ => 0,
+        };
+        let grid = Grid { every, shift };
         let rows = df.height();
         if !self.by.is_empty() {
             // Keyed input is read contiguously; the runs of each key become segments.
@@ -691,7 +802,7 @@ impl Resampler {
             }
             return Ok(Prepared {
                 unit,
-                every,
+                grid,
                 rows,
                 ts,
                 vars,
@@ -728,7 +839,7 @@ impl Resampler {
         }
         Ok(Prepared {
             unit,
-            every,
+            grid,
             rows,
             ts,
             vars,
@@ -737,7 +848,7 @@ impl Resampler {
     }
 
     fn compute(&self, prep: &Prepared) -> Windows {
-        let every = prep.every;
+        let grid = prep.grid;
         let per_part = rayon::current_num_threads() * 4;
         let mut pieces: Vec<Piece<'_>> = Vec::new();
         // Windows cut by chunk boundaries (unkeyed input); declared here so
@@ -763,7 +874,7 @@ impl Resampler {
                 for (si, s) in segs.iter().enumerate() {
                     // Pieces in proportion to the segment's share of the rows.
                     let parts = (per_part * (s.hi - s.lo)).div_ceil(total);
-                    for (a, b) in chunk_bounds(&ts[s.lo..s.hi], every, parts) {
+                    for (a, b) in chunk_bounds(&ts[s.lo..s.hi], grid, parts) {
                         pieces.push(Piece {
                             ts,
                             vars: vars.clone(),
@@ -790,14 +901,14 @@ impl Resampler {
                     (a.values().as_slice(), vars)
                 })
                 .collect();
-            let (parts, s) = plan_parts(&chunks, every);
+            let (parts, s) = plan_parts(&chunks, grid);
             straddles = s;
             let straddles = &straddles;
             for part in &parts {
                 match *part {
                     Part::Interior { chunk, lo, hi } => {
                         let (ts, vars) = &chunks[chunk];
-                        for (a, b) in chunk_bounds(&ts[lo..hi], every, per_part) {
+                        for (a, b) in chunk_bounds(&ts[lo..hi], grid, per_part) {
                             pieces.push(Piece {
                                 ts,
                                 vars: vars.clone(),
@@ -831,7 +942,11 @@ impl Resampler {
             }
         }
         let cfg = KernelConfig {
-            every,
+            grid,
+            label_shift: match self.label {
+                Label::Start => 0,
+                Label::End => grid.every,
+            },
             stats: &self.stats,
             want_std: self.stats.contains(&Stat::Std),
             min_count: self.min_count as usize,
@@ -843,7 +958,7 @@ impl Resampler {
         // into its own part of the final columns (no per-piece buffers to concatenate).
         let counts: Vec<usize> = pieces
             .par_iter()
-            .map(|p| count_windows(p.ts, p.lo, p.hi, every))
+            .map(|p| count_windows(p.ts, p.lo, p.hi, grid))
             .collect();
         let total: usize = counts.iter().sum();
         let mut out = Windows {
@@ -1179,7 +1294,7 @@ impl Carry {
 /// Cuts sorted, chunked input into parts that each hold whole windows: the
 /// inside of every chunk is read in place; a window cut by a chunk boundary
 /// becomes a [`Straddle`].
-fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], every: i64) -> (Vec<Part>, Vec<Straddle>) {
+fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], grid: Grid) -> (Vec<Part>, Vec<Straddle>) {
     let n_vars = chunks.first().map_or(0, |(_, v)| v.len());
     let mut parts = Vec::with_capacity(chunks.len() * 2);
     let mut straddles = Vec::new();
@@ -1188,7 +1303,7 @@ fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], every: i64) -> (Vec<Part>, Ve
         let n = ts.len();
         let mut lo = 0;
         if let Some(c) = carry.as_mut() {
-            while lo < n && ts[lo].div_euclid(every) == c.window {
+            while lo < n && grid.id(ts[lo]) == c.window {
                 lo += 1;
             }
             c.push(ts, vars, 0, lo);
@@ -1199,13 +1314,13 @@ fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], every: i64) -> (Vec<Part>, Ve
             straddles.push(carry.take().expect("carry").finish());
         }
         // A last window that goes on in the next chunk is carried over.
-        let last = ts[n - 1].div_euclid(every);
+        let last = grid.id(ts[n - 1]);
         let mut hi = n;
         if chunks
             .get(ci + 1)
-            .is_some_and(|(next, _)| next[0].div_euclid(every) == last)
+            .is_some_and(|(next, _)| grid.id(next[0]) == last)
         {
-            while hi > lo && ts[hi - 1].div_euclid(every) == last {
+            while hi > lo && grid.id(ts[hi - 1]) == last {
                 hi -= 1;
             }
             let mut c = Carry::new(last, n_vars);
@@ -1255,6 +1370,13 @@ impl Transform for Resampler {
     fn every(&self) -> TimeDelta {
         Resampler::every(self)
     }
+
+    fn label_offset(&self) -> TimeDelta {
+        match self.label {
+            Label::Start => TimeDelta::zero(),
+            Label::End => self.every(),
+        }
+    }
 }
 
 /// Builds an output column from kernel values, NaN meaning absent.
@@ -1286,16 +1408,41 @@ struct VarIn<'a> {
     angle: bool,
 }
 
+/// Where windows start: at `k * every - shift` (in the input's time unit),
+/// `shift` lining windows up with a local clock whose UTC offset is not a
+/// multiple of the window length.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    every: i64,
+    shift: i64,
+}
+
+impl Grid {
+    /// The window number of `t`.
+    #[inline]
+    fn id(self, t: i64) -> i64 {
+        (t + self.shift).div_euclid(self.every)
+    }
+
+    /// The start of the window of `t`.
+    #[inline]
+    fn start(self, t: i64) -> i64 {
+        self.id(t) * self.every - self.shift
+    }
+}
+
 /// What the kernel computes, shared by every piece.
 struct KernelConfig<'a> {
-    every: i64,
+    grid: Grid,
+    /// Added to each window start for its label: 0, or `every` for end labels.
+    label_shift: i64,
     stats: &'a [Stat],
     want_std: bool,
     min_count: usize,
 }
 
 /// Splits `0..ts.len()` into about `parts` ranges that start on window boundaries.
-fn chunk_bounds(ts: &[i64], every: i64, parts: usize) -> Vec<(usize, usize)> {
+fn chunk_bounds(ts: &[i64], grid: Grid, parts: usize) -> Vec<(usize, usize)> {
     let n = ts.len();
     if n == 0 {
         return Vec::new();
@@ -1308,8 +1455,8 @@ fn chunk_bounds(ts: &[i64], every: i64, parts: usize) -> Vec<(usize, usize)> {
     while lo < n {
         let mut hi = (lo + step).min(n);
         if hi < n {
-            let w = ts[hi - 1].div_euclid(every);
-            while hi < n && ts[hi].div_euclid(every) == w {
+            let w = grid.id(ts[hi - 1]);
+            while hi < n && grid.id(ts[hi]) == w {
                 hi += 1;
             }
         }
@@ -1320,11 +1467,11 @@ fn chunk_bounds(ts: &[i64], every: i64, parts: usize) -> Vec<(usize, usize)> {
 }
 
 /// Number of windows in the sorted rows `lo..hi`.
-fn count_windows(ts: &[i64], lo: usize, hi: usize, every: i64) -> usize {
+fn count_windows(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> usize {
     let mut n = 0;
     let mut i = lo;
     while i < hi {
-        let last = (ts[i].div_euclid(every) * every).saturating_add(every - 1);
+        let last = grid.start(ts[i]).saturating_add(grid.every - 1);
         i += 1;
         while i < hi && ts[i] <= last {
             i += 1;
@@ -1347,15 +1494,14 @@ fn kernel(
     cols: &mut [&mut [f64]],
 ) -> Quality {
     let ts = p.ts;
-    let every = cfg.every;
     let n_stats = cfg.stats.len();
     let mut q = Quality::default();
     let mut buf: Vec<f64> = Vec::new();
     let mut i = p.lo;
     let mut k = 0;
     while i < p.hi {
-        let start = ts[i].div_euclid(every) * every;
-        let last = start.saturating_add(every - 1);
+        let start = cfg.grid.start(ts[i]);
+        let last = start.saturating_add(cfg.grid.every - 1);
         let mut j = i + 1;
         while j < p.hi && ts[j] <= last {
             j += 1;
@@ -1363,7 +1509,7 @@ fn kernel(
         let dups = ts[i..j].windows(2).filter(|w| w[0] == w[1]).count();
         let kept = (j - i - dups) as u64;
         q.duplicates += dups as u64;
-        starts[k] = start;
+        starts[k] = start + cfg.label_shift;
         if !segs.is_empty() {
             segs[k] = p.seg;
         }
@@ -1636,7 +1782,14 @@ mod tests {
     #[test]
     fn chunks_start_on_window_boundaries() {
         let ts: Vec<i64> = (0..1_000_000).map(|i| i * 60).collect();
-        let b = chunk_bounds(&ts, 600, 8);
+        let b = chunk_bounds(
+            &ts,
+            Grid {
+                every: 600,
+                shift: 0,
+            },
+            8,
+        );
         assert!(b.len() > 1);
         assert_eq!(b[0].0, 0);
         assert_eq!(b.last().unwrap().1, ts.len());

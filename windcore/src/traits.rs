@@ -58,6 +58,13 @@ pub trait Transform: Send + Sync {
 
     /// The window length; the pipeline requires it to divide a day.
     fn every(&self) -> TimeDelta;
+
+    /// How far a window's label lies after its start: 0 for start labels
+    /// (the default), the window length for end labels. The rows of a day's
+    /// windows are labelled within the day's range shifted by this.
+    fn label_offset(&self) -> TimeDelta {
+        TimeDelta::zero()
+    }
 }
 
 /// A sink for statistics.

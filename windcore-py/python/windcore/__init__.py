@@ -188,6 +188,8 @@ def resample(
     angles: Optional[Names] = ...,
     min_count: int = ...,
     long: bool = ...,
+    timezone: Optional[str] = ...,
+    label: str = ...,
 ) -> "pd.DataFrame": ...
 @overload
 def resample(
@@ -199,6 +201,8 @@ def resample(
     angles: Optional[Names] = ...,
     min_count: int = ...,
     long: bool = ...,
+    timezone: Optional[str] = ...,
+    label: str = ...,
 ) -> "pa.Table": ...
 @overload
 def resample(
@@ -210,6 +214,8 @@ def resample(
     angles: Optional[Names] = ...,
     min_count: int = ...,
     long: bool = ...,
+    timezone: Optional[str] = ...,
+    label: str = ...,
 ) -> "pl.DataFrame": ...
 def resample(
     data: Any,
@@ -220,6 +226,8 @@ def resample(
     angles: Optional[Names] = None,
     min_count: int = 1,
     long: bool = False,
+    timezone: Optional[str] = None,
+    label: str = "start",
 ) -> Any:
     """Window statistics of 1-minute (or any) samples, computed in Rust.
 
@@ -270,6 +278,13 @@ def resample(
         per defined statistic) instead of wide form (key columns,
         ``timestamp``, then one ``<variable>_<stat>`` column per variable and
         statistic; one row per key and window holding at least one input row).
+    timezone
+        IANA time zone (e.g. ``"Europe/Berlin"``) whose clock the windows line
+        up with; the output ``timestamp`` is shown in that zone. Default UTC.
+        10-minute windows of whole- and half-hour zones equal the UTC ones.
+    label
+        ``"start"`` (default, as pandas and polars) or ``"end"``: label each
+        window by ``t`` or by ``t + every`` (as many SCADA systems do).
 
     Returns
     -------
@@ -317,7 +332,16 @@ def resample(
         data = _decode_polars_keys(data, by_names)
     stream = _ArrowStream(
         _windcore.resample(
-            data, every, stats, variables, by_names, angle_names, min_count, long
+            data,
+            every,
+            stats,
+            variables,
+            by_names,
+            angle_names,
+            min_count,
+            long,
+            timezone,
+            label,
         )
     )
     if is_arrow:

@@ -32,6 +32,8 @@ def resample(
     angles: Optional[_Names],
     min_count: int,
     long: bool,
+    timezone: Optional[str] = None,
+    label: Optional[str] = None,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
 
@@ -53,13 +55,29 @@ def run(
     end: Optional[_Day] = None,
     source: Optional[_Location] = "windcore-data",
     target: Optional[_Location] = None,
-    variables: Optional[_Names] = ("wind_speed", "power"),
+    variables: Optional[_Names] = None,
     stats: _Names = ("mean", "min", "max", "std"),
     every: _Every = "10m",
     jobs: int = 2,
+    table: Optional[str] = None,
+    time_column: Optional[str] = None,
+    asset_column: Optional[str] = None,
+    angles: Optional[_Names] = None,
+    min_count: int = 1,
+    timezone: Optional[str] = None,
+    label: Optional[str] = None,
 ) -> "RunSummary":
-    """Runs the ETL over one UTC day (``date``), the inclusive range
+    """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
+
+    ``variables`` default to ``wind_speed`` and ``power`` when the source has
+    both, otherwise every numeric channel. ``table``, ``time_column`` and
+    ``asset_column`` name where the samples are in a PostgreSQL source (a
+    farm: statistics per asset). ``angles``: channels in degrees (circular
+    statistics). ``min_count``: the fewest valid samples a window needs for
+    its statistics (``count`` is always written). ``timezone``: IANA name of
+    the reporting days' zone (a day is local midnight to local midnight);
+    ``label``: ``'start'`` or ``'end'`` of each window.
 
     Reads ``variables`` from ``source``, computes ``stats`` over windows of
     ``every`` and replaces each day's statistics in ``target`` (default: the
@@ -76,6 +94,10 @@ def generate(
     seed: int = 42,
     missing_rate: float = 0.0,
     source: Optional[_Location] = "windcore-data",
+    turbines: int = 1,
+    table: Optional[str] = None,
+    time_column: Optional[str] = None,
+    asset_column: Optional[str] = None,
 ) -> int:
     """Writes ``days`` days of seeded, deterministic 1-minute demo samples from
     ``start`` into ``source`` (replacing those days; creating the source if

@@ -4,6 +4,7 @@
 //! cluster and sets `WINDCORE_TEST_DATABASE_URL`; each test creates its own
 //! databases in it.
 
+mod calendar;
 mod farm;
 mod http;
 mod pg_util;

@@ -201,6 +201,11 @@ struct RunArgs {
         env = "WINDCORE_TIMEZONE"
     )]
     timezone: String,
+    /// Incremental: compare each (day, asset)'s source samples with the fingerprint recorded
+    /// when it was loaded, and rewrite only the pairs that changed (late data); unchanged
+    /// days are not written at all. The summary counts unchanged, changed, new and removed pairs.
+    #[arg(long)]
+    changed: bool,
     /// Label each window by its `start` (t, as pandas and polars do) or its `end`
     /// (t + every, as many SCADA systems stamp 10-minute values).
     #[arg(long, value_name = "start|end", default_value = "start")]
@@ -427,6 +432,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .min_count(args.min_count)
         .timezone(zone)
         .label(label)
+        .changed_only(args.changed)
         .days(days)
         .jobs(args.jobs);
     if let Some(v) = &args.variables {
@@ -504,6 +510,7 @@ fn outcome_word(o: &DayOutcome) -> &'static str {
     match o {
         DayOutcome::Loaded => "loaded",
         DayOutcome::NoSourceRows => "no source rows",
+        DayOutcome::Unchanged => "unchanged",
         DayOutcome::Failed(_) => "FAILED",
         DayOutcome::Skipped => "skipped",
     }
@@ -545,6 +552,14 @@ fn print_summary(
         pipeline.target_description()
     )?;
     writeln!(out, "  days loaded   {}", summary.loaded())?;
+    if pipeline.is_changed_only() {
+        let (unchanged, changed, new, removed) = summary.pairs();
+        writeln!(
+            out,
+            "  incremental   {} day(s) unchanged; (day, asset) pairs: {unchanged} unchanged, {changed} changed, {new} new, {removed} removed",
+            summary.unchanged_days()
+        )?;
+    }
     writeln!(out, "  rows in       {}", summary.rows_in())?;
     writeln!(out, "  rows out      {}", summary.rows_out())?;
     writeln!(

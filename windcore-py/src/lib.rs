@@ -91,6 +91,8 @@ fn resample<'py>(
 /// string. `source` / `target` are a directory of the embedded store or a
 /// `postgres://` URL; `source` may also be the `http://` URL of windcore's
 /// connector API (`windcore-cli serve`). `target` defaults to `source`.
+/// `changed_only=True` makes the run incremental: only the (day, asset)
+/// pairs whose source samples changed since they were loaded are rewritten.
 /// `table`, `time_column`, `asset_column` say where the samples are in a
 /// PostgreSQL source (default: the reference `data` table, column
 /// `timestamp`, one asset); with an asset column the statistics are per asset.
@@ -104,12 +106,12 @@ fn resample<'py>(
         date=None, start=None, end=None, source=None, target=None,
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
         table=None, time_column=None, asset_column=None, angles=None, min_count=1,
-        timezone=None, label=None,
+        timezone=None, label=None, changed_only=false,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
         table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
-        timezone='UTC', label='start')"
+        timezone='UTC', label='start', changed_only=False)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -130,6 +132,7 @@ fn run(
     min_count: u32,
     timezone: Option<String>,
     label: Option<String>,
+    changed_only: bool,
 ) -> PyResult<PyRunSummary> {
     let days = match (date, start, end) {
         (Some(d), None, None) => RunDays::One(d.0),
@@ -158,6 +161,7 @@ fn run(
         .min_count(min_count)
         .timezone(zone_arg(timezone.as_deref())?)
         .label(label_arg(label.as_deref())?)
+        .changed_only(changed_only)
         .days(days)
         .jobs(jobs);
     if let Some(v) = variables {

@@ -49,6 +49,21 @@ pub struct PyDayReport {
     /// Source rows outside the day, left out.
     #[pyo3(get)]
     outside: u64,
+    /// Assets in the day's source.
+    #[pyo3(get)]
+    assets: u64,
+    /// Incremental runs: assets unchanged since their load (not written).
+    #[pyo3(get)]
+    assets_unchanged: u64,
+    /// Incremental runs: assets whose samples changed (rewritten).
+    #[pyo3(get)]
+    assets_changed: u64,
+    /// Incremental runs: assets not loaded before.
+    #[pyo3(get)]
+    assets_new: u64,
+    /// Incremental runs: assets without samples any more (their rows deleted).
+    #[pyo3(get)]
+    assets_removed: u64,
 }
 
 #[pymethods]
@@ -80,6 +95,7 @@ impl From<&DayReport> for PyDayReport {
         let (outcome, error) = match &r.outcome {
             DayOutcome::Loaded => ("loaded", None),
             DayOutcome::NoSourceRows => ("no_source_rows", None),
+            DayOutcome::Unchanged => ("unchanged", None),
             DayOutcome::Failed(e) => ("failed", Some(message(e))),
             DayOutcome::Skipped => ("skipped", None),
             // DayOutcome may grow; an unknown outcome is reported, not guessed.
@@ -100,6 +116,11 @@ impl From<&DayReport> for PyDayReport {
             duplicates: r.quality.duplicates,
             sparse_windows: r.quality.sparse_windows,
             outside: r.quality.outside,
+            assets: r.assets,
+            assets_unchanged: r.assets_unchanged,
+            assets_changed: r.assets_changed,
+            assets_new: r.assets_new,
+            assets_removed: r.assets_removed,
         }
     }
 }
@@ -149,6 +170,21 @@ pub struct PyRunSummary {
     /// Source rows outside their day.
     #[pyo3(get)]
     outside: u64,
+    /// Incremental runs: days where nothing changed (nothing written).
+    #[pyo3(get)]
+    days_unchanged: usize,
+    /// Incremental runs: (day, asset) pairs unchanged (not written).
+    #[pyo3(get)]
+    pairs_unchanged: u64,
+    /// Incremental runs: (day, asset) pairs whose samples changed (rewritten).
+    #[pyo3(get)]
+    pairs_changed: u64,
+    /// Incremental runs: (day, asset) pairs loaded for the first time.
+    #[pyo3(get)]
+    pairs_new: u64,
+    /// Incremental runs: (day, asset) pairs without samples any more (deleted).
+    #[pyo3(get)]
+    pairs_removed: u64,
     failed: Vec<NaiveDate>,
     rerun: Vec<NaiveDate>,
     empty: Vec<NaiveDate>,
@@ -223,6 +259,11 @@ impl PyRunSummary {
         d.set_item("duplicates", self.duplicates)?;
         d.set_item("sparse_windows", self.sparse_windows)?;
         d.set_item("outside", self.outside)?;
+        d.set_item("days_unchanged", self.days_unchanged)?;
+        d.set_item("pairs_unchanged", self.pairs_unchanged)?;
+        d.set_item("pairs_changed", self.pairs_changed)?;
+        d.set_item("pairs_new", self.pairs_new)?;
+        d.set_item("pairs_removed", self.pairs_removed)?;
         Ok(d)
     }
 
@@ -268,6 +309,11 @@ impl PyRunSummary {
             duplicates: s.quality().duplicates,
             sparse_windows: s.quality().sparse_windows,
             outside: s.quality().outside,
+            days_unchanged: s.unchanged_days(),
+            pairs_unchanged: s.pairs().0,
+            pairs_changed: s.pairs().1,
+            pairs_new: s.pairs().2,
+            pairs_removed: s.pairs().3,
             failed: dates(s.failed()),
             rerun: dates(s.to_rerun()),
             empty: dates(s.empty_days()),

@@ -64,6 +64,7 @@ pub struct RunConfig {
     days: RunDays,
     jobs: usize,
     zone: Zone,
+    changed_only: bool,
 }
 
 /// Configures a [`RunConfig`]; [`build`](RunConfigBuilder::build) validates.
@@ -81,6 +82,7 @@ pub struct RunConfigBuilder {
     jobs: usize,
     zone: Zone,
     label: Label,
+    changed_only: bool,
 }
 
 impl RunConfigBuilder {
@@ -145,6 +147,14 @@ impl RunConfigBuilder {
     /// Label windows by their start (default) or their end.
     pub fn label(mut self, label: Label) -> Self {
         self.label = label;
+        self
+    }
+
+    /// Incremental: rewrite only the (day, asset) pairs whose source samples
+    /// changed since they were loaded; unchanged days are not written at all.
+    /// Default false (every day is replaced).
+    pub fn changed_only(mut self, yes: bool) -> Self {
+        self.changed_only = yes;
         self
     }
 
@@ -230,6 +240,7 @@ impl RunConfigBuilder {
             days: self.days,
             jobs: self.jobs,
             zone: self.zone,
+            changed_only: self.changed_only,
         })
     }
 }
@@ -258,7 +269,13 @@ impl RunConfig {
             jobs: 2,
             zone: Zone::UTC,
             label: Label::Start,
+            changed_only: false,
         }
+    }
+
+    /// Whether the run is incremental.
+    pub fn is_changed_only(&self) -> bool {
+        self.changed_only
     }
 
     /// The time zone of the reporting days.
@@ -308,6 +325,7 @@ impl RunConfig {
         let mut builder = Pipeline::builder_shared(source, target)
             .transform(self.resampler.clone())
             .timezone(self.zone)
+            .changed_only(self.changed_only)
             .jobs(self.jobs);
         if let Some(v) = &self.variables {
             builder = builder.variables(v.iter().map(|s| s.trim().to_string()));

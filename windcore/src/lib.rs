@@ -94,6 +94,7 @@
 mod config;
 mod day;
 mod error;
+mod fingerprint;
 mod generate;
 mod http;
 mod location;
@@ -107,6 +108,7 @@ mod zone;
 pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
+pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
 pub use location::Location;
@@ -123,7 +125,7 @@ pub use resample::{
     ASSET, SIGNAL, TIMESTAMP, VALUE,
 };
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
-pub use traits::{Extract, Load, Transform};
+pub use traits::{Extract, Load, LoadScope, Transform};
 pub use zone::Zone;
 
 // The README's Rust quick start is compiled as a doctest, so it stays true.

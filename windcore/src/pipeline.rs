@@ -10,8 +10,9 @@ use polars::prelude::*;
 use crate::day::Day;
 use crate::day::TimeRange;
 use crate::error::{Error, Result};
-use crate::resample::{Quality, Resampler, TIMESTAMP};
-use crate::traits::{Extract, Load, Transform};
+use crate::fingerprint::{self, text_hash, Fingerprints};
+use crate::resample::{Quality, Resampler, ASSET, TIMESTAMP};
+use crate::traits::{Extract, Load, LoadScope, Transform};
 use crate::zone::Zone;
 
 /// The variables the reference system aggregates: the default when the
@@ -39,6 +40,7 @@ pub struct PipelineBuilder {
     variables: Option<Vec<String>>,
     jobs: usize,
     zone: Zone,
+    changed_only: bool,
 }
 
 impl PipelineBuilder {
@@ -59,6 +61,15 @@ impl PipelineBuilder {
     /// Days in flight at once (the extract of one overlaps the load of another). Default 2.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    /// Incremental: write only the (day, asset) pairs whose source samples
+    /// changed since they were loaded (compared by [`Fingerprints`]); an
+    /// unchanged day is not written at all. Default false: every day is
+    /// replaced (and its fingerprints recorded).
+    pub fn changed_only(mut self, yes: bool) -> Self {
+        self.changed_only = yes;
         self
     }
 
@@ -121,6 +132,7 @@ impl PipelineBuilder {
             signals,
             jobs: self.jobs,
             zone: self.zone,
+            changed_only: self.changed_only,
         })
     }
 }
@@ -138,6 +150,7 @@ pub struct Pipeline {
     signals: Vec<String>,
     jobs: usize,
     zone: Zone,
+    changed_only: bool,
 }
 
 /// What happened to one day.
@@ -147,6 +160,9 @@ pub enum DayOutcome {
     Loaded,
     /// The source has no rows for the day; nothing was written.
     NoSourceRows,
+    /// Incremental run: no (day, asset) pair changed since it was loaded;
+    /// nothing was written.
+    Unchanged,
     /// The day failed; its previous contents in the target are untouched.
     Failed(Error),
     /// Not attempted, because an earlier day failed.
@@ -174,6 +190,17 @@ pub struct DayReport {
     pub load: Duration,
     /// What the day's input held and what the rules left out.
     pub quality: Quality,
+    /// Assets in the day's source (1 for a source with one asset).
+    pub assets: u64,
+    /// Incremental runs: assets whose samples did not change (not written).
+    pub assets_unchanged: u64,
+    /// Incremental runs: assets whose samples changed (rewritten).
+    pub assets_changed: u64,
+    /// Incremental runs: assets not loaded before (written).
+    pub assets_new: u64,
+    /// Incremental runs: assets loaded before that have no samples any more
+    /// (their statistics of the day deleted).
+    pub assets_removed: u64,
 }
 
 impl DayReport {
@@ -188,6 +215,11 @@ impl DayReport {
             transform: Duration::ZERO,
             load: Duration::ZERO,
             quality: Quality::default(),
+            assets: 0,
+            assets_unchanged: 0,
+            assets_changed: 0,
+            assets_new: 0,
+            assets_removed: 0,
         }
     }
 }
@@ -205,6 +237,24 @@ impl RunSummary {
     /// Days whose statistics were loaded.
     pub fn loaded(&self) -> usize {
         self.count(|o| matches!(o, DayOutcome::Loaded))
+    }
+
+    /// Days of an incremental run where nothing changed (nothing written).
+    pub fn unchanged_days(&self) -> usize {
+        self.count(|o| matches!(o, DayOutcome::Unchanged))
+    }
+
+    /// Incremental runs: the (day, asset) pairs that were unchanged,
+    /// changed, new and removed.
+    pub fn pairs(&self) -> (u64, u64, u64, u64) {
+        self.days.iter().fold((0, 0, 0, 0), |a, d| {
+            (
+                a.0 + d.assets_unchanged,
+                a.1 + d.assets_changed,
+                a.2 + d.assets_new,
+                a.3 + d.assets_removed,
+            )
+        })
     }
 
     /// Days without source rows.
@@ -297,6 +347,7 @@ impl Pipeline {
             variables: None,
             jobs: 2,
             zone: Zone::UTC,
+            changed_only: false,
         }
     }
 
@@ -325,40 +376,117 @@ impl Pipeline {
         self.zone
     }
 
+    /// Whether the pipeline writes only the (day, asset) pairs that changed.
+    pub fn is_changed_only(&self) -> bool {
+        self.changed_only
+    }
+
+    /// The settings every fingerprint carries: a change of variables,
+    /// statistics, window, angles, ... makes every pair "changed".
+    fn settings_hash(&self) -> String {
+        text_hash(&format!(
+            "variables={};signals={};{}",
+            self.variables.join(","),
+            self.signals.join(","),
+            self.transform.settings()
+        ))
+    }
+
     /// Runs one day. An `Err` means the day failed and the target kept its
     /// previous contents for it.
     pub async fn run_day(&self, day: Day) -> Result<DayReport> {
-        let wrap = |e: Error| Error::Day {
+        self.run_day_inner(day).await.map_err(|e| Error::Day {
             day,
             source: Box::new(e),
-        };
+        })
+    }
+
+    async fn run_day_inner(&self, day: Day) -> Result<DayReport> {
         let mut report = DayReport::new(day, DayOutcome::Loaded);
         let range = self.zone.day_range(day);
+        let settings = self.settings_hash();
+        let stamp = |fps: Fingerprints| -> Fingerprints {
+            fps.into_iter()
+                .map(|(a, f)| (a, format!("{settings}/{f}")))
+                .collect()
+        };
         let t = Instant::now();
-        let samples = self
+        // Incremental: what was loaded, and (where the source can say so
+        // cheaply) whether anything changed at all.
+        let loaded = if self.changed_only {
+            self.target.loaded(day, self.zone.name()).await?
+        } else {
+            None
+        };
+        if let Some(before) = &loaded {
+            if let Some(now) = self.source.fingerprints(range, &self.variables).await? {
+                if stamp(now) == *before {
+                    report.outcome = DayOutcome::Unchanged;
+                    report.assets = before.len() as u64;
+                    report.assets_unchanged = before.len() as u64;
+                    report.extract = t.elapsed();
+                    return Ok(report);
+                }
+            }
+        }
+        let (samples, fps) = self
             .source
-            .extract(range, &self.variables)
-            .await
-            .map_err(wrap)?;
+            .extract_fingerprinted(range, &self.variables)
+            .await?;
         report.extract = t.elapsed();
         report.rows_in = samples.height() as u64;
-        if samples.height() == 0 {
+        let t = Instant::now();
+        // A source may hand over rows outside the day: they are counted and left out.
+        let (samples, outside) = within(&samples, range)?;
+        let fps = stamp(match fps {
+            Some(f) => f,
+            None => fingerprint::of_frame(&samples, &self.variables)?,
+        });
+        report.assets = fps.len() as u64;
+        // The assets to write: all, or (incremental) those that changed.
+        let scope: Option<Vec<String>> = match &loaded {
+            None => None,
+            Some(before) => {
+                let mut scope = Vec::new();
+                for (asset, fp) in &fps {
+                    match before.get(asset) {
+                        Some(old) if old == fp => report.assets_unchanged += 1,
+                        Some(_) => {
+                            report.assets_changed += 1;
+                            scope.push(asset.clone());
+                        }
+                        None => {
+                            report.assets_new += 1;
+                            scope.push(asset.clone());
+                        }
+                    }
+                }
+                for asset in before.keys().filter(|a| !fps.contains_key(*a)) {
+                    report.assets_removed += 1;
+                    scope.push(asset.clone());
+                }
+                if scope.is_empty() {
+                    report.outcome = DayOutcome::Unchanged;
+                    return Ok(report);
+                }
+                Some(scope)
+            }
+        };
+        if samples.height() == 0 && scope.is_none() {
             report.outcome = DayOutcome::NoSourceRows;
             return Ok(report);
         }
-        let t = Instant::now();
-        // A source may hand over rows outside the day: they are counted and left out.
-        let (samples, outside) = within(&samples, range).map_err(wrap)?;
-        let (stats, mut quality) = self
-            .transform
-            .transform_with_quality(&samples)
-            .map_err(wrap)?;
+        let samples = match &scope {
+            Some(assets) => only_assets(&samples, assets)?,
+            None => samples,
+        };
+        let (stats, mut quality) = self.transform.transform_with_quality(&samples)?;
         quality.outside = outside;
         quality.samples += outside;
-        report.windows = if quality.windows > 0 {
+        report.windows = if quality.windows > 0 || stats.height() == 0 {
             quality.windows
         } else {
-            count_windows(&stats).map_err(wrap)?
+            count_windows(&stats)?
         };
         report.quality = quality;
         report.transform = t.elapsed();
@@ -369,11 +497,27 @@ impl Pipeline {
             start: range.start + shift,
             end: range.end + shift,
         };
+        let recorded: Fingerprints = match &scope {
+            Some(assets) => fps
+                .into_iter()
+                .filter(|(a, _)| assets.contains(a))
+                .collect(),
+            None => fps,
+        };
         report.rows_out = self
             .target
-            .load(label_range, &self.signals, &stats)
-            .await
-            .map_err(wrap)?;
+            .load_scoped(
+                LoadScope {
+                    day,
+                    zone: self.zone.name(),
+                    range: label_range,
+                    signals: &self.signals,
+                    assets: scope.as_deref(),
+                    fingerprints: &recorded,
+                },
+                &stats,
+            )
+            .await?;
         report.load = t.elapsed();
         Ok(report)
     }
@@ -416,6 +560,26 @@ impl Pipeline {
             elapsed: started.elapsed(),
         }
     }
+}
+
+/// The rows of `samples` whose asset is one of `assets` (`""`: the rows of
+/// a source without an asset column).
+fn only_assets(samples: &DataFrame, assets: &[String]) -> Result<DataFrame> {
+    let Ok(col) = samples.column(ASSET) else {
+        return Ok(if assets.iter().any(|a| a.is_empty()) {
+            samples.clone()
+        } else {
+            samples.clear()
+        });
+    };
+    let col = col.cast(&DataType::String)?;
+    let set: std::collections::HashSet<&str> = assets.iter().map(|s| s.as_str()).collect();
+    let mask: BooleanChunked = col
+        .str()?
+        .iter()
+        .map(|a| Some(a.is_some_and(|a| set.contains(a))))
+        .collect();
+    Ok(samples.filter(&mask)?)
 }
 
 /// The rows of `samples` inside `range`, and how many were outside.

@@ -29,9 +29,10 @@ use tokio_postgres::NoTls;
 
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprints;
 use crate::generate::SOURCE_VARIABLES;
 use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
-use crate::traits::{Extract, Load};
+use crate::traits::{Extract, Load, LoadScope};
 use crate::zone::Zone;
 
 /// Microseconds from the Unix epoch to PostgreSQL's epoch (2000-01-01 UTC).
@@ -630,11 +631,81 @@ impl Extract for PostgresSource {
     }
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
+        let cols = self.allowed(variables)?;
+        let client = self.db.client().await?;
+        let err = self.db.err("reading source samples");
+        let stream = client
+            .copy_out(self.copy_sql(range, &cols).as_str())
+            .await
+            .map_err(&err)?;
+        self.decode(stream, &cols).await
+    }
+
+    async fn fingerprints(
+        &self,
+        range: TimeRange,
+        variables: &[String],
+    ) -> Result<Option<Fingerprints>> {
+        let cols = self.allowed(variables)?;
+        let client = self.db.client().await?;
+        let rows = client
+            .query(self.fingerprint_sql(range, &cols).as_str(), &[])
+            .await
+            .map_err(self.db.err("fingerprinting source samples"))?;
+        Ok(Some(fingerprint_rows(&rows)))
+    }
+
+    async fn extract_fingerprinted(
+        &self,
+        range: TimeRange,
+        variables: &[String],
+    ) -> Result<(DataFrame, Option<Fingerprints>)> {
+        let cols = self.allowed(variables)?;
+        let mut client = self.db.client().await?;
+        let err = self.db.err("reading source samples");
+        // One snapshot for both, so the fingerprints describe exactly the rows read.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(&err)?;
+        let rows = tx
+            .query(self.fingerprint_sql(range, &cols).as_str(), &[])
+            .await
+            .map_err(&err)?;
+        let stream = tx
+            .copy_out(self.copy_sql(range, &cols).as_str())
+            .await
+            .map_err(&err)?;
+        let df = self.decode(stream, &cols).await?;
+        tx.commit().await.map_err(&err)?;
+        Ok((df, Some(fingerprint_rows(&rows))))
+    }
+}
+
+/// `(asset, count, xor, sum)` rows of [`PostgresSource::fingerprint_sql`] as fingerprints.
+fn fingerprint_rows(rows: &[tokio_postgres::Row]) -> Fingerprints {
+    rows.iter()
+        .map(|r| {
+            let asset: String = r.get(0);
+            let n: i64 = r.get(1);
+            let x: i64 = r.get(2);
+            let sum: String = r.get(3);
+            (asset, format!("pg:{n}:{x:016x}:{sum}"))
+        })
+        .collect()
+}
+
+impl PostgresSource {
+    /// The requested variables, checked against the discovered channels.
+    fn allowed<'a>(&'a self, variables: &[String]) -> Result<Vec<&'a str>> {
         // Variables go through an allow-list: no request text reaches the SQL.
-        let mut cols: Vec<&str> = Vec::with_capacity(variables.len());
+        let mut cols = Vec::with_capacity(variables.len());
         for v in variables {
             match self.variables.iter().find(|k| *k == v) {
-                Some(k) => cols.push(k),
+                Some(k) => cols.push(k.as_str()),
                 None => {
                     return Err(Error::UnknownVariable {
                         name: v.clone(),
@@ -643,6 +714,19 @@ impl Extract for PostgresSource {
                 }
             }
         }
+        Ok(cols)
+    }
+
+    fn where_range(&self, range: TimeRange) -> String {
+        let t = quote_ident(&self.layout.time_column);
+        format!(
+            "{t} >= {} and {t} < {}",
+            ts_literal(range.start),
+            ts_literal(range.end)
+        )
+    }
+
+    fn copy_sql(&self, range: TimeRange, cols: &[&str]) -> String {
         let t = quote_ident(&self.layout.time_column);
         let asset = self
             .layout
@@ -660,22 +744,52 @@ impl Extract for PostgresSource {
         } else {
             String::new()
         };
-        let sql = format!(
-            "copy (select {t}::timestamptz{asset}{select} from {} where {t} >= {} and {t} < {}{order}) \
+        format!(
+            "copy (select {t}::timestamptz{asset}{select} from {} where {}{order}) \
              to stdout (format binary)",
             self.layout.quoted_table(),
-            ts_literal(range.start),
-            ts_literal(range.end)
-        );
-        let client = self.db.client().await?;
+            self.where_range(range)
+        )
+    }
+
+    /// Per asset: the row count, the XOR and the sum of a per-row hash of the
+    /// timestamp and every variable (NULL hashed as a constant), computed by
+    /// PostgreSQL's own hash functions without moving the rows.
+    fn fingerprint_sql(&self, range: TimeRange, cols: &[&str]) -> String {
+        let t = quote_ident(&self.layout.time_column);
+        let asset = match &self.layout.asset_column {
+            Some(a) => format!("{}::text", quote_ident(a)),
+            None => "''::text".to_string(),
+        };
+        let mut h = format!("timestamp_hash_extended({t}::timestamptz::timestamp, 0)");
+        for (k, c) in cols.iter().enumerate() {
+            h.push_str(&format!(
+                " # coalesce(hashfloat8extended({}::float8, {}), {})",
+                quote_ident(c),
+                k + 1,
+                7919 * (k + 1)
+            ));
+        }
+        format!(
+            "select a, count(*)::int8, coalesce(bit_xor(h), 0)::int8, coalesce(sum(h), 0)::text \
+             from (select {asset} as a, {h} as h from {} where {}) s group by a",
+            self.layout.quoted_table(),
+            self.where_range(range)
+        )
+    }
+
+    async fn decode(
+        &self,
+        stream: tokio_postgres::CopyOutStream,
+        cols: &[&str],
+    ) -> Result<DataFrame> {
         let err = self.db.err("reading source samples");
-        let stream = client.copy_out(sql.as_str()).await.map_err(&err)?;
         pin_mut!(stream);
         let mut decoder = CopyDecoder::new(self.layout.asset_column.is_some(), cols.len());
         while let Some(chunk) = stream.next().await {
             decoder.feed(chunk.map_err(&err)?)?;
         }
-        decoder.finish(&cols, self.layout.asset_column.as_deref())
+        decoder.finish(cols, self.layout.asset_column.as_deref())
     }
 }
 
@@ -956,6 +1070,14 @@ create table if not exists data (
   signal_id integer not null references signal(id),
   value float8 not null,
   primary key (signal_id, timestamp)
+);
+create table if not exists windcore_load (
+  zone text not null,
+  day date not null,
+  asset text not null,
+  fingerprint text not null,
+  loaded_at timestamptz not null default now(),
+  primary key (zone, day, asset)
 );";
 
 impl PostgresTarget {
@@ -1019,6 +1141,14 @@ impl PostgresTarget {
                 "the target table `signal` in {} has no `asset` column (it was made by an earlier \
                  windcore or the reference design): run `windcore-cli init --target URL` once to \
                  add it; the migration only adds, existing rows keep their ids with asset ''",
+                db.masked
+            )));
+        }
+        if db.columns("windcore_load").await?.is_empty() {
+            return Err(Error::Schema(format!(
+                "the target database {} has no table `windcore_load` (the record of what each \
+                 run loaded, made by a newer windcore): run `windcore-cli init --target URL` once \
+                 to add it",
                 db.masked
             )));
         }
@@ -1160,6 +1290,45 @@ impl Load for PostgresTarget {
     }
 
     async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64> {
+        self.write(range, signals, None, stats, None).await
+    }
+
+    async fn load_scoped(&self, scope: LoadScope<'_>, stats: &DataFrame) -> Result<u64> {
+        self.write(
+            scope.range,
+            scope.signals,
+            scope.assets,
+            stats,
+            Some((scope.day, scope.zone, scope.fingerprints)),
+        )
+        .await
+    }
+
+    async fn loaded(&self, day: Day, zone: &str) -> Result<Option<Fingerprints>> {
+        let client = self.db.client().await?;
+        let rows = client
+            .query(
+                "select asset, fingerprint from windcore_load where zone = $1 and day = $2",
+                &[&zone, &day.date()],
+            )
+            .await
+            .map_err(self.db.err("reading the load record"))?;
+        Ok(Some(rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+    }
+}
+
+impl PostgresTarget {
+    /// One load in one transaction: replaces the rows of `signals` (of
+    /// `assets`, or of every asset) in `range` with `stats`, and records the
+    /// fingerprints of the assets in scope.
+    async fn write(
+        &self,
+        range: TimeRange,
+        signals: &[String],
+        scope: Option<&[String]>,
+        stats: &DataFrame,
+        record: Option<(Day, &str, &Fingerprints)>,
+    ) -> Result<u64> {
         // Encode the COPY payload before opening the transaction.
         let ts = utc_micros(stats)?;
         let sig = stats.column(SIGNAL)?.cast(&DataType::String)?;
@@ -1248,18 +1417,34 @@ impl Load for PostgresTarget {
         )
         .await
         .map_err(&err)?;
-        // The day's rows of these signals, of every asset, are replaced.
-        tx.execute(
-            &format!(
-                "delete from data where signal_id in (select id from signal where name = any($1::text[])) \
-                 and timestamp >= {} and timestamp < {}",
-                ts_literal(range.start),
-                ts_literal(range.end)
-            ),
-            &[&signals],
-        )
-        .await
-        .map_err(&err)?;
+        // The day's rows of these signals, of every asset or of those in scope, are replaced.
+        match scope {
+            None => tx
+                .execute(
+                    &format!(
+                        "delete from data where signal_id in (select id from signal where name = any($1::text[])) \
+                         and timestamp >= {} and timestamp < {}",
+                        ts_literal(range.start),
+                        ts_literal(range.end)
+                    ),
+                    &[&signals],
+                )
+                .await
+                .map_err(&err)?,
+            Some(assets) => tx
+                .execute(
+                    &format!(
+                        "delete from data where signal_id in (select id from signal \
+                         where name = any($1::text[]) and asset = any($2::text[])) \
+                         and timestamp >= {} and timestamp < {}",
+                        ts_literal(range.start),
+                        ts_literal(range.end)
+                    ),
+                    &[&signals, &assets],
+                )
+                .await
+                .map_err(&err)?,
+        };
         let sink = tx
             .copy_in::<_, Bytes>(
                 "copy data (timestamp, signal_id, value) from stdin (format binary)",
@@ -1269,6 +1454,29 @@ impl Load for PostgresTarget {
         pin_mut!(sink);
         sink.send(buf.freeze()).await.map_err(&err)?;
         let n = sink.finish().await.map_err(&err)?;
+        if let Some((day, zone, fps)) = record {
+            // The record of the assets in scope (all of the day's when unscoped).
+            let assets: Vec<&str> = match scope {
+                Some(a) => a.iter().map(|s| s.as_str()).collect(),
+                None => Vec::new(),
+            };
+            tx.execute(
+                "delete from windcore_load where zone = $1 and day = $2 \
+                 and (cardinality($3::text[]) = 0 or asset = any($3::text[]))",
+                &[&zone, &day.date(), &assets],
+            )
+            .await
+            .map_err(&err)?;
+            let (a, f): (Vec<&str>, Vec<&str>) =
+                fps.iter().map(|(a, f)| (a.as_str(), f.as_str())).unzip();
+            tx.execute(
+                "insert into windcore_load (zone, day, asset, fingerprint) \
+                 select $1, $2, u.a, u.f from unnest($3::text[], $4::text[]) as u(a, f)",
+                &[&zone, &day.date(), &a, &f],
+            )
+            .await
+            .map_err(&err)?;
+        }
         tx.commit().await.map_err(&err)?;
         debug_assert_eq!(n, rows);
         Ok(n)

@@ -1371,6 +1371,23 @@ impl Transform for Resampler {
         Resampler::every(self)
     }
 
+    fn settings(&self) -> String {
+        format!(
+            "every={};stats={};angles={};min_count={};label={};zone={};by={}",
+            self.every_secs,
+            self.stats
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(","),
+            self.angles.join(","),
+            self.min_count,
+            self.label,
+            self.zone,
+            self.by.join(",")
+        )
+    }
+
     fn label_offset(&self) -> TimeDelta {
         match self.label {
             Label::Start => TimeDelta::zero(),

@@ -14,6 +14,7 @@
 //! crash never leaves a half-written day and readers (pandas, polars, DuckDB,
 //! which all skip hidden files) only ever see whole days.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -24,10 +25,11 @@ use polars::prelude::*;
 
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprints;
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::SourceLayout;
 use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
-use crate::traits::{Extract, Load};
+use crate::traits::{Extract, Load, LoadScope};
 
 /// The default data directory of the embedded store.
 pub const DEFAULT_DATA_DIR: &str = "windcore-data";
@@ -308,11 +310,69 @@ impl ParquetTarget {
         read_day_file(&self.dir, day, None)
     }
 
+    /// The load record: `<dir>/.windcore-load.json`, hidden from Parquet
+    /// readers, mapping `zone/day` to the fingerprint of each asset loaded.
+    fn record_path(&self) -> PathBuf {
+        self.dir.join(".windcore-load.json")
+    }
+
+    fn read_record(&self) -> Result<BTreeMap<String, Fingerprints>> {
+        let path = self.record_path();
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::io(
+                    "reading",
+                    &path,
+                    std::io::Error::other(format!("not a windcore load record: {e}")),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(Error::io("reading", &path, e)),
+        }
+    }
+
+    fn write_record(&self, record: &BTreeMap<String, Fingerprints>) -> Result<()> {
+        let path = self.record_path();
+        let tmp = self.dir.join(format!(
+            ".windcore-load.json.{}.{}.tmp",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let bytes = serde_json::to_vec(record)
+            .map_err(|e| Error::io("writing", &path, std::io::Error::other(e.to_string())))?;
+        let result = (|| {
+            let mut f = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+            std::io::Write::write_all(&mut f, &bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+            f.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+            fs::rename(&tmp, &path).map_err(|e| Error::io("renaming into place", &path, e))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
     fn load_blocking(
         &self,
         range: TimeRange,
         signals: &[String],
         stats: &DataFrame,
+    ) -> Result<u64> {
+        self.load_scoped_blocking(range, signals, None, stats, None)
+    }
+
+    /// Replaces the rows of `signals` (of the assets in `scope`, or all) in
+    /// `range` with `stats`, day file by day file, then updates the load
+    /// record. Each file is replaced atomically; the record is written last,
+    /// so after a crash it can only be older than the data, and the next
+    /// incremental run redoes the pair.
+    fn load_scoped_blocking(
+        &self,
+        range: TimeRange,
+        signals: &[String],
+        scope: Option<&[String]>,
+        stats: &DataFrame,
+        record: Option<(Day, &str, &Fingerprints)>,
     ) -> Result<u64> {
         for name in [TIMESTAMP, SIGNAL, VALUE] {
             if stats.column(name).is_err() {
@@ -357,14 +417,23 @@ impl ParquetTarget {
                         .physical()
                         .clone();
                     let sig = old.column(SIGNAL)?.str()?.clone();
+                    let asset = match old.column(ASSET) {
+                        Ok(a) => Some(a.str()?.clone()),
+                        Err(_) => None,
+                    };
                     let (lo, hi) = (day_range.start_micros(), day_range.end_micros());
                     let keep: BooleanChunked = ts
                         .iter()
                         .zip(sig.iter())
-                        .map(|(t, s)| {
+                        .enumerate()
+                        .map(|(i, (t, s))| {
                             let in_range = t.is_some_and(|t| lo <= t && t < hi);
                             let replaced = s.is_some_and(|s| signals.iter().any(|x| x == s));
-                            Some(!(in_range && replaced))
+                            let in_scope = scope.is_none_or(|sc| {
+                                let a = asset.as_ref().and_then(|a| a.get(i)).unwrap_or("");
+                                sc.iter().any(|x| x == a)
+                            });
+                            Some(!(in_range && replaced && in_scope))
                         })
                         .collect();
                     old.filter(&keep)?
@@ -397,6 +466,16 @@ impl ParquetTarget {
                 None => break,
             };
         }
+        if let Some((day, zone, fps)) = record {
+            let mut all = self.read_record()?;
+            let entry = all.entry(format!("{zone}/{day}")).or_default();
+            match scope {
+                Some(assets) => entry.retain(|a, _| !assets.contains(a)),
+                None => entry.clear(),
+            }
+            entry.extend(fps.iter().map(|(a, f)| (a.clone(), f.clone())));
+            self.write_record(&all)?;
+        }
         drop(lock);
         Ok(written)
     }
@@ -415,6 +494,40 @@ impl Load for ParquetTarget {
         tokio::task::spawn_blocking(move || this.load_blocking(range, &signals, &stats))
             .await
             .map_err(|_| Error::Cancelled)?
+    }
+
+    async fn load_scoped(&self, scope: LoadScope<'_>, stats: &DataFrame) -> Result<u64> {
+        let this = self.clone();
+        let signals = scope.signals.to_vec();
+        let assets = scope.assets.map(|a| a.to_vec());
+        let stats = stats.clone();
+        let (day, zone, fps) = (
+            scope.day,
+            scope.zone.to_string(),
+            scope.fingerprints.clone(),
+        );
+        let range = scope.range;
+        tokio::task::spawn_blocking(move || {
+            this.load_scoped_blocking(
+                range,
+                &signals,
+                assets.as_deref(),
+                &stats,
+                Some((day, &zone, &fps)),
+            )
+        })
+        .await
+        .map_err(|_| Error::Cancelled)?
+    }
+
+    async fn loaded(&self, day: Day, zone: &str) -> Result<Option<Fingerprints>> {
+        let this = self.clone();
+        let key = format!("{zone}/{day}");
+        tokio::task::spawn_blocking(move || {
+            Ok(Some(this.read_record()?.remove(&key).unwrap_or_default()))
+        })
+        .await
+        .map_err(|_| Error::Cancelled)?
     }
 }
 

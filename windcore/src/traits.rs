@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use chrono::TimeDelta;
 use polars::prelude::DataFrame;
 
-use crate::day::TimeRange;
+use crate::day::{Day, TimeRange};
 use crate::error::Result;
+use crate::fingerprint::Fingerprints;
 use crate::resample::Quality;
 
 /// A source of raw samples.
@@ -28,6 +29,46 @@ pub trait Extract: Send + Sync {
 
     /// The samples of `variables` in `range`.
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame>;
+
+    /// The [`Fingerprints`] of the samples of `variables` in `range`, per
+    /// asset, computed where the data lives so that checking a day for
+    /// changes is cheap; `None` (the default) if this source cannot, in
+    /// which case an incremental run extracts the day and fingerprints the frame.
+    async fn fingerprints(
+        &self,
+        _range: TimeRange,
+        _variables: &[String],
+    ) -> Result<Option<Fingerprints>> {
+        Ok(None)
+    }
+
+    /// [`extract`](Self::extract) together with the fingerprints of exactly
+    /// the rows returned (the same snapshot), if the source computes them.
+    async fn extract_fingerprinted(
+        &self,
+        range: TimeRange,
+        variables: &[String],
+    ) -> Result<(DataFrame, Option<Fingerprints>)> {
+        Ok((self.extract(range, variables).await?, None))
+    }
+}
+
+/// What one scoped load replaces, and what it records.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadScope<'a> {
+    /// The reporting day, for the load record.
+    pub day: Day,
+    /// The time zone of the reporting day (IANA name), for the load record.
+    pub zone: &'a str,
+    /// The labels' range: rows with timestamps in it are replaced.
+    pub range: TimeRange,
+    /// The signals replaced.
+    pub signals: &'a [String],
+    /// The assets replaced (`""` for a source with one asset); `None`: all.
+    pub assets: Option<&'a [String]>,
+    /// The fingerprints to record for the day: the assets in scope get these
+    /// (an asset in scope without one loses its record).
+    pub fingerprints: &'a Fingerprints,
 }
 
 /// Turns raw samples into statistics in long form (`timestamp`, `signal`,
@@ -59,6 +100,13 @@ pub trait Transform: Send + Sync {
     /// The window length; the pipeline requires it to divide a day.
     fn every(&self) -> TimeDelta;
 
+    /// The settings that shape the output (window, statistics, angles, ...),
+    /// as text; part of every load fingerprint, so that changing them makes
+    /// an incremental run recompute. Default: empty.
+    fn settings(&self) -> String {
+        String::new()
+    }
+
     /// How far a window's label lies after its start: 0 for start labels
     /// (the default), the window length for end labels. The rows of a day's
     /// windows are labelled within the day's range shifted by this.
@@ -79,4 +127,27 @@ pub trait Load: Send + Sync {
     /// `stats` (long form: `timestamp`, `signal`, `value`), atomically: after
     /// an error the previous contents are intact. Returns the rows written.
     async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64>;
+
+    /// Replaces the rows of `scope.signals` of the assets in scope whose
+    /// timestamp lies in `scope.range` with `stats`, and records the day's
+    /// fingerprints, atomically. Targets without a load record (the default)
+    /// support whole-day scopes only, through [`load`](Self::load).
+    async fn load_scoped(&self, scope: LoadScope<'_>, stats: &DataFrame) -> Result<u64> {
+        match scope.assets {
+            None => self.load(scope.range, scope.signals, stats).await,
+            Some(_) => Err(crate::error::Error::config(
+                "target",
+                format!(
+                    "{} keeps no load record, so it cannot replace single assets (incremental runs need a PostgreSQL or embedded target)",
+                    self.describe()
+                ),
+            )),
+        }
+    }
+
+    /// The fingerprints recorded for `day` in `zone`, per asset, or `None` if
+    /// this target keeps no load record (the default).
+    async fn loaded(&self, _day: Day, _zone: &str) -> Result<Option<Fingerprints>> {
+        Ok(None)
+    }
 }

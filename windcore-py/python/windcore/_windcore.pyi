@@ -66,6 +66,7 @@ def run(
     min_count: int = 1,
     timezone: Optional[str] = None,
     label: Optional[str] = None,
+    changed_only: bool = False,
 ) -> "RunSummary":
     """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
@@ -77,7 +78,9 @@ def run(
     statistics). ``min_count``: the fewest valid samples a window needs for
     its statistics (``count`` is always written). ``timezone``: IANA name of
     the reporting days' zone (a day is local midnight to local midnight);
-    ``label``: ``'start'`` or ``'end'`` of each window.
+    ``label``: ``'start'`` or ``'end'`` of each window. ``changed_only``:
+    incremental, only the (day, asset) pairs whose samples changed since
+    their load are rewritten (``RunSummary.pairs_*`` count them).
 
     Reads ``variables`` from ``source``, computes ``stats`` over windows of
     ``every`` and replaces each day's statistics in ``target`` (default: the

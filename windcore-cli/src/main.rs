@@ -139,15 +139,26 @@ struct LayoutArgs {
     /// store uses a column named `asset` when its files have one.
     #[arg(long, value_name = "COL")]
     asset_column: Option<String>,
+    /// The zone of a source whose time column holds naive local times (a logger on local
+    /// time), e.g. Europe/Berlin. A time of the repeated fall-back hour is read as standard
+    /// time (as PostgreSQL's AT TIME ZONE does), so the hour's two passes collide and are
+    /// counted as duplicates (the later row wins). Without it naive times are UTC.
+    #[arg(long, value_name = "ZONE")]
+    source_timezone: Option<String>,
 }
 
 impl LayoutArgs {
-    fn layout(&self) -> SourceLayout {
-        SourceLayout {
+    fn layout(&self) -> anyhow::Result<SourceLayout> {
+        let naive_timezone = match &self.source_timezone {
+            Some(z) => Some(z.parse::<Zone>().context("--source-timezone")?),
+            None => None,
+        };
+        Ok(SourceLayout {
             table: self.table.clone(),
             time_column: self.time_column.clone(),
             asset_column: self.asset_column.clone(),
-        }
+            naive_timezone,
+        })
     }
 }
 
@@ -363,7 +374,7 @@ async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if let Some(s) = &args.source.source {
         let loc: Location = s.parse().context("--source")?;
-        loc.init_source_layout(&args.layout.layout()).await?;
+        loc.init_source_layout(&args.layout.layout()?).await?;
         writeln!(out, "source ready: {loc}")?;
     }
     if let Some(t) = &args.target.target {
@@ -386,7 +397,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         .store
         .location(args.source.source.as_deref(), "source")?;
     let t = Instant::now();
-    let layout = args.layout.layout();
+    let layout = args.layout.layout()?;
     let rows = generate_days(&location, &layout, days, &generator, args.quiet).await?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
@@ -424,7 +435,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (target_loc, _) = args
         .store
         .location(args.target.target.as_deref(), "target")?;
-    let layout = args.layout.layout();
+    let layout = args.layout.layout()?;
     let mut config = RunConfig::builder(source_loc.clone(), target_loc.clone())
         .layout(layout.clone())
         .stats(stats)

@@ -106,12 +106,12 @@ fn resample<'py>(
         date=None, start=None, end=None, source=None, target=None,
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
         table=None, time_column=None, asset_column=None, angles=None, min_count=1,
-        timezone=None, label=None, changed_only=false,
+        timezone=None, label=None, changed_only=false, source_timezone=None,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
         table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
-        timezone='UTC', label='start', changed_only=False)"
+        timezone='UTC', label='start', changed_only=False, source_timezone=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -133,6 +133,7 @@ fn run(
     timezone: Option<String>,
     label: Option<String>,
     changed_only: bool,
+    source_timezone: Option<String>,
 ) -> PyResult<PyRunSummary> {
     let days = match (date, start, end) {
         (Some(d), None, None) => RunDays::One(d.0),
@@ -155,7 +156,12 @@ fn run(
     };
     let target = target.map(|t| t.0).unwrap_or_else(|| source.clone());
     let mut config = RunConfig::builder(source, target)
-        .layout(layout(table, time_column, asset_column))
+        .layout(layout(
+            table,
+            time_column,
+            asset_column,
+            source_timezone.as_deref(),
+        )?)
         .stats(stats.0)
         .every(every.0)
         .min_count(min_count)
@@ -190,13 +196,18 @@ fn layout(
     table: Option<String>,
     time_column: Option<String>,
     asset_column: Option<String>,
-) -> SourceLayout {
+    source_timezone: Option<&str>,
+) -> PyResult<SourceLayout> {
     let d = SourceLayout::default();
-    SourceLayout {
+    Ok(SourceLayout {
         table: table.unwrap_or(d.table),
         time_column: time_column.unwrap_or(d.time_column),
         asset_column,
-    }
+        naive_timezone: match source_timezone {
+            Some(z) => Some(z.parse().map_err(to_py_err)?),
+            None => None,
+        },
+    })
 }
 
 /// Fills the source with seeded, deterministic demo data: `days` days of
@@ -242,7 +253,7 @@ fn generate(
         Some(s) => s.0,
         None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
     };
-    let layout = layout(table, time_column, asset_column);
+    let layout = layout(table, time_column, asset_column, None)?;
     wait_for(py, ops::generate(source, layout, range, generator))
 }
 

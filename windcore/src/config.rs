@@ -42,6 +42,7 @@ pub enum RunDays {
 ///     table: "scada".into(),
 ///     time_column: "ts".into(),
 ///     asset_column: Some("turbine_id".into()),
+///     naive_timezone: None,
 /// })
 /// .variables(["wind_speed", "power", "wind_direction"])
 /// .angles(["wind_direction"])

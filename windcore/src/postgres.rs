@@ -247,6 +247,13 @@ pub struct SourceLayout {
     pub time_column: String,
     /// The asset column (any type, read as text), if the table holds several assets.
     pub asset_column: Option<String>,
+    /// For a time column of naive local times (a logger on local time): their
+    /// zone. Each is converted as PostgreSQL's `AT TIME ZONE` does: a time of
+    /// the repeated fall-back hour is taken as standard time (its second
+    /// occurrence), so the two passes of that hour land on the same instants
+    /// and count as duplicate timestamps (the later row wins); a time in the
+    /// spring-forward gap is moved forward by the gap. `None`: naive times are UTC.
+    pub naive_timezone: Option<Zone>,
 }
 
 impl Default for SourceLayout {
@@ -255,6 +262,7 @@ impl Default for SourceLayout {
             table: "data".into(),
             time_column: TIMESTAMP.into(),
             asset_column: None,
+            naive_timezone: None,
         }
     }
 }
@@ -288,6 +296,32 @@ impl SourceLayout {
     /// Whether this is the reference layout (`data`, `timestamp`, no asset).
     pub fn is_reference(&self) -> bool {
         *self == SourceLayout::default()
+    }
+
+    /// The time column as a timestamptz SQL expression.
+    fn time_expr(&self) -> String {
+        let t = quote_ident(&self.time_column);
+        match self.naive_timezone {
+            Some(z) => format!("({t} at time zone '{}')", z.name().replace('\'', "''")),
+            None => format!("{t}::timestamptz"),
+        }
+    }
+
+    /// `[start, end)` as a condition on the time column (its own type, so an
+    /// index on it is used).
+    fn where_range(&self, range: TimeRange) -> String {
+        let t = quote_ident(&self.time_column);
+        let (lo, hi) = match self.naive_timezone {
+            Some(z) => {
+                let zone = z.name().replace('\'', "''");
+                (
+                    format!("({} at time zone '{zone}')", ts_literal(range.start)),
+                    format!("({} at time zone '{zone}')", ts_literal(range.end)),
+                )
+            }
+            None => (ts_literal(range.start), ts_literal(range.end)),
+        };
+        format!("{t} >= {lo} and {t} < {hi}")
     }
 
     /// `(schema, table)`: `schema.table` splits at the first dot.
@@ -378,6 +412,13 @@ impl PostgresSource {
             Some((_, ty)) if !ty.starts_with("timestamp") => {
                 return Err(Error::Schema(format!(
                     "the time column `{}` of `{}` has type {ty}; windcore needs timestamptz (or timestamp, read as UTC)",
+                    layout.time_column, layout.table
+                )))
+            }
+            Some((_, ty)) if ty == "timestamp with time zone" && layout.naive_timezone.is_some() => {
+                return Err(Error::Schema(format!(
+                    "the time column `{}` of `{}` is timestamptz, so its instants are known: \
+                     --source-timezone is for naive `timestamp` columns of local times",
                     layout.time_column, layout.table
                 )))
             }
@@ -480,7 +521,8 @@ impl PostgresSource {
         let rows = client
             .query(
                 &format!(
-                    "select distinct ({t}::timestamptz at time zone 'UTC')::date from {} where {t} is not null order by 1",
+                    "select distinct ({} at time zone 'UTC')::date from {} where {t} is not null order by 1",
+                    self.layout.time_expr(),
                     self.layout.quoted_table()
                 ),
                 &[],
@@ -497,7 +539,8 @@ impl PostgresSource {
         let rows = client
             .query(
                 &format!(
-                    "select distinct ({t}::timestamptz at time zone $1::text)::date from {} where {t} is not null order by 1",
+                    "select distinct ({} at time zone $1::text)::date from {} where {t} is not null order by 1",
+                    self.layout.time_expr(),
                     self.layout.quoted_table()
                 ),
                 &[&zone.name()],
@@ -718,12 +761,7 @@ impl PostgresSource {
     }
 
     fn where_range(&self, range: TimeRange) -> String {
-        let t = quote_ident(&self.layout.time_column);
-        format!(
-            "{t} >= {} and {t} < {}",
-            ts_literal(range.start),
-            ts_literal(range.end)
-        )
+        self.layout.where_range(range)
     }
 
     fn copy_sql(&self, range: TimeRange, cols: &[&str]) -> String {
@@ -738,15 +776,18 @@ impl PostgresSource {
             .iter()
             .map(|c| format!(", {}::float8", quote_ident(c)))
             .collect();
-        // One asset: in time order, as the reference did (cheap on its primary key).
+        // One asset: in time order, as the reference did (cheap on its primary
+        // key); equal times (a naive local source's repeated hour) in the
+        // table's physical order, so "the later row wins" means the later stored.
         let order = if self.layout.asset_column.is_none() {
-            format!(" order by {t}")
+            format!(" order by {t}, ctid")
         } else {
             String::new()
         };
         format!(
-            "copy (select {t}::timestamptz{asset}{select} from {} where {}{order}) \
+            "copy (select {}{asset}{select} from {} where {}{order}) \
              to stdout (format binary)",
+            self.layout.time_expr(),
             self.layout.quoted_table(),
             self.where_range(range)
         )
@@ -756,12 +797,14 @@ impl PostgresSource {
     /// timestamp and every variable (NULL hashed as a constant), computed by
     /// PostgreSQL's own hash functions without moving the rows.
     fn fingerprint_sql(&self, range: TimeRange, cols: &[&str]) -> String {
-        let t = quote_ident(&self.layout.time_column);
         let asset = match &self.layout.asset_column {
             Some(a) => format!("{}::text", quote_ident(a)),
             None => "''::text".to_string(),
         };
-        let mut h = format!("timestamp_hash_extended({t}::timestamptz::timestamp, 0)");
+        let mut h = format!(
+            "timestamp_hash_extended({}::timestamp, 0)",
+            self.layout.time_expr()
+        );
         for (k, c) in cols.iter().enumerate() {
             h.push_str(&format!(
                 " # coalesce(hashfloat8extended({}::float8, {}), {})",

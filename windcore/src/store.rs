@@ -30,6 +30,7 @@ use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::SourceLayout;
 use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load, LoadScope};
+use crate::zone::Zone;
 
 /// The default data directory of the embedded store.
 pub const DEFAULT_DATA_DIR: &str = "windcore-data";
@@ -74,6 +75,7 @@ pub struct ParquetSource {
     dir: PathBuf,
     time_column: String,
     asset_column: Option<String>,
+    naive_timezone: Option<Zone>,
 }
 
 /// Statistics in long form as one Parquet file per UTC day.
@@ -89,6 +91,7 @@ impl ParquetSource {
             dir: dir.into(),
             time_column: TIMESTAMP.into(),
             asset_column: None,
+            naive_timezone: None,
         }
     }
 
@@ -98,6 +101,7 @@ impl ParquetSource {
     pub fn with_layout(mut self, layout: &SourceLayout) -> Self {
         self.time_column = layout.time_column.clone();
         self.asset_column = layout.asset_column.clone();
+        self.naive_timezone = layout.naive_timezone;
         self
     }
 
@@ -248,6 +252,10 @@ impl ParquetSource {
                 // The standard names, whatever the files call them.
                 if self.time_column != TIMESTAMP {
                     df.rename(&self.time_column, TIMESTAMP.into())?;
+                }
+                if let Some(zone) = self.naive_timezone {
+                    let local = df.column(TIMESTAMP)?.clone();
+                    df.replace(TIMESTAMP, naive_to_utc(&local, zone)?)?;
                 }
                 if let Some(a) = asset.as_deref().filter(|a| *a != ASSET) {
                     df.rename(a, ASSET.into())?;
@@ -579,6 +587,33 @@ fn to_utc_micros(col: &Column) -> Result<Column> {
             expected: "Datetime".into(),
         }),
     }
+}
+
+/// Naive local times of `zone` as UTC instants (see
+/// [`Zone::instant_of_sample`]); a column that has a time zone already is
+/// left as it is.
+fn naive_to_utc(col: &Column, zone: Zone) -> Result<Column> {
+    let DataType::Datetime(unit, None) = col.dtype() else {
+        return Ok(col.clone());
+    };
+    let per_us = |v: i64| match unit {
+        TimeUnit::Milliseconds => v * 1000,
+        TimeUnit::Microseconds => v,
+        TimeUnit::Nanoseconds => v.div_euclid(1000),
+    };
+    let phys = col.as_materialized_series().datetime()?.physical().clone();
+    let out: Int64Chunked = phys
+        .iter()
+        .map(|v| {
+            v.and_then(|v| chrono::DateTime::from_timestamp_micros(per_us(v)))
+                .map(|t| zone.instant_of_sample(t.naive_utc()).timestamp_micros())
+        })
+        .collect();
+    Ok(out
+        .with_name(col.name().clone())
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_series()
+        .into())
 }
 
 fn col_unit(col: &Column) -> TimeUnit {

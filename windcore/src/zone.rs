@@ -80,6 +80,18 @@ impl Zone {
         }
     }
 
+    /// The instant of a naive local sample time, the way PostgreSQL's `AT
+    /// TIME ZONE` reads it: a time that exists twice (the fall-back hour) is
+    /// taken as standard time, the later instant; a time in the spring-forward
+    /// gap is moved forward by the gap.
+    pub fn instant_of_sample(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Ambiguous(_, b) => b.with_timezone(&Utc),
+            LocalResult::None => self.instant_of(local),
+        }
+    }
+
     /// The time range of `day` in this zone, `[local 00:00, next local 00:00)`.
     pub fn day_range(&self, day: Day) -> TimeRange {
         let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists");

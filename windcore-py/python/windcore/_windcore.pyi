@@ -67,6 +67,7 @@ def run(
     timezone: Optional[str] = None,
     label: Optional[str] = None,
     changed_only: bool = False,
+    source_timezone: Optional[str] = None,
 ) -> "RunSummary":
     """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
@@ -81,6 +82,7 @@ def run(
     ``label``: ``'start'`` or ``'end'`` of each window. ``changed_only``:
     incremental, only the (day, asset) pairs whose samples changed since
     their load are rewritten (``RunSummary.pairs_*`` count them).
+    ``source_timezone``: the zone of a time column of naive local times.
 
     Reads ``variables`` from ``source``, computes ``stats`` over windows of
     ``every`` and replaces each day's statistics in ``target`` (default: the

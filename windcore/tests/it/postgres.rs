@@ -466,6 +466,7 @@ async fn scada_source(tag: &str, turbines: u32, first: &str, n: u32) -> (String,
         table: "scada".into(),
         time_column: "ts".into(),
         asset_column: Some("turbine_id".into()),
+        naive_timezone: None,
     };
     let days = DayRange::starting(day(first), n).unwrap();
     let g = Generator::builder()
@@ -493,6 +494,7 @@ fn scada_layout() -> SourceLayout {
         table: "scada".into(),
         time_column: "ts".into(),
         asset_column: Some("turbine_id".into()),
+        naive_timezone: None,
     }
 }
 
@@ -827,4 +829,75 @@ async fn late_data_rewrites_exactly_the_changed_day_asset_pairs() {
     assert!(!xmins(&tgt)
         .await
         .contains_key(&("T05".to_string(), "2024-01-02".to_string())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_local_source_on_the_fall_back_day() {
+    // A logger on local time: naive timestamps, the 02:00-03:00 hour written twice.
+    let src = fresh_db("naive").await;
+    let c = client(&src).await;
+    c.batch_execute(
+        "create table log (ts timestamp not null, power float8);\n\
+         insert into log select t, extract(minute from t) \
+           from generate_series(timestamp '2025-10-26 00:00', timestamp '2025-10-26 23:59', \
+                                interval '1 minute') t;\n\
+         insert into log select t, -1 \
+           from generate_series(timestamp '2025-10-26 02:00', timestamp '2025-10-26 02:59', \
+                                interval '1 minute') t;",
+    )
+    .await
+    .unwrap();
+    let tgt = fresh_db("naive_tgt").await;
+    let t: Location = tgt.parse().unwrap();
+    t.init_target().await.unwrap();
+    let berlin: windcore::Zone = "Europe/Berlin".parse().unwrap();
+    let layout = SourceLayout {
+        table: "log".into(),
+        time_column: "ts".into(),
+        asset_column: None,
+        naive_timezone: Some(berlin),
+    };
+    let summary = RunConfig::builder(src.parse().unwrap(), t)
+        .layout(layout.clone())
+        .variables(["power"])
+        .stats([Stat::Mean, Stat::Count])
+        .timezone(berlin)
+        .days(RunDays::AllInSource)
+        .build()
+        .unwrap()
+        .run(|_| {})
+        .await
+        .unwrap();
+    assert!(summary.is_success(), "{:?}", summary.first_error());
+    // Every local time falls on the local day 2025-10-26.
+    assert_eq!(summary.days.len(), 1);
+    assert_eq!(summary.days[0].day, day("2025-10-26"));
+    let q = summary.quality();
+    // The repeated hour's two passes land on the same (standard-time) instants.
+    assert_eq!(q.samples, 1440 + 60);
+    assert_eq!(q.duplicates, 60);
+    // 25 hours, of which the summer-time 02:00-03:00 has no sample: 144 windows.
+    assert_eq!(summary.windows(), 144);
+    let got = target_rows_by_asset(&tgt).await;
+    let range = berlin.day_range(day("2025-10-26"));
+    // 02:00 CET = 01:00 UTC: the later row (-1) of each pair is kept.
+    let at = |h: i64, m: i64| range.start_micros() + (h * 60 + m) * 60_000_000;
+    assert_eq!(
+        got[&(String::new(), at(3, 0), "power_mean".to_string())],
+        -1.0
+    );
+    // A timestamptz column refuses --source-timezone.
+    let (farm, _) = scada_source("naive_tz", 2, "2024-01-01", 1).await;
+    let err = PostgresSource::connect_layout(
+        &farm,
+        &SourceLayout {
+            naive_timezone: Some(berlin),
+            ..scada_layout()
+        },
+        1,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("naive"), "{err}");
 }

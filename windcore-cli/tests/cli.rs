@@ -238,3 +238,61 @@ fn a_farm_in_the_embedded_store_with_angles_and_quality_counts() {
     assert!(stderr(&o).contains("rotor_rpm"), "{}", stderr(&o));
     assert!(stderr(&o).contains("nacelle_position"), "{}", stderr(&o));
 }
+
+#[test]
+fn changed_rewrites_only_days_whose_source_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |start: &str, days: &str, seed: &str| {
+        let o = cli(
+            dir.path(),
+            &[
+                "generate",
+                "--turbines",
+                "3",
+                "--start",
+                start,
+                "--days",
+                days,
+                "--seed",
+                seed,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    gen("2024-05-01", "3", "1");
+    let o = cli(dir.path(), &["run", "--changed"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 unchanged, 0 changed, 9 new"),
+        "{}",
+        stdout(&o)
+    );
+    let target = dir.path().join("windcore-data/target");
+    let mtime = |d: &str| {
+        std::fs::metadata(target.join(format!("{d}.parquet")))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before: Vec<_> = ["2024-05-01", "2024-05-02", "2024-05-03"]
+        .iter()
+        .map(|d| mtime(d))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // Nothing changed: nothing is written.
+    let o = cli(dir.path(), &["run", "--changed"]);
+    assert!(stdout(&o).contains("3 day(s) unchanged"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("rows out      0"), "{}", stdout(&o));
+    // The middle day's samples change (another seed): only it is rewritten.
+    gen("2024-05-02", "1", "2");
+    let o = cli(dir.path(), &["run", "--changed"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("6 unchanged, 3 changed, 0 new, 0 removed"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(mtime("2024-05-01"), before[0]);
+    assert_ne!(mtime("2024-05-02"), before[1]);
+    assert_eq!(mtime("2024-05-03"), before[2]);
+}

@@ -217,6 +217,10 @@ struct RunArgs {
     /// days are not written at all. The summary counts unchanged, changed, new and removed pairs.
     #[arg(long)]
     changed: bool,
+    /// Only these assets, comma-separated (a batch of a fleet): only their rows are read
+    /// and only their statistics replaced [default: every asset].
+    #[arg(long, value_name = "LIST")]
+    assets: Option<String>,
     /// Label each window by its `start` (t, as pandas and polars do) or its `end`
     /// (t + every, as many SCADA systems stamp 10-minute values).
     #[arg(long, value_name = "start|end", default_value = "start")]
@@ -455,6 +459,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(a) = &args.angles {
         config = config.angles(split_list(a));
+    }
+    if let Some(a) = &args.assets {
+        config = config.assets(split_list(a));
     }
     let config = config.build()?;
 

@@ -106,12 +106,13 @@ fn resample<'py>(
         date=None, start=None, end=None, source=None, target=None,
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
         table=None, time_column=None, asset_column=None, angles=None, min_count=1,
-        timezone=None, label=None, changed_only=false, source_timezone=None,
+        timezone=None, label=None, changed_only=false, source_timezone=None, assets=None,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
         table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
-        timezone='UTC', label='start', changed_only=False, source_timezone=None)"
+        timezone='UTC', label='start', changed_only=False, source_timezone=None, \
+        assets=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -134,6 +135,7 @@ fn run(
     label: Option<String>,
     changed_only: bool,
     source_timezone: Option<String>,
+    assets: Option<Names>,
 ) -> PyResult<PyRunSummary> {
     let days = match (date, start, end) {
         (Some(d), None, None) => RunDays::One(d.0),
@@ -175,6 +177,9 @@ fn run(
     }
     if let Some(a) = angles {
         config = config.angles(a.0);
+    }
+    if let Some(a) = assets {
+        config = config.assets(a.0);
     }
     let config = config.build().map_err(to_py_err)?;
     let outcome = wait_for(py, ops::run(config))?;

@@ -66,6 +66,7 @@ pub struct RunConfig {
     jobs: usize,
     zone: Zone,
     changed_only: bool,
+    assets: Option<Vec<String>>,
 }
 
 /// Configures a [`RunConfig`]; [`build`](RunConfigBuilder::build) validates.
@@ -84,6 +85,7 @@ pub struct RunConfigBuilder {
     zone: Zone,
     label: Label,
     changed_only: bool,
+    assets: Option<Vec<String>>,
 }
 
 impl RunConfigBuilder {
@@ -156,6 +158,14 @@ impl RunConfigBuilder {
     /// Default false (every day is replaced).
     pub fn changed_only(mut self, yes: bool) -> Self {
         self.changed_only = yes;
+        self
+    }
+
+    /// Only these assets (`""` is the asset of a single-turbine source): a
+    /// batch of a fleet, e.g. one task of a scale-out. Only their rows are
+    /// read and only their statistics replaced. Default: every asset.
+    pub fn assets<S: Into<String>>(mut self, assets: impl IntoIterator<Item = S>) -> Self {
+        self.assets = Some(assets.into_iter().map(Into::into).collect());
         self
     }
 
@@ -242,6 +252,7 @@ impl RunConfigBuilder {
             jobs: self.jobs,
             zone: self.zone,
             changed_only: self.changed_only,
+            assets: self.assets,
         })
     }
 }
@@ -271,6 +282,7 @@ impl RunConfig {
             zone: Zone::UTC,
             label: Label::Start,
             changed_only: false,
+            assets: None,
         }
     }
 
@@ -328,6 +340,9 @@ impl RunConfig {
             .timezone(self.zone)
             .changed_only(self.changed_only)
             .jobs(self.jobs);
+        if let Some(a) = &self.assets {
+            builder = builder.assets(a.iter().cloned());
+        }
         if let Some(v) = &self.variables {
             builder = builder.variables(v.iter().map(|s| s.trim().to_string()));
         }

@@ -41,6 +41,7 @@ pub struct PipelineBuilder {
     jobs: usize,
     zone: Zone,
     changed_only: bool,
+    assets: Option<Vec<String>>,
 }
 
 impl PipelineBuilder {
@@ -61,6 +62,14 @@ impl PipelineBuilder {
     /// Days in flight at once (the extract of one overlaps the load of another). Default 2.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    /// Process only these assets (e.g. a batch of a fleet, for scale-out):
+    /// their rows are read, and only their statistics and load records are
+    /// replaced; the other assets' are left as they are. Default: every asset.
+    pub fn assets<S: Into<String>>(mut self, assets: impl IntoIterator<Item = S>) -> Self {
+        self.assets = Some(assets.into_iter().map(Into::into).collect());
         self
     }
 
@@ -133,6 +142,7 @@ impl PipelineBuilder {
             jobs: self.jobs,
             zone: self.zone,
             changed_only: self.changed_only,
+            assets: self.assets,
         })
     }
 }
@@ -151,6 +161,7 @@ pub struct Pipeline {
     jobs: usize,
     zone: Zone,
     changed_only: bool,
+    assets: Option<Vec<String>>,
 }
 
 /// What happened to one day.
@@ -348,6 +359,7 @@ impl Pipeline {
             jobs: 2,
             zone: Zone::UTC,
             changed_only: false,
+            assets: None,
         }
     }
 
@@ -413,13 +425,26 @@ impl Pipeline {
         let t = Instant::now();
         // Incremental: what was loaded, and (where the source can say so
         // cheaply) whether anything changed at all.
+        let subset = self.assets.as_deref();
         let loaded = if self.changed_only {
-            self.target.loaded(day, self.zone.name()).await?
+            self.target
+                .loaded(day, self.zone.name())
+                .await?
+                .map(|mut before| {
+                    if let Some(subset) = subset {
+                        before.retain(|a, _| subset.contains(a));
+                    }
+                    before
+                })
         } else {
             None
         };
         if let Some(before) = &loaded {
-            if let Some(now) = self.source.fingerprints(range, &self.variables).await? {
+            if let Some(now) = self
+                .source
+                .fingerprints(range, &self.variables, subset)
+                .await?
+            {
                 if stamp(now) == *before {
                     report.outcome = DayOutcome::Unchanged;
                     report.assets = before.len() as u64;
@@ -431,7 +456,7 @@ impl Pipeline {
         }
         let (samples, fps) = self
             .source
-            .extract_fingerprinted(range, &self.variables)
+            .extract_fingerprinted(range, &self.variables, subset)
             .await?;
         report.extract = t.elapsed();
         report.rows_in = samples.height() as u64;
@@ -445,7 +470,8 @@ impl Pipeline {
         report.assets = fps.len() as u64;
         // The assets to write: all, or (incremental) those that changed.
         let scope: Option<Vec<String>> = match &loaded {
-            None => None,
+            // A subset replaces its own assets only, those without samples included.
+            None => subset.map(|s| s.to_vec()),
             Some(before) => {
                 let mut scope = Vec::new();
                 for (asset, fp) in &fps {
@@ -564,7 +590,7 @@ impl Pipeline {
 
 /// The rows of `samples` whose asset is one of `assets` (`""`: the rows of
 /// a source without an asset column).
-fn only_assets(samples: &DataFrame, assets: &[String]) -> Result<DataFrame> {
+pub(crate) fn only_assets(samples: &DataFrame, assets: &[String]) -> Result<DataFrame> {
     let Ok(col) = samples.column(ASSET) else {
         return Ok(if assets.iter().any(|a| a.is_empty()) {
             samples.clone()

@@ -111,7 +111,9 @@ impl Db {
             cfg.application_name("windcore");
         }
         // Naive `timestamp` columns and literals are read as UTC.
-        cfg.options("-c TimeZone=UTC");
+        // Naive `timestamp` columns and literals are read as UTC; string literals
+        // are standard (a backslash is a plain character).
+        cfg.options("-c TimeZone=UTC -c standard_conforming_strings=on");
         let mgr = Manager::from_config(
             cfg,
             NoTls,
@@ -225,6 +227,12 @@ fn pg_detail(e: &tokio_postgres::Error) -> String {
 fn ts_literal(t: chrono::DateTime<chrono::Utc>) -> String {
     // Generated from a typed value, never from user text.
     format!("'{}'::timestamptz", t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
+}
+
+/// `s` as an SQL string literal (`'s'`, inner quotes doubled; standard
+/// conforming strings, so backslashes are plain characters).
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''").replace('\0', ""))
 }
 
 /// `name` as a quoted SQL identifier (`"name"`, inner quotes doubled).
@@ -688,11 +696,12 @@ impl Extract for PostgresSource {
         &self,
         range: TimeRange,
         variables: &[String],
+        assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
         let cols = self.allowed(variables)?;
         let client = self.db.client().await?;
         let rows = client
-            .query(self.fingerprint_sql(range, &cols).as_str(), &[])
+            .query(self.fingerprint_sql(range, &cols, assets).as_str(), &[])
             .await
             .map_err(self.db.err("fingerprinting source samples"))?;
         Ok(Some(fingerprint_rows(&rows)))
@@ -702,6 +711,7 @@ impl Extract for PostgresSource {
         &self,
         range: TimeRange,
         variables: &[String],
+        assets: Option<&[String]>,
     ) -> Result<(DataFrame, Option<Fingerprints>)> {
         let cols = self.allowed(variables)?;
         let mut client = self.db.client().await?;
@@ -715,11 +725,11 @@ impl Extract for PostgresSource {
             .await
             .map_err(&err)?;
         let rows = tx
-            .query(self.fingerprint_sql(range, &cols).as_str(), &[])
+            .query(self.fingerprint_sql(range, &cols, assets).as_str(), &[])
             .await
             .map_err(&err)?;
         let stream = tx
-            .copy_out(self.copy_sql(range, &cols).as_str())
+            .copy_out(self.copy_sql_assets(range, &cols, assets).as_str())
             .await
             .map_err(&err)?;
         let df = self.decode(stream, &cols).await?;
@@ -760,11 +770,33 @@ impl PostgresSource {
         Ok(cols)
     }
 
-    fn where_range(&self, range: TimeRange) -> String {
-        self.layout.where_range(range)
+    /// The range condition, and (with a subset of assets) the asset condition.
+    fn where_range(&self, range: TimeRange, assets: Option<&[String]>) -> String {
+        let mut w = self.layout.where_range(range);
+        if let Some(assets) = assets {
+            let a = match &self.layout.asset_column {
+                Some(a) => format!("{}::text", quote_ident(a)),
+                None => "''::text".to_string(),
+            };
+            let list: Vec<String> = assets.iter().map(|s| quote_literal(s)).collect();
+            w.push_str(&format!(
+                " and {a} = any(array[{}]::text[])",
+                list.join(", ")
+            ));
+        }
+        w
     }
 
     fn copy_sql(&self, range: TimeRange, cols: &[&str]) -> String {
+        self.copy_sql_assets(range, cols, None)
+    }
+
+    fn copy_sql_assets(
+        &self,
+        range: TimeRange,
+        cols: &[&str],
+        assets: Option<&[String]>,
+    ) -> String {
         let t = quote_ident(&self.layout.time_column);
         let asset = self
             .layout
@@ -789,14 +821,19 @@ impl PostgresSource {
              to stdout (format binary)",
             self.layout.time_expr(),
             self.layout.quoted_table(),
-            self.where_range(range)
+            self.where_range(range, assets)
         )
     }
 
     /// Per asset: the row count, the XOR and the sum of a per-row hash of the
     /// timestamp and every variable (NULL hashed as a constant), computed by
     /// PostgreSQL's own hash functions without moving the rows.
-    fn fingerprint_sql(&self, range: TimeRange, cols: &[&str]) -> String {
+    fn fingerprint_sql(
+        &self,
+        range: TimeRange,
+        cols: &[&str],
+        assets: Option<&[String]>,
+    ) -> String {
         let asset = match &self.layout.asset_column {
             Some(a) => format!("{}::text", quote_ident(a)),
             None => "''::text".to_string(),
@@ -817,7 +854,7 @@ impl PostgresSource {
             "select a, count(*)::int8, coalesce(bit_xor(h), 0)::int8, coalesce(sum(h), 0)::text \
              from (select {asset} as a, {h} as h from {} where {}) s group by a",
             self.layout.quoted_table(),
-            self.where_range(range)
+            self.where_range(range, assets)
         )
     }
 

@@ -31,25 +31,34 @@ pub trait Extract: Send + Sync {
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame>;
 
     /// The [`Fingerprints`] of the samples of `variables` in `range`, per
-    /// asset, computed where the data lives so that checking a day for
-    /// changes is cheap; `None` (the default) if this source cannot, in
-    /// which case an incremental run extracts the day and fingerprints the frame.
+    /// asset (of `assets` only, when given), computed where the data lives so
+    /// that checking a day for changes is cheap; `None` (the default) if this
+    /// source cannot, in which case an incremental run extracts the day and
+    /// fingerprints the frame.
     async fn fingerprints(
         &self,
         _range: TimeRange,
         _variables: &[String],
+        _assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
         Ok(None)
     }
 
-    /// [`extract`](Self::extract) together with the fingerprints of exactly
-    /// the rows returned (the same snapshot), if the source computes them.
+    /// [`extract`](Self::extract) of the rows of `assets` (all when `None`),
+    /// together with the fingerprints of exactly the rows returned (the same
+    /// snapshot), if the source computes them. The default extracts every
+    /// asset and keeps those asked for.
     async fn extract_fingerprinted(
         &self,
         range: TimeRange,
         variables: &[String],
+        assets: Option<&[String]>,
     ) -> Result<(DataFrame, Option<Fingerprints>)> {
-        Ok((self.extract(range, variables).await?, None))
+        let df = self.extract(range, variables).await?;
+        Ok(match assets {
+            Some(a) => (crate::pipeline::only_assets(&df, a)?, None),
+            None => (df, None),
+        })
     }
 }
 

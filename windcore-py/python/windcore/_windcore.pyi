@@ -68,6 +68,7 @@ def run(
     label: Optional[str] = None,
     changed_only: bool = False,
     source_timezone: Optional[str] = None,
+    assets: Optional[_Names] = None,
 ) -> "RunSummary":
     """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
@@ -83,6 +84,8 @@ def run(
     incremental, only the (day, asset) pairs whose samples changed since
     their load are rewritten (``RunSummary.pairs_*`` count them).
     ``source_timezone``: the zone of a time column of naive local times.
+    ``assets``: only these assets (a batch of a fleet); only their rows are
+    read and only their statistics and load records replaced.
 
     Reads ``variables`` from ``source``, computes ``stats`` over windows of
     ``every`` and replaces each day's statistics in ``target`` (default: the

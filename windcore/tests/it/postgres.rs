@@ -901,3 +901,55 @@ async fn naive_local_source_on_the_fall_back_day() {
     .unwrap();
     assert!(err.to_string().contains("naive"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asset_batches_add_up_to_the_whole_farm() {
+    let (src, days) = scada_source("batches_src", 5, "2024-01-01", 2).await;
+    let run = |tgt: String, assets: Option<Vec<&'static str>>, changed: bool| {
+        let src = src.clone();
+        async move {
+            let mut b = RunConfig::builder(src.parse().unwrap(), tgt.parse().unwrap())
+                .layout(scada_layout())
+                .days(RunDays::Range(days))
+                .changed_only(changed);
+            if let Some(a) = assets {
+                b = b.assets(a);
+            }
+            let s = b.build().unwrap().run(|_| {}).await.unwrap();
+            assert!(s.is_success(), "{:?}", s.first_error());
+            s
+        }
+    };
+    let (whole, batched) = (fresh_db("batches_whole").await, fresh_db("batches").await);
+    for t in [&whole, &batched] {
+        t.parse::<Location>().unwrap().init_target().await.unwrap();
+    }
+    run(whole.clone(), None, false).await;
+    let first = run(batched.clone(), Some(vec!["T01", "T02"]), false).await;
+    assert_eq!(first.rows_in(), 2 * 2 * 1440);
+    run(
+        batched.clone(),
+        Some(vec!["T03", "T04", "T05", "T99"]),
+        false,
+    )
+    .await;
+    assert_eq!(
+        target_rows_by_asset(&whole).await,
+        target_rows_by_asset(&batched).await
+    );
+    // A batch's incremental re-run sees only its own pairs.
+    let again = run(batched.clone(), Some(vec!["T01", "T02"]), true).await;
+    assert_eq!(again.pairs(), (4, 0, 0, 0));
+    // Asset names go into the SQL as escaped literals.
+    let odd = run(
+        batched.clone(),
+        Some(vec!["x'); drop table scada; --"]),
+        false,
+    )
+    .await;
+    assert_eq!(odd.rows_in(), 0);
+    assert_eq!(
+        count(&src, "select count(*) from scada").await,
+        5 * 2 * 1440
+    );
+}

@@ -485,7 +485,9 @@ impl PostgresSource {
     /// Creates the source table of `layout` if it does not exist: the
     /// reference table for the default layout; otherwise a farm table with
     /// the asset column (text), the time column and the generator's channels,
-    /// keyed on (asset, time). An existing table is left as it is.
+    /// keyed on (time, asset), so that the day ranges windcore reads use the
+    /// key's index. An existing table is left as it is: give it an index whose
+    /// first column is the time column, or every day's read scans the table.
     pub async fn init_layout(url: &str, layout: &SourceLayout) -> Result<()> {
         layout.validate()?;
         let db = Db::connect(url, 1).await?;
@@ -510,7 +512,7 @@ impl PostgresSource {
             Some(a) => {
                 let a = quote_ident(a);
                 format!(
-                    "create table if not exists {} (\n  {a} text not null,\n  {t} timestamptz not null{channels},\n  primary key ({a}, {t})\n)",
+                    "create table if not exists {} (\n  {a} text not null,\n  {t} timestamptz not null{channels},\n  primary key ({t}, {a})\n)",
                     layout.quoted_table()
                 )
             }

@@ -138,7 +138,10 @@ def test_schedule_runs_the_previous_complete_day():
     )
     schedule = defs.resolve_schedule_def(wind_statistics_schedule.name)
     requests = list(schedule.evaluate_tick(ctx).run_requests or [])
-    assert [r.partition_key for r in requests] == ["2024-03-09"]
+    # One run over the last 3 complete days (the late-data horizon), ending with the
+    # previous day: never the day in progress.
+    assert len(requests) == 1
+    assert requests[0].partition_key_range == dg.PartitionKeyRange("2024-03-07", "2024-03-09")
 
 
 # --- A farm: five turbines in a user table scada(turbine_id, ts, ...) -------------------

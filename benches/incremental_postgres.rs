@@ -79,7 +79,11 @@ async fn main() {
         .await
         .unwrap();
     exec(&src, "vacuum analyze scada").await;
-    tgt.parse::<Location>().unwrap().init_target().await.unwrap();
+    tgt.parse::<Location>()
+        .unwrap()
+        .init_target()
+        .await
+        .unwrap();
     println!(
         "source: {turbines} turbines x 365 days ({} rows), generated in {:.1} s",
         turbines as usize * 365 * 1440,

@@ -53,7 +53,7 @@ enum Command {
     /// Without --date or --from/--to, every day present in the source is processed.
     /// Each day is replaced atomically, so running a day twice leaves the target as
     /// one run would, and an interrupted run can simply be started again.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Create the tables in PostgreSQL (or the directories of an embedded store); safe to repeat.
     ///
     /// Source: the reference system's `data(timestamp timestamptz primary key, wind_speed,
@@ -74,7 +74,13 @@ enum Command {
     /// that drifts through north and a nacelle_position that follows it with a yaw error.
     /// Existing days are replaced.
     Generate(GenerateArgs),
-    /// Serve the connector API over HTTP: samples, statistics, ETL runs, docs at /docs.
+    /// Serve the dashboard (at /) and the connector API over HTTP; docs at /docs.
+    ///
+    /// Without --source/--target it serves the embedded store (--data-dir, default
+    /// ./windcore-data) as source and target; an empty store first gets 10 days of demo
+    /// data and their statistics, as `run` does. It prints the URL to open. With
+    /// postgres:// URLs it serves the databases. The reference system's routes
+    /// (/api/data, /api/signals, POST /api/run-etl, POST /api/generate-data) are aliases.
     Serve(serve::ServeArgs),
 }
 
@@ -286,7 +292,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(*args).await,
             Command::Init(args) => init(args).await,
             Command::Generate(args) => generate(args).await,
             Command::Serve(args) => serve::serve(args).await,

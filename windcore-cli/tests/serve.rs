@@ -73,13 +73,23 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        let mut all = vec!["--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_in(&std::env::temp_dir(), &all, &[])
+    }
+
+    /// `windcore-cli serve ARGS` in `dir`, with extra environment variables.
+    fn start_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_windcore-cli"))
             .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
             .args(args)
+            .current_dir(dir)
             .env_remove("WINDCORE_SOURCE_URL")
             .env_remove("WINDCORE_TARGET_URL")
             .env_remove("WINDCORE_API_TOKEN")
+            .env_remove("WINDCORE_DATA_DIR")
+            .env_remove("WINDCORE_BIND")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -942,4 +952,351 @@ impl Proxy {
             std::thread::sleep(Duration::from_millis(300));
         }
     }
+}
+
+// ------------------------------------------------------- the embedded store
+
+/// Waits until `server` answers `path` with 200.
+fn wait_ok(server: &Server, path: &str) -> Resp {
+    for _ in 0..100 {
+        let r = server.get(path);
+        if r.status == 200 {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{path} never answered 200");
+}
+
+#[test]
+fn serve_without_arguments_fills_and_serves_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = std::time::Instant::now();
+    // No argument at all: the address comes from the environment, as a
+    // service manager would give it.
+    let server = Server::start_in(dir.path(), &[], &[("WINDCORE_BIND", "127.0.0.1:0")]);
+    let r = wait_ok(&server, "/signals?start=2024-01-03&end=2024-01-04");
+    let rows = r.json();
+    assert_eq!(
+        rows.as_array().unwrap().len(),
+        144 * 8,
+        "a day of 8 signals"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "statistics served after {:?}",
+        t.elapsed()
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("is empty: generating 10 days"), "{log}");
+    assert!(dir
+        .path()
+        .join("windcore-data/target/2024-01-10.parquet")
+        .exists());
+
+    // The dashboard and its embedded files, named by their content's hash.
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text();
+    assert!(html.contains("windcore") && html.contains("id=\"charts\""));
+    let scripts: Vec<&str> = html
+        .split("src=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(scripts.len(), 2, "{scripts:?}");
+    for s in scripts {
+        assert!(s.starts_with("/static/") && !s.contains("//"), "{s}");
+        let f = server.get(s);
+        assert_eq!(f.status, 200, "{s}");
+        assert!(f.header("content-type").unwrap().contains("javascript"));
+        assert!(f.header("cache-control").unwrap().contains("immutable"));
+        assert!(f.body.len() > 1000);
+    }
+    assert!(html.contains("uPlot.iife.min."));
+    assert_eq!(server.get("/static/uPlot.iife.min.js").status, 404);
+
+    // Coverage: ten complete days of one asset.
+    let c = server.get("/coverage").json();
+    let days = c["days"].as_array().unwrap();
+    assert_eq!(days.len(), 10);
+    assert!(days
+        .iter()
+        .all(|d| d["source"] == true && d["windows"][""] == 144));
+    assert_eq!(server.get("/assets").json(), serde_json::json!([]));
+    // Without a token the jobs are off, as on PostgreSQL.
+    let r = server.request("POST", "/etl/run", &[], r#"{"date": "2024-01-01"}"#);
+    assert_eq!(r.status, 403);
+    let info = server.get("/info").json();
+    assert_eq!(info["jobs_enabled"], false);
+    assert_eq!(info["max_range_days"], 31);
+
+    // A second start on the filled store does not generate again.
+    drop(server);
+    let server = Server::start_in(dir.path(), &[], &[("WINDCORE_BIND", "127.0.0.1:0")]);
+    wait_ok(&server, "/health");
+    assert!(!server.log.lock().unwrap().contains("is empty"));
+}
+
+#[test]
+fn embedded_farm_assets_signals_and_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(
+        dir.path(),
+        &[
+            "generate",
+            "--turbines",
+            "3",
+            "--days",
+            "2",
+            "--start",
+            "2024-01-01",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(dir.path(), &["run", "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let store = dir.path().join("windcore-data");
+    let store = store.to_str().unwrap();
+    let token = "farm-token";
+    let server = Server::start(&["--source", store, "--target", store, "--token", token]);
+    let auth = format!("Bearer {token}");
+
+    assert_eq!(
+        server.get("/assets").json(),
+        serde_json::json!(["T01", "T02", "T03"])
+    );
+    // /data: the asset column, and a filter on it.
+    let all = server.get("/data?start=2024-01-01&end=2024-01-02&variables=power");
+    let all = all.json();
+    assert_eq!(all.as_array().unwrap().len(), 3 * 1440);
+    assert!(all[0]["asset"].is_string());
+    let r =
+        server.get("/data?start=2024-01-01&end=2024-01-02&variables=power&asset=T02&format=csv");
+    assert_eq!(r.status, 200);
+    let csv = r.text();
+    assert_eq!(csv.lines().next(), Some("timestamp,asset,power"));
+    assert_eq!(csv.lines().count(), 1 + 1440);
+    assert!(csv
+        .lines()
+        .skip(1)
+        .all(|l| l.split(',').nth(1) == Some("T02")));
+    // Farm channels are variables; unknown ones are refused.
+    let r = server.get("/data?start=2024-01-01&end=2024-01-02&variables=wind_direction&asset=T01");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = server.get("/data?start=2024-01-01&end=2024-01-02&variables=rotor_speed");
+    assert_eq!(r.json()["parameter"], "variables");
+
+    // /signals on the embedded target, per asset.
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_mean&asset=T03");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rows = r.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 144);
+    assert!(rows
+        .iter()
+        .all(|r| r["asset"] == "T03" && r["signal"] == "power_mean"));
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_median");
+    assert_eq!(r.json()["parameter"], "signal");
+    let names = server.get("/signals/names").json();
+    assert!(names
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "wind_speed_std"));
+    let c = server.get("/coverage").json();
+    assert_eq!(c["assets"], serde_json::json!(["T01", "T02", "T03"]));
+    assert_eq!(c["days"][1]["windows"]["T02"], 144);
+
+    // POST /etl/run on the embedded target rewrites the day, exactly.
+    let day_file = dir.path().join("windcore-data/target/2024-01-02.parquet");
+    let before = server
+        .get("/signals?start=2024-01-02&end=2024-01-03&format=csv")
+        .text();
+    std::fs::remove_file(&day_file).unwrap();
+    let c = server.get("/coverage").json();
+    assert_eq!(c["days"][1]["windows"], serde_json::json!({}));
+    let r = server.request(
+        "POST",
+        "/etl/run",
+        &[("Authorization", &auth)],
+        r#"{"date": "2024-01-02"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["loaded"], 1);
+    assert!(day_file.exists());
+    let after = server
+        .get("/signals?start=2024-01-02&end=2024-01-03&format=csv")
+        .text();
+    assert_eq!(before, after);
+
+    // POST /generate keeps the farm a farm.
+    let r = server.request(
+        "POST",
+        "/generate",
+        &[("Authorization", &auth)],
+        r#"{"days": 1, "start": "2024-01-03"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["turbines"], 3);
+    assert_eq!(r.json()["rows"], 3 * 1440);
+}
+
+#[test]
+fn seed_routes_answer_as_ours_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "2");
+    let tgt = fresh_db("tgt");
+    let o = cli(dir.path(), &["init", "--target", &tgt]);
+    assert!(o.status.success(), "{}", text(&o));
+    let token = "seed-token";
+    let server = Server::start(&["--source", &src, "--target", &tgt, "--token", token]);
+    let auth = format!("Bearer {token}");
+
+    // The reference system's ETL route: a list of days, token required.
+    let body = r#"{"days": ["2024-01-02", "2024-01-01"]}"#;
+    assert_eq!(
+        server.request("POST", "/api/run-etl", &[], body).status,
+        401
+    );
+    let r = server.request("POST", "/api/run-etl", &[("Authorization", &auth)], body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["loaded"], 2);
+
+    // Same bytes as our routes, for the same range, in every format.
+    for format in ["json", "csv", "arrow"] {
+        for (seed, ours) in [
+            (
+                format!("/api/data?start_date=2024-01-01&end_date=2024-01-01&columns=wind_speed,power&format={format}"),
+                format!("/data?start=2024-01-01&end=2024-01-02&variables=wind_speed,power&format={format}"),
+            ),
+            (
+                format!("/api/data?start_date=2024-01-01T12:00:00Z&end_date=2024-01-02T06:00:00Z&format={format}"),
+                format!("/data?start=2024-01-01T12:00:00Z&end=2024-01-02T06:00:00Z&format={format}"),
+            ),
+            (
+                format!("/api/signals?start_date=2024-01-01&end_date=2024-01-02&signal_type=wind_speed_mean&format={format}"),
+                format!("/signals?start=2024-01-01&end=2024-01-03&signal=wind_speed_mean&format={format}"),
+            ),
+            (
+                format!("/api/signals?start_date=2024-01-02&end_date=2024-01-02&format={format}"),
+                format!("/signals?start=2024-01-02&end=2024-01-03&format={format}"),
+            ),
+        ] {
+            let (a, b) = (server.get(&seed), server.get(&ours));
+            assert_eq!((a.status, b.status), (200, 200), "{seed}: {}", a.text());
+            assert!(b.body.len() > 100, "{ours}");
+            assert!(a.body == b.body, "{seed} differs from {ours}");
+        }
+    }
+    let rows = server
+        .get("/api/signals?start_date=2024-01-01&end_date=2024-01-02&signal_type=wind_speed_mean")
+        .json();
+    assert_eq!(rows.as_array().unwrap().len(), 2 * 144);
+
+    // Bad parameters: the same 400 JSON, naming the reference's parameters.
+    for (path, param) in [
+        ("/api/data?end_date=2024-01-02", "start_date"),
+        ("/api/data?start_date=2024-01-01", "end_date"),
+        (
+            "/api/data?start_date=2024-01-02&end_date=2024-01-01",
+            "end_date",
+        ),
+        (
+            "/api/data?start_date=2024-01-01&end_date=2024-03-01",
+            "end_date",
+        ),
+        (
+            "/api/data?start_date=soon&end_date=2024-01-01",
+            "start_date",
+        ),
+        (
+            "/api/data?start_date=2024-01-01&end_date=2024-01-01&columns=rotor_speed",
+            "columns",
+        ),
+        (
+            "/api/data?start_date=2024-01-01&end_date=2024-01-01&format=xml",
+            "format",
+        ),
+        (
+            "/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_median",
+            "signal_type",
+        ),
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        let j = r.json();
+        assert_eq!(j["parameter"], param, "{path}: {j}");
+        assert_eq!(j["error"], "invalid_parameter");
+    }
+    for (body, param) in [
+        (r#"{"days": ["2024-02-30"]}"#, "days"),
+        (r#"{"days": "soon"}"#, "days"),
+        (r#"{"days": []}"#, "days"),
+        (r#"{}"#, "days"),
+        (r#"{"days": ["2024-01-01"], "date": "2024-01-01"}"#, "date"),
+    ] {
+        let r = server.request("POST", "/api/run-etl", &[("Authorization", &auth)], body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert_eq!(r.json()["parameter"], param, "{body}");
+    }
+    let r = server.request(
+        "POST",
+        "/api/generate-data",
+        &[("Authorization", &auth)],
+        r#"{"days": 1, "frequency": "10min"}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("frequency"))
+    );
+    assert_eq!(
+        server
+            .request("POST", "/api/generate-data", &[], r#"{"days": 1}"#)
+            .status,
+        401
+    );
+    let r = server.request(
+        "POST",
+        "/api/generate-data",
+        &[("Authorization", &auth)],
+        r#"{"days": 1, "frequency": "1min", "start": "2024-01-03"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["rows"], 1440);
+    assert_eq!(
+        db_rows(&src, "2024-01-03", "2024-01-04", &["power"]).len(),
+        1440
+    );
+    let r = server.request("GET", "/api/run-etl", &[], "");
+    assert_eq!(r.status, 405);
+
+    // Documented as aliases.
+    let j = server.get("/openapi.json").json();
+    for (p, m, alias) in [
+        ("/api/data", "get", "/data"),
+        ("/api/signals", "get", "/signals"),
+        ("/api/run-etl", "post", "/etl/run"),
+        ("/api/generate-data", "post", "/generate"),
+    ] {
+        assert_eq!(j["paths"][p][m]["x-alias-of"], alias, "{p}");
+    }
+    let names: Vec<&str> = j["paths"]["/api/data"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.starts_with(&["start_date", "end_date", "columns"]),
+        "{names:?}"
+    );
+    let docs = server.get("/docs").text();
+    assert!(docs.contains("/api/run-etl") && docs.contains("signal_type"));
+    assert!(!server.log.lock().unwrap().contains(token));
 }

@@ -30,6 +30,8 @@
 //!   a `postgres://` URL, or (source only) the `http://` address of a
 //!   `windcore-cli serve` connector API, read by [`HttpSource`].
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
+//! * `server` (feature `server`) — the HTTP connector API and the dashboard
+//!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
 //!
 //! ## Conventions
 //!
@@ -88,7 +90,9 @@
 //!
 //! ## Feature flags
 //!
-//! None yet: the PostgreSQL source and target are always built.
+//! * `server` (off by default): `windcore::server`, the connector API and the
+//!   dashboard over HTTP (axum), as `windcore-cli serve` runs them. The
+//!   PostgreSQL source and target are always built.
 #![deny(missing_docs)]
 
 mod config;
@@ -101,6 +105,8 @@ mod location;
 mod pipeline;
 mod postgres;
 mod resample;
+#[cfg(feature = "server")]
+pub mod server;
 mod store;
 mod traits;
 mod zone;

@@ -1,4 +1,4 @@
-//! Response encodings of sample frames: JSON, CSV and the Arrow IPC stream.
+//! Response encodings of frames: JSON, CSV and the Arrow IPC stream.
 //!
 //! Each frame (one UTC day) is encoded on its own, so a response is written
 //! day by day and never held whole in memory.
@@ -8,11 +8,12 @@ use std::io::Write;
 use chrono::{DateTime, SecondsFormat};
 use polars::prelude::*;
 use polars_arrow::io::ipc::write::{default_ipc_fields, StreamWriter, WriteOptions};
-use windcore::TIMESTAMP;
 
-/// The output formats of `GET /data` and `GET /signals`.
+use crate::TIMESTAMP;
+
+/// The output formats of the streamed routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Json,
     Csv,
     Arrow,
@@ -51,13 +52,28 @@ impl Format {
     }
 }
 
-/// The columns of a response: `timestamp` then Float64 value columns, or
-/// (for signals) `timestamp`, `signal`, `value`.
+/// The type of a response column after `timestamp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Text: `asset`, `signal`.
+    Str,
+    /// A Float64 value.
+    F64,
+}
+
+impl Kind {
+    fn dtype(self) -> DataType {
+        match self {
+            Kind::Str => DataType::String,
+            Kind::F64 => DataType::Float64,
+        }
+    }
+}
+
+/// The columns of a response: `timestamp` (µs, UTC), then these.
 #[derive(Clone)]
-pub struct Layout {
-    pub columns: Vec<String>,
-    /// Whether the second column is the string `signal` (long form).
-    pub long: bool,
+pub(crate) struct Layout {
+    pub columns: Vec<(String, Kind)>,
 }
 
 impl Layout {
@@ -66,30 +82,22 @@ impl Layout {
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             .into_series()
             .into()];
-        for (i, c) in self.columns.iter().enumerate() {
-            if self.long && i == 0 {
-                cols.push(Column::new(c.as_str().into(), Vec::<String>::new()));
-            } else {
-                cols.push(Column::new(c.as_str().into(), Vec::<f64>::new()));
-            }
+        for (c, kind) in &self.columns {
+            cols.push(Column::full_null(c.as_str().into(), 0, &kind.dtype()));
         }
         DataFrame::new_infer_height(cols)
     }
 
-    /// `df` with exactly the layout's columns and types, sorted by time.
+    /// `df` with exactly the layout's columns and types, sorted by time
+    /// (rows of one time keep their order).
     pub fn conform(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
         let mut cols: Vec<Column> = Vec::with_capacity(1 + self.columns.len());
         cols.push(df.column(TIMESTAMP)?.cast(&DataType::Datetime(
             TimeUnit::Microseconds,
             Some(TimeZone::UTC),
         ))?);
-        for (i, c) in self.columns.iter().enumerate() {
-            let want = if self.long && i == 0 {
-                DataType::String
-            } else {
-                DataType::Float64
-            };
-            cols.push(df.column(c)?.cast(&want)?);
+        for (c, kind) in &self.columns {
+            cols.push(df.column(c)?.cast(&kind.dtype())?);
         }
         let out = DataFrame::new_infer_height(cols)?;
         let ts = out
@@ -121,7 +129,7 @@ impl Layout {
             Format::Json => b"[".to_vec(),
             Format::Csv => {
                 let mut s = String::from(TIMESTAMP);
-                for c in &self.columns {
+                for (c, _) in &self.columns {
                     s.push(',');
                     s.push_str(c);
                 }
@@ -171,7 +179,7 @@ impl Layout {
                 out.drain(..skip);
                 Ok(out)
             }
-            Format::Json | Format::Csv => Ok(self.text_rows(df, format, first)?),
+            Format::Json | Format::Csv => self.text_rows(df, format, first),
         }
     }
 
@@ -182,25 +190,26 @@ impl Layout {
             .datetime()?
             .physical()
             .clone();
-        let mut strs: Option<StringChunked> = None;
+        let mut strs: Vec<StringChunked> = Vec::new();
         let mut nums: Vec<Float64Chunked> = Vec::new();
-        for (i, c) in self.columns.iter().enumerate() {
+        for (c, kind) in &self.columns {
             let col = df.column(c)?;
-            if self.long && i == 0 {
-                strs = Some(col.str()?.clone());
-            } else {
-                nums.push(col.f64()?.clone());
+            match kind {
+                Kind::Str => strs.push(col.str()?.clone()),
+                Kind::F64 => nums.push(col.f64()?.clone()),
             }
         }
-        let names: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| serde_json::to_string(c).unwrap_or_default())
-            .collect();
+        let mut cells: Vec<Cells<'_>> = Vec::with_capacity(self.columns.len());
+        let (mut si, mut ni) = (strs.iter(), nums.iter());
+        for (c, kind) in &self.columns {
+            let name = serde_json::to_string(c).unwrap_or_default();
+            cells.push(match kind {
+                Kind::Str => Cells::Str(name, Box::new(si.next().expect("str column").iter())),
+                Kind::F64 => Cells::F64(name, Box::new(ni.next().expect("f64 column").iter())),
+            });
+        }
         let mut out = Vec::with_capacity(df.height() * (32 + 24 * self.columns.len()));
         let mut ryu = ryu::Buffer::new();
-        let mut num_iters: Vec<_> = nums.iter().map(|c| c.iter()).collect();
-        let mut str_iter = strs.as_ref().map(|s| s.iter());
         for t in ts.iter() {
             let ts_text = t
                 .and_then(DateTime::from_timestamp_micros)
@@ -215,51 +224,51 @@ impl Layout {
                     out.extend_from_slice(b"{\"timestamp\":\"");
                     out.extend_from_slice(ts_text.as_bytes());
                     out.push(b'"');
-                    let mut k = 0;
-                    if let Some(it) = str_iter.as_mut() {
+                    for cell in cells.iter_mut() {
                         out.push(b',');
-                        out.extend_from_slice(names[0].as_bytes());
-                        out.push(b':');
-                        match it.next().flatten() {
-                            Some(s) => out.extend_from_slice(
-                                serde_json::to_string(s).unwrap_or_default().as_bytes(),
-                            ),
-                            None => out.extend_from_slice(b"null"),
-                        }
-                        k = 1;
-                    }
-                    for (j, it) in num_iters.iter_mut().enumerate() {
-                        out.push(b',');
-                        out.extend_from_slice(names[k + j].as_bytes());
-                        out.push(b':');
-                        match it.next().flatten() {
-                            Some(v) if v.is_finite() => {
-                                out.extend_from_slice(ryu.format(v).as_bytes())
+                        match cell {
+                            Cells::Str(name, it) => {
+                                out.extend_from_slice(name.as_bytes());
+                                out.push(b':');
+                                match it.next().flatten() {
+                                    Some(s) => json_str(&mut out, s),
+                                    None => out.extend_from_slice(b"null"),
+                                }
                             }
-                            _ => out.extend_from_slice(b"null"),
+                            Cells::F64(name, it) => {
+                                out.extend_from_slice(name.as_bytes());
+                                out.push(b':');
+                                match it.next().flatten() {
+                                    Some(v) if v.is_finite() => {
+                                        out.extend_from_slice(ryu.format(v).as_bytes())
+                                    }
+                                    _ => out.extend_from_slice(b"null"),
+                                }
+                            }
                         }
                     }
                     out.push(b'}');
                 }
                 Format::Csv => {
                     out.extend_from_slice(ts_text.as_bytes());
-                    if let Some(it) = str_iter.as_mut() {
+                    for cell in cells.iter_mut() {
                         out.push(b',');
-                        if let Some(s) = it.next().flatten() {
-                            csv_field(&mut out, s);
-                        }
-                    }
-                    for it in num_iters.iter_mut() {
-                        out.push(b',');
-                        match it.next().flatten() {
-                            Some(v) if v.is_nan() => {}
-                            Some(v) if v.is_finite() => {
-                                out.extend_from_slice(ryu.format(v).as_bytes())
+                        match cell {
+                            Cells::Str(_, it) => {
+                                if let Some(s) = it.next().flatten() {
+                                    csv_field(&mut out, s);
+                                }
                             }
-                            Some(v) => {
-                                let _ = write!(out, "{}", if v > 0.0 { "inf" } else { "-inf" });
-                            }
-                            None => {}
+                            Cells::F64(_, it) => match it.next().flatten() {
+                                Some(v) if v.is_nan() => {}
+                                Some(v) if v.is_finite() => {
+                                    out.extend_from_slice(ryu.format(v).as_bytes())
+                                }
+                                Some(v) => {
+                                    let _ = write!(out, "{}", if v > 0.0 { "inf" } else { "-inf" });
+                                }
+                                None => {}
+                            },
                         }
                     }
                     out.push(b'\n');
@@ -271,6 +280,24 @@ impl Layout {
     }
 }
 
+/// The cells of one column, with its JSON-quoted name.
+enum Cells<'a> {
+    Str(String, Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    F64(String, Box<dyn Iterator<Item = Option<f64>> + 'a>),
+}
+
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(serde_json::to_string(s).unwrap_or_default().as_bytes());
+    }
+}
+
 fn csv_field(out: &mut Vec<u8>, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
@@ -278,5 +305,47 @@ fn csv_field(out: &mut Vec<u8>, s: &str) {
         out.push(b'"');
     } else {
         out.extend_from_slice(s.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> DataFrame {
+        let ts = Int64Chunked::from_vec(TIMESTAMP.into(), vec![600_000_000, 0, 0])
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        DataFrame::new_infer_height(vec![
+            ts.into_series().into(),
+            Column::new("asset".into(), ["T02", "T01", "T\"3"]),
+            Column::new("power".into(), [Some(1.5), None, Some(f64::NAN)]),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn json_and_csv_with_a_text_column() {
+        let layout = Layout {
+            columns: vec![("asset".into(), Kind::Str), ("power".into(), Kind::F64)],
+        };
+        let df = layout.conform(&frame()).unwrap();
+        let mut first = true;
+        let mut json = layout.prologue(Format::Json).unwrap();
+        json.extend(layout.rows(&df, Format::Json, &mut first).unwrap());
+        json.extend(Layout::epilogue(Format::Json));
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v[0]["asset"], "T01");
+        assert_eq!(v[1]["asset"], "T\"3");
+        assert!(v[1]["power"].is_null());
+        assert_eq!(v[2]["timestamp"], "1970-01-01T00:10:00Z");
+        assert_eq!(v[2]["power"], 1.5);
+        let mut first = true;
+        let mut csv = layout.prologue(Format::Csv).unwrap();
+        csv.extend(layout.rows(&df, Format::Csv, &mut first).unwrap());
+        let csv = String::from_utf8(csv).unwrap();
+        assert_eq!(
+            csv,
+            "timestamp,asset,power\n1970-01-01T00:00:00Z,T01,\n1970-01-01T00:00:00Z,\"T\"\"3\",\n1970-01-01T00:10:00Z,T02,1.5\n"
+        );
     }
 }

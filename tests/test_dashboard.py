@@ -1,0 +1,403 @@
+"""The dashboard in a real headless Chromium, against `windcore-cli serve` on the embedded store.
+
+Debian's `chromium` and `chromium-driver` (scripts/test installs them), driven by
+selenium. Each server is started here on a free port, in a temporary folder, and
+stopped at the end. What the page draws is read from the page (the chart's data
+and the DOM) and compared with the Parquet files of the store.
+
+A screenshot is saved to $WINDCORE_ARTIFACTS (default: <tmp>/windcore-artifacts);
+with WINDCORE_UPDATE_SCREENSHOT=1 it also replaces docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import polars as pl
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TOKEN = "dashboard-test-token"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1500",
+]
+
+
+class Serve:
+    """`windcore-cli serve ARGS` in `cwd`; its stderr is collected."""
+
+    def __init__(self, cli: str, cwd: pathlib.Path, args=(), env=None):
+        e = {k: v for k, v in os.environ.items()}
+        for k in ("WINDCORE_SOURCE_URL", "WINDCORE_TARGET_URL", "WINDCORE_API_TOKEN",
+                  "WINDCORE_DATA_DIR", "WINDCORE_BIND"):
+            e.pop(k, None)
+        e.update(env or {})
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [cli, "serve", *args], cwd=cwd, env=e, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+        line = self.proc.stdout.readline()
+        threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+        if "http://" not in line:
+            self.stop()
+            raise AssertionError(f"no URL in {line!r}: {''.join(self.log)}")
+        self.url = "http://" + line.split("http://", 1)[1].split()[0]
+
+    def _drain(self, stream):
+        for line in stream:
+            self.log.append(line)
+
+    def get(self, path: str):
+        return request(self.url + path)
+
+    def post(self, path: str, body, token: str | None = TOKEN):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return request(self.url + path, json.dumps(body).encode(), headers)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def request(url: str, data: bytes | None = None, headers=None):
+    """(status, body bytes) of a GET, or a POST when `data` is given."""
+    req = urllib.request.Request(url, data=data, headers=headers or {},
+                                 method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def run_cli(cli: str, cwd: pathlib.Path, *args: str):
+    out = subprocess.run([cli, *args], cwd=cwd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chrome = os.environ.get("WINDCORE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = os.environ.get("WINDCORE_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not chrome or not driver:
+        pytest.fail("chromium and chromedriver are needed: scripts/test installs them "
+                    "(apt-get install chromium chromium-driver)")
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let selenium download a browser
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(options=opts, service=Service(driver))
+    d.set_script_timeout(60)
+    d.set_page_load_timeout(30)
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def farm(cli, tmp_path_factory):
+    """A farm of 3 turbines, 3 days, with statistics; served with a token."""
+    d = tmp_path_factory.mktemp("farm")
+    run_cli(cli, d, "generate", "--turbines", "3", "--days", "3", "--start", "2024-01-01",
+            "--missing-rate", "0.02", "-q")
+    run_cli(cli, d, "run", "-q")
+    server = Serve(cli, d, ["--bind", "127.0.0.1:0", "--token", TOKEN])
+    yield server, d / "windcore-data"
+    server.stop()
+
+
+def console_errors(d) -> list:
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def wait_view(d, check=lambda v: True, timeout=20.0) -> dict:
+    """The view on screen, once drawn and accepted by `check`."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        last = d.execute_script(
+            "const w = window.windcore; return w && w.ready && !w.loading ? w.view : null")
+        if last and check(last):
+            return last
+        time.sleep(0.05)
+    errors = d.execute_script("return window.windcore ? window.windcore.errors : 'no page state'")
+    raise AssertionError(f"the view was not drawn: last {last}, errors {errors}, "
+                         f"status {d.find_element(By.ID, 'status').text!r}")
+
+
+def open_page(d, url: str, hash_: str = "") -> dict:
+    d.get("about:blank")
+    d.get_log("browser")  # forget earlier pages' messages
+    d.get(url + "/" + (("#" + hash_) if hash_ else ""))
+    return wait_view(d)
+
+
+def chart_counts(d, variable: str) -> dict:
+    """Points of a chart, read from the chart's own data (uPlot) and the DOM."""
+    return d.execute_script("""
+        const w = window.windcore, u = w.charts[arguments[0]], s = w.series;
+        const x = u.data[s.x], raw = u.data[s.raw], mean = u.data[s.mean];
+        let windows = 0;
+        for (let i = 0; i < x.length; i++) if (x[i] % 600 === 0 && mean[i] !== null) windows++;
+        const el = document.querySelector('.chart[data-variable="' + arguments[0] + '"]');
+        return {raw: raw.filter(v => v !== null && v !== undefined).length, windows,
+                domRaw: Number(el.dataset.rawPoints), domMean: Number(el.dataset.meanPoints)};
+    """, variable)
+
+
+def store_counts(store: pathlib.Path, day: str, asset: str, variable: str) -> dict:
+    src = pl.read_parquet(store / "source" / f"{day}.parquet").filter(pl.col("asset") == asset)
+    values = src[variable]
+    raw = values.len() - values.null_count() - int(values.is_nan().fill_null(False).sum())
+    tgt_path = store / "target" / f"{day}.parquet"
+    windows = 0
+    if tgt_path.exists():
+        tgt = pl.read_parquet(tgt_path)
+        windows = tgt.filter((pl.col("asset") == asset) & (pl.col("signal") == f"{variable}_mean")).height
+    return {"raw": raw, "windows": windows}
+
+
+def resources(d, needle: str) -> list[str]:
+    return d.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => n.includes(arguments[0]))", needle)
+
+
+def test_page_loads_and_the_chart_holds_the_store_s_points(browser, farm):
+    server, store = farm
+    view = open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T02&vars=wind_speed,power")
+    assert (view["from"], view["to"], view["asset"]) == ("2024-01-02", "2024-01-02", "T02")
+    for v in ("wind_speed", "power"):
+        want = store_counts(store, "2024-01-02", "T02", v)
+        got = chart_counts(browser, v)
+        assert want["windows"] == 144
+        assert 1300 < want["raw"] < 1440, "the demo data has missing samples"
+        assert (got["raw"], got["windows"]) == (want["raw"], want["windows"]), v
+        assert (got["domRaw"], got["domMean"]) == (want["raw"], want["windows"]), v
+        assert view["points"][v]["mean"] == 144
+    # The asset picker lists the farm's turbines; the table shows the day's windows.
+    options = [o.text for o in Select(browser.find_element(By.ID, "asset")).options]
+    assert options == ["T01", "T02", "T03"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#signals tbody tr")
+    assert len(rows) == 144
+    assert rows[0].text.startswith("2024-01-02 00:00 T02")
+    # The coverage calendar: 3 assets x 3 complete days.
+    cells = browser.find_elements(By.CSS_SELECTOR, "#calendar .cell")
+    assert len(cells) == 9
+    assert all(c.get_attribute("class").split()[1] == "full" for c in cells)
+    assert browser.execute_script("return window.windcore.errors") == []
+    assert console_errors(browser) == []
+    t = browser.execute_script("return window.windcore.timings")
+    assert t["drawMs"] < 1000, t
+
+
+def test_choosing_another_day_or_asset_fetches_and_redraws(browser, farm):
+    server, store = farm
+    first = open_page(browser, server.url, "from=2024-01-01&to=2024-01-01&asset=T01&vars=wind_speed")
+    assert not resources(browser, "/data?start=2024-01-02")
+    browser.find_element(By.ID, "next").click()
+    view = wait_view(browser, lambda v: v["from"] == "2024-01-02")
+    assert view["seq"] > first["seq"]
+    assert resources(browser, "/data?start=2024-01-02"), "no request for the new day"
+    got = chart_counts(browser, "wind_speed")
+    want = store_counts(store, "2024-01-02", "T01", "wind_speed")
+    assert (got["raw"], got["windows"]) == (want["raw"], want["windows"])
+    assert browser.find_element(By.ID, "day").get_attribute("value") == "2024-01-02"
+
+    # Another asset from the picker.
+    Select(browser.find_element(By.ID, "asset")).select_by_visible_text("T03")
+    view = wait_view(browser, lambda v: v["asset"] == "T03")
+    assert resources(browser, "asset=T03")
+    got = chart_counts(browser, "wind_speed")
+    want = store_counts(store, "2024-01-02", "T03", "wind_speed")
+    assert (got["raw"], got["windows"]) == (want["raw"], want["windows"])
+
+    # A day and asset from the coverage calendar.
+    browser.find_element(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-03"][data-asset="T02"]').click()
+    wait_view(browser, lambda v: v["from"] == "2024-01-03" and v["asset"] == "T02")
+    got = chart_counts(browser, "wind_speed")
+    want = store_counts(store, "2024-01-03", "T02", "wind_speed")
+    assert (got["raw"], got["windows"]) == (want["raw"], want["windows"])
+    # A range: three days in one chart.
+    browser.execute_script("""
+        document.getElementById('from').value = '2024-01-01';
+        document.getElementById('to').value = '2024-01-03';""")
+    browser.find_element(By.ID, "show").click()
+    view = wait_view(browser, lambda v: v["from"] == "2024-01-01" and v["to"] == "2024-01-03")
+    assert view["points"]["wind_speed"]["mean"] == 3 * 144
+    assert console_errors(browser) == []
+
+
+def test_run_etl_with_the_token_rewrites_the_day(browser, farm):
+    server, store = farm
+    day_file = store / "target" / "2024-01-02.parquet"
+    before = pl.read_parquet(day_file)
+    day_file.unlink()
+    open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T01&vars=power")
+    # The day is marked: samples but no statistics, for every asset.
+    cells = browser.find_elements(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-02"]')
+    assert [c.get_attribute("class").split()[1] for c in cells] == ["missing"] * 3
+    assert chart_counts(browser, "power")["windows"] == 0
+
+    # A wrong token is refused and changes nothing.
+    browser.find_element(By.ID, "token").send_keys("not-the-token")
+    browser.find_element(By.ID, "run-etl").click()
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not browser.execute_script("return window.windcore.lastAction"):
+        time.sleep(0.05)
+    assert browser.execute_script("return window.windcore.lastAction.status") == 401
+    assert "failed" in browser.find_element(By.ID, "action-result").text
+    assert not day_file.exists()
+    browser.get_log("browser")  # the 401 is logged by the browser as a failed resource
+
+    token = browser.find_element(By.ID, "token")
+    token.clear()
+    token.send_keys(TOKEN)
+    browser.execute_script("window.windcore.lastAction = null")
+    browser.find_element(By.ID, "run-etl").click()
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not browser.execute_script(
+            "const a = window.windcore.lastAction; return a && (a.done || a.error)"):
+        time.sleep(0.05)
+    action = browser.execute_script("return window.windcore.lastAction")
+    assert action["body"] == {"date": "2024-01-02"} and "error" not in action, action
+    assert action["result"]["loaded"] == 1
+    assert day_file.exists()
+    after = pl.read_parquet(day_file)
+    assert after.sort(["asset", "timestamp", "signal"]).equals(before.sort(["asset", "timestamp", "signal"]))
+    wait_view(browser, lambda v: v["points"]["power"]["mean"] == 144)
+    cells = browser.find_elements(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-02"]')
+    assert [c.get_attribute("class").split()[1] for c in cells] == ["full"] * 3
+    assert "1 of 1 day(s) loaded" in browser.find_element(By.ID, "action-result").text
+    assert console_errors(browser) == []
+    assert TOKEN not in "".join(server.log)
+
+
+def test_screenshot(browser, farm):
+    server, store = farm
+    # For the picture: one turbine's day incomplete, another's statistics missing.
+    day_file = store / "target" / "2024-01-03.parquet"
+    saved = day_file.read_bytes()
+    df = pl.read_parquet(day_file)
+    cut = df["timestamp"].dt.hour() >= 16
+    df.filter(~((pl.col("asset") == "T02") & cut) & (pl.col("asset") != "T03")).write_parquet(day_file)
+    try:
+        open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T01&vars=wind_speed,power")
+        classes = [c.get_attribute("class").split()[1] for c in
+                   browser.find_elements(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-03"]')]
+        assert classes == ["full", "partial", "missing"]
+        out = pathlib.Path(os.environ.get("WINDCORE_ARTIFACTS")
+                           or pathlib.Path(tempfile.gettempdir()) / "windcore-artifacts")
+        out.mkdir(parents=True, exist_ok=True)
+        png = out / "dashboard.png"
+        assert browser.save_screenshot(str(png))
+    finally:
+        day_file.write_bytes(saved)
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 50_000
+    print(f"screenshot: {png}")
+    if os.environ.get("WINDCORE_UPDATE_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(png, ROOT / "docs" / "dashboard.png")
+
+
+def test_serve_in_an_empty_folder_shows_data_within_5_s(browser, cli, tmp_path):
+    start = time.monotonic()
+    # No argument: the address comes from the environment (a free port).
+    server = Serve(cli, tmp_path, [], env={"WINDCORE_BIND": "127.0.0.1:0"})
+    try:
+        d = browser
+        d.get("about:blank")
+        d.get_log("browser")
+        d.get(server.url + "/")
+        view = wait_view(d, lambda v: v["points"]["wind_speed"]["raw"] > 0, timeout=10)
+        elapsed = time.monotonic() - start
+        print(f"empty folder to a drawn dashboard: {elapsed:.2f} s")
+        assert elapsed < 5.0, f"{elapsed:.2f} s"
+        assert view["from"] == "2024-01-10"  # the newest day with statistics
+        assert view["points"]["wind_speed"]["mean"] == 144
+        assert view["points"]["power"]["raw"] == 1440
+        assert any("is empty: generating 10 days" in line for line in server.log), server.log
+        # No token: the actions say how to turn them on.
+        assert d.find_element(By.ID, "actions-off").is_displayed()
+        assert not d.find_element(By.ID, "actions-on").is_displayed()
+        assert not d.find_element(By.ID, "asset-label").is_displayed()
+        assert len(d.find_elements(By.CSS_SELECTOR, "#calendar .cell.full")) == 10
+        assert console_errors(d) == []
+    finally:
+        server.stop()
+    assert (tmp_path / "windcore-data" / "target" / "2024-01-01.parquet").exists()
+
+
+def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
+    server, store = farm
+    pairs = [
+        ("/api/data?start_date=2024-01-01&end_date=2024-01-01&columns=wind_speed,power",
+         "/data?start=2024-01-01&end=2024-01-02&variables=wind_speed,power"),
+        ("/api/data?start_date=2024-01-01T06:00:00Z&end_date=2024-01-02T06:00:00Z&asset=T02&format=csv",
+         "/data?start=2024-01-01T06:00:00Z&end=2024-01-02T06:00:00Z&asset=T02&format=csv"),
+        ("/api/signals?start_date=2024-01-01&end_date=2024-01-03&signal_type=wind_speed_mean",
+         "/signals?start=2024-01-01&end=2024-01-04&signal=wind_speed_mean"),
+        ("/api/signals?start_date=2024-01-03&end_date=2024-01-03&asset=T03&format=arrow",
+         "/signals?start=2024-01-03&end=2024-01-04&asset=T03&format=arrow"),
+    ]
+    for seed, ours in pairs:
+        (sa, a), (sb, b) = server.get(seed), server.get(ours)
+        assert (sa, sb) == (200, 200), (seed, a[:300])
+        assert a == b and len(a) > 1000, seed
+    rows = json.loads(server.get(pairs[0][0])[1])
+    src = pl.read_parquet(store / "source" / "2024-01-01.parquet")
+    assert len(rows) == src.height == 3 * 1440
+    assert set(rows[0]) == {"timestamp", "asset", "wind_speed", "power"}
+    stats = json.loads(server.get(pairs[2][0])[1])
+    assert len(stats) == 3 * 3 * 144
+    # Same 400s, named with the reference's parameters.
+    for path, param in [
+        ("/api/data?end_date=2024-01-01", "start_date"),
+        ("/api/data?start_date=2024-01-01&end_date=2023-12-31", "end_date"),
+        ("/api/data?start_date=2024-01-01&end_date=2024-01-01&columns=rotor_speed", "columns"),
+        ("/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_median", "signal_type"),
+    ]:
+        status, body = server.get(path)
+        assert status == 400, (path, body)
+        assert json.loads(body)["parameter"] == param, (path, body)
+    # The jobs: token required, then the same answers as ours.
+    assert server.post("/api/run-etl", {"days": ["2024-01-01"]}, token=None)[0] == 401
+    status, body = server.post("/api/run-etl", {"days": ["2024-01-03", "2024-01-01"]})
+    assert status == 200, body
+    assert json.loads(body)["loaded"] == 2
+    status, body = server.post("/api/generate-data", {"days": 1, "frequency": "1h"})
+    assert status == 400 and json.loads(body)["parameter"] == "frequency"

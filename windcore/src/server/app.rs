@@ -1,0 +1,207 @@
+//! What the handlers share: the stores (opened lazily, reopened after a
+//! failure), the limits, the token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use chrono::{DateTime, TimeDelta};
+use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
+
+use super::error::{chain, ApiError, ApiResult};
+use super::target::StatsTarget;
+use super::ServerConfig;
+use crate::{Extract, LocalStore, Location, PostgresTarget, TimeRange, ASSET};
+
+pub(crate) struct App {
+    pub source_loc: Location,
+    source: RwLock<Option<Arc<dyn Extract>>>,
+    /// Whether a (non-embedded) source has an asset column, once known.
+    source_assets: RwLock<Option<bool>>,
+    pub target_loc: Option<Location>,
+    target: RwLock<Option<StatsTarget>>,
+    pub token: Option<String>,
+    pub max_range: TimeDelta,
+    pub timeout: Duration,
+    permits: Arc<Semaphore>,
+    pub pool_size: usize,
+}
+
+/// An empty range at the epoch: reading it checks a store without reading data.
+pub(crate) fn probe_range() -> TimeRange {
+    TimeRange {
+        start: DateTime::UNIX_EPOCH,
+        end: DateTime::UNIX_EPOCH + TimeDelta::microseconds(1),
+    }
+}
+
+impl App {
+    pub fn new(config: &ServerConfig) -> App {
+        App {
+            source_loc: config.source.clone(),
+            source: RwLock::new(None),
+            source_assets: RwLock::new(None),
+            target_loc: config.target.clone(),
+            target: RwLock::new(None),
+            token: config.token.clone(),
+            max_range: TimeDelta::days(config.max_range_days as i64),
+            timeout: config.request_timeout,
+            permits: Arc::new(Semaphore::new(config.max_concurrency)),
+            pool_size: config.pool_size,
+        }
+    }
+
+    /// Whether the POST routes are on (the server has a token).
+    pub fn jobs_enabled(&self) -> bool {
+        self.token.is_some()
+    }
+
+    pub async fn source(&self) -> ApiResult<Arc<dyn Extract>> {
+        if let Some(s) = self.source.read().await.as_ref() {
+            return Ok(s.clone());
+        }
+        let mut slot = self.source.write().await;
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        let s = tokio::time::timeout(
+            self.timeout,
+            self.source_loc.open_source_with_pool_size(self.pool_size),
+        )
+        .await
+        .map_err(|_| ApiError::unavailable(format!("{}: connect timed out", self.source_loc)))?
+        .map_err(|e| match e {
+            crate::Error::Schema(_) => ApiError::unavailable(chain(&e)),
+            other => ApiError::from_windcore(other),
+        })?;
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Whether the source's samples carry an asset (a farm). The embedded
+    /// store is asked every time (its files may change); a database once.
+    pub async fn source_has_assets(&self, source: &Arc<dyn Extract>) -> ApiResult<bool> {
+        let local = matches!(self.source_loc, Location::Local(_));
+        if !local {
+            if let Some(b) = *self.source_assets.read().await {
+                return Ok(b);
+            }
+        }
+        let df = tokio::time::timeout(self.timeout, source.extract(probe_range(), &[]))
+            .await
+            .map_err(|_| ApiError::unavailable("reading the source timed out"))?
+            .map_err(ApiError::from_windcore)?;
+        let has = df.column(ASSET).is_ok();
+        if !local {
+            *self.source_assets.write().await = Some(has);
+        }
+        Ok(has)
+    }
+
+    pub async fn target(&self) -> ApiResult<StatsTarget> {
+        let url = match &self.target_loc {
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_target",
+                    "the server was started without a target (--target)",
+                ))
+            }
+            Some(Location::Local(dir)) => {
+                return Ok(StatsTarget::Local(LocalStore::new(dir).target()))
+            }
+            Some(Location::Http(_)) => {
+                return Err(ApiError::internal("an HTTP API cannot be a target"))
+            }
+            Some(Location::Postgres(url)) => url,
+        };
+        if let Some(t) = self.target.read().await.as_ref() {
+            return Ok(t.clone());
+        }
+        let mut slot = self.target.write().await;
+        if let Some(t) = slot.as_ref() {
+            return Ok(t.clone());
+        }
+        let t = tokio::time::timeout(
+            self.timeout,
+            PostgresTarget::connect_with_pool_size(url, self.pool_size),
+        )
+        .await
+        .map_err(|_| ApiError::unavailable("target: connect timed out"))?
+        .map_err(|e| ApiError::unavailable(chain(&e)))?;
+        let t = StatsTarget::Postgres(t);
+        *slot = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The target's signal names, within the request timeout.
+    pub async fn signal_names(&self) -> ApiResult<Vec<String>> {
+        let target = self.target().await?;
+        tokio::time::timeout(self.timeout, target.signal_names())
+            .await
+            .map_err(|_| ApiError::unavailable("listing signals timed out"))?
+            .map_err(ApiError::from_windcore)
+    }
+
+    pub async fn permit(&self) -> ApiResult<OwnedSemaphorePermit> {
+        tokio::time::timeout(self.timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "too many requests in flight; retry later",
+                )
+            })?
+            .map_err(|_| ApiError::unavailable("shutting down"))
+    }
+
+    pub fn authorize(&self, headers: &HeaderMap) -> ApiResult<()> {
+        let Some(token) = &self.token else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "disabled",
+                "this route is off: start the server with --token (or WINDCORE_API_TOKEN) to enable it",
+            ));
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match given {
+            Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "wrong bearer token",
+            )),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing `Authorization: Bearer <token>` header",
+            )),
+        }
+    }
+}
+
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() != b.len()) as u8;
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_tokens() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"ab", b"abc"));
+        assert!(!constant_time_eq(b"", b"abc"));
+    }
+}

@@ -1,0 +1,217 @@
+//! What the server and its stores hold: `GET /health`, `/info`, `/assets`,
+//! `/coverage`, and the API's description (`/openapi.json`, `/docs`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, Response};
+use serde_json::{json, Value};
+
+use super::jobs::MAX_JOB_DAYS;
+use crate::server::app::{probe_range, App};
+use crate::server::docs;
+use crate::server::error::{chain, json_response, ApiError, ApiResult};
+use crate::server::params::Params;
+use crate::{Day, Location, SourceLayout, ASSET};
+
+/// Windows of a complete UTC day (10-minute windows).
+const EXPECTED_WINDOWS: u32 = 144;
+
+pub(crate) async fn openapi() -> Response {
+    json_response(StatusCode::OK, docs::openapi())
+}
+
+pub(crate) async fn docs() -> Html<String> {
+    docs::html()
+}
+
+pub(crate) async fn health(State(app): State<Arc<App>>) -> Response {
+    let source = match app.source().await {
+        Ok(s) => match tokio::time::timeout(app.timeout, s.extract(probe_range(), &[])).await {
+            Ok(Ok(_)) => json!({"status": "ok", "location": app.source_loc.to_string()}),
+            Ok(Err(e)) => json!({"status": "unavailable", "detail": chain(&e)}),
+            Err(_) => json!({"status": "unavailable", "detail": "timed out"}),
+        },
+        Err(e) => json!({"status": "unavailable", "detail": e.detail}),
+    };
+    let target = match &app.target_loc {
+        None => json!({"status": "not configured"}),
+        Some(Location::Postgres(url)) => match app.signal_names().await {
+            Ok(_) => json!({"status": "ok", "location": crate::mask_password(url)}),
+            Err(e) => json!({"status": "unavailable", "detail": e.detail}),
+        },
+        Some(other) => json!({"status": "ok", "location": other.to_string()}),
+    };
+    let ok = source["status"] == "ok" && target["status"] != "unavailable";
+    json_response(
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        json!({"status": if ok {"ok"} else {"unavailable"}, "source": source, "target": target}),
+    )
+}
+
+/// What a client (the dashboard) needs to know about this server.
+pub(crate) async fn info(
+    State(app): State<Arc<App>>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    Params::parse(q.as_deref(), &[])?;
+    let variables = match app.source().await {
+        Ok(s) => json!(s.variables()),
+        Err(_) => Value::Null,
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        json!({
+            "name": "windcore",
+            "version": env!("CARGO_PKG_VERSION"),
+            "source": app.source_loc.to_string(),
+            "target": app.target_loc.as_ref().map(|t| t.to_string()),
+            "jobs_enabled": app.jobs_enabled(),
+            "max_range_days": app.max_range.num_days(),
+            "max_job_days": MAX_JOB_DAYS,
+            "variables": variables,
+        }),
+    ))
+}
+
+/// The assets of the source's newest day (empty for a single asset).
+pub(crate) async fn newest_assets(app: &App) -> ApiResult<Vec<String>> {
+    let source = app.source().await?;
+    if !app.source_has_assets(&source).await? {
+        return Ok(Vec::new());
+    }
+    let days = source_days(app).await?;
+    let Some(day) = days.last() else {
+        return Ok(Vec::new());
+    };
+    let df = tokio::time::timeout(app.timeout, source.extract(day.range(), &[]))
+        .await
+        .map_err(|_| ApiError::unavailable("reading the source timed out"))?
+        .map_err(ApiError::from_windcore)?;
+    let mut assets = BTreeSet::new();
+    if let Ok(col) = df.column(ASSET) {
+        let col = col
+            .cast(&polars::prelude::DataType::String)
+            .map_err(ApiError::internal)?;
+        for a in col.str().map_err(ApiError::internal)?.iter().flatten() {
+            if !assets.contains(a) {
+                assets.insert(a.to_string());
+            }
+        }
+    }
+    Ok(assets.into_iter().collect())
+}
+
+async fn source_days(app: &App) -> ApiResult<Vec<Day>> {
+    tokio::time::timeout(
+        app.timeout,
+        app.source_loc.source_days_layout(&SourceLayout::default()),
+    )
+    .await
+    .map_err(|_| ApiError::unavailable("listing the source's days timed out"))?
+    .map_err(ApiError::from_windcore)
+}
+
+/// `GET /assets`: the assets (turbines) of the source, a JSON array.
+pub(crate) async fn assets(
+    State(app): State<Arc<App>>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    Params::parse(q.as_deref(), &[])?;
+    let _permit = app.permit().await?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!(newest_assets(&app).await?),
+    ))
+}
+
+/// `GET /coverage?from&to`: per UTC day, whether the source has samples and
+/// how many 10-minute windows the target holds per asset.
+pub(crate) async fn coverage(
+    State(app): State<Arc<App>>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref(), &["from", "to"])?;
+    let day = |key: &'static str| -> ApiResult<Option<Day>> {
+        p.one(key)?
+            .map(|s| s.parse::<Day>().map_err(|e| ApiError::param(key, e)))
+            .transpose()
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    let _permit = app.permit().await?;
+    let present = source_days(&app).await?;
+    let (first, last) = match (from, to, present.first(), present.last()) {
+        (Some(f), Some(t), _, _) => (f, t),
+        (Some(f), None, _, Some(l)) => (f, (*l).max(f)),
+        (None, Some(t), Some(f), _) => ((*f).min(t), t),
+        (None, None, Some(f), Some(l)) => {
+            // At most a year, ending with the newest day.
+            let earliest = Day::new(l.date() - chrono::Days::new(MAX_JOB_DAYS as u64 - 1));
+            ((*f).max(earliest), *l)
+        }
+        _ => {
+            return Ok(json_response(
+                StatusCode::OK,
+                json!({"first": null, "last": null, "expected_windows": EXPECTED_WINDOWS,
+                       "assets": [], "days": []}),
+            ))
+        }
+    };
+    if first > last {
+        return Err(ApiError::param("to", "must not be before `from`"));
+    }
+    let n = (last.date() - first.date()).num_days() + 1;
+    if n > MAX_JOB_DAYS as i64 {
+        return Err(ApiError::param(
+            "to",
+            format!("at most {MAX_JOB_DAYS} days at once"),
+        ));
+    }
+    let windows: BTreeMap<Day, BTreeMap<String, u32>> = match &app.target_loc {
+        None => BTreeMap::new(),
+        Some(_) => {
+            let target = app.target().await?;
+            tokio::time::timeout(app.timeout, target.windows_per_day(first, last))
+                .await
+                .map_err(|_| ApiError::unavailable("reading the target timed out"))?
+                .map_err(ApiError::from_windcore)?
+        }
+    };
+    let mut assets: BTreeSet<String> = windows.values().flat_map(|m| m.keys().cloned()).collect();
+    if assets.is_empty() {
+        assets.extend(newest_assets(&app).await.unwrap_or_default());
+    }
+    let mut days = Vec::with_capacity(n as usize);
+    let mut d = first;
+    loop {
+        let w = windows.get(&d);
+        days.push(json!({
+            "day": d.to_string(),
+            "source": present.binary_search(&d).is_ok(),
+            "windows": w.map(|m| json!(m)).unwrap_or_else(|| json!({})),
+        }));
+        if d >= last {
+            break;
+        }
+        d = match d.succ() {
+            Some(x) => x,
+            None => break,
+        };
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        json!({
+            "first": first.to_string(),
+            "last": last.to_string(),
+            "expected_windows": EXPECTED_WINDOWS,
+            "assets": assets,
+            "days": days,
+        }),
+    ))
+}

@@ -20,7 +20,7 @@ use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::mask_password;
-use crate::resample::TIMESTAMP;
+use crate::resample::{ASSET, TIMESTAMP};
 use crate::traits::Extract;
 
 /// Default time allowed for one request (connect, send, read the whole body).
@@ -79,9 +79,33 @@ pub struct HttpSource {
     prefix: String,
     format: HttpFormat,
     timeout: Duration,
+    variables: Vec<String>,
 }
 
 impl HttpSource {
+    /// Asks the server (`GET /info`) which channels its source has, so that a
+    /// farm's channels (wind_direction, ...) can be requested. Best effort:
+    /// if the server cannot be asked, the reference channels are assumed and
+    /// the first extract reports the server's error.
+    pub async fn discover(mut self) -> Self {
+        if let Ok(resp) = self.get("/info").await {
+            if resp.status == 200 {
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
+                    if let Some(list) = v.get("variables").and_then(|v| v.as_array()) {
+                        let vars: Vec<String> = list
+                            .iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect();
+                        if !vars.is_empty() {
+                            self.variables = vars;
+                        }
+                    }
+                }
+            }
+        }
+        self
+    }
+
     /// A source reading from the API at `url` (`http://host[:port][/prefix]`).
     /// Nothing is contacted until the first extract.
     pub fn new(url: &str) -> Result<Self> {
@@ -138,6 +162,7 @@ impl HttpSource {
             prefix,
             format: HttpFormat::default(),
             timeout: DEFAULT_TIMEOUT,
+            variables: SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect(),
         })
     }
 
@@ -226,18 +251,18 @@ impl Extract for HttpSource {
     }
 
     fn variables(&self) -> Vec<String> {
-        SOURCE_VARIABLES.iter().map(|s| s.to_string()).collect()
+        self.variables.clone()
     }
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
         let mut vars: Vec<&str> = Vec::with_capacity(variables.len());
         for v in variables {
-            match SOURCE_VARIABLES.iter().find(|k| **k == v.as_str()) {
+            match self.variables.iter().find(|k| *k == v) {
                 Some(k) => vars.push(k),
                 None => {
                     return Err(Error::UnknownVariable {
                         name: v.clone(),
-                        known: SOURCE_VARIABLES.join(", "),
+                        known: self.variables.join(", "),
                     })
                 }
             }
@@ -381,7 +406,11 @@ fn conform(df: DataFrame, vars: &[&str]) -> Result<DataFrame> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut cols: Vec<Column> = Vec::with_capacity(1 + vars.len());
+    let mut cols: Vec<Column> = Vec::with_capacity(2 + vars.len());
+    // A farm's rows carry their asset.
+    if let Ok(a) = df.column(ASSET) {
+        cols.push(a.cast(&DataType::String)?);
+    }
     for (i, name) in std::iter::once(TIMESTAMP)
         .chain(vars.iter().copied())
         .enumerate()
@@ -448,6 +477,11 @@ fn decode_json(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
         .as_array()
         .ok_or_else(|| bad("expected an array of objects".into()))?;
     let mut ts = Vec::with_capacity(rows.len());
+    let mut assets: Vec<Option<String>> = Vec::new();
+    let with_asset = rows
+        .first()
+        .and_then(|r| r.as_object())
+        .is_some_and(|o| o.contains_key(ASSET));
     let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows.len()); vars.len()];
     for (i, row) in rows.iter().enumerate() {
         let obj = row
@@ -460,6 +494,9 @@ fn decode_json(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
         let t = DateTime::parse_from_rfc3339(t)
             .map_err(|e| bad(format!("row {i}: timestamp `{t}`: {e}")))?;
         ts.push(t.timestamp_micros());
+        if with_asset {
+            assets.push(obj.get(ASSET).and_then(|a| a.as_str()).map(str::to_string));
+        }
         for (v, out) in vars.iter().zip(vals.iter_mut()) {
             out.push(match obj.get(*v) {
                 None | Some(serde_json::Value::Null) => None,
@@ -470,7 +507,10 @@ fn decode_json(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
             });
         }
     }
-    let mut cols: Vec<Column> = Vec::with_capacity(1 + vars.len());
+    let mut cols: Vec<Column> = Vec::with_capacity(2 + vars.len());
+    if with_asset {
+        cols.push(Column::new(ASSET.into(), assets));
+    }
     cols.push(
         Int64Chunked::from_vec(TIMESTAMP.into(), ts)
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))

@@ -116,7 +116,7 @@ impl Location {
             Location::Postgres(url) => {
                 Arc::new(PostgresSource::connect_layout(url, layout, pool_size).await?)
             }
-            Location::Http(url) => Arc::new(HttpSource::new(url)?),
+            Location::Http(url) => Arc::new(HttpSource::new(url)?.discover().await),
         })
     }
 

@@ -1333,3 +1333,39 @@ fn seed_routes_answer_as_ours_on_postgres() {
     assert!(docs.contains("/api/run-etl") && docs.contains("signal_type"));
     assert!(!server.log.lock().unwrap().contains(token));
 }
+
+#[test]
+fn dates_of_the_api_are_local_days_of_the_timezone_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(
+        dir.path(),
+        &["generate", "--days", "3", "--start", "2025-10-25", "-q"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let store = dir.path().join("windcore-data");
+    let store = store.to_str().unwrap();
+    let token = "tz-token";
+    let server = Server::start(&["--source", store, "--target", store, "--token", token]);
+    // Berlin's 2025-10-26 has 25 hours of 1-minute samples.
+    let q = "/data?start=2025-10-26&end=2025-10-27&variables=power&timezone=Europe/Berlin";
+    let rows = server.get(q).json();
+    assert_eq!(rows.as_array().unwrap().len(), 25 * 60);
+    assert_eq!(rows[0]["timestamp"], "2025-10-25T22:00:00Z");
+    // The seed route's inclusive end date, in the zone, too.
+    let q =
+        "/api/data?start_date=2025-10-26&end_date=2025-10-26&columns=power&timezone=Europe/Berlin";
+    assert_eq!(server.get(q).json().as_array().unwrap().len(), 25 * 60);
+    let r = server.get("/data?start=2025-10-26&end=2025-10-27&timezone=Mars/Olympus");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["parameter"], "timezone");
+    // The ETL of a local day: 150 windows.
+    let r = server.request(
+        "POST",
+        "/etl/run",
+        &[("Authorization", &format!("Bearer {token}"))],
+        r#"{"date": "2025-10-26", "timezone": "Europe/Berlin", "stats": "mean"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let q = "/signals?start=2025-10-26&end=2025-10-27&signal=power_mean&timezone=Europe/Berlin";
+    assert_eq!(server.get(q).json().as_array().unwrap().len(), 150);
+}

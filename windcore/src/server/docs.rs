@@ -21,6 +21,7 @@ struct Route {
 }
 
 const RANGE_DOC: &str = "RFC 3339 timestamp (2024-01-01T00:00:00Z; other offsets are converted to UTC, naive times are UTC) or a date (2024-01-01 = midnight UTC)";
+const TZ_DOC: &str = "IANA time zone (e.g. Europe/Berlin) in which dates and naive timestamps of this request are read: a date is its local midnight, so a day has 23 or 25 hours on DST days; UTC when omitted";
 const ASSET_DOC: &str = "only these assets (turbines) of a farm; repeat or separate with commas; all when omitted. A source of one asset has no asset column and refuses this parameter";
 const SEED_END_DOC: &str = "a date includes that whole day (2024-01-02 = up to 2024-01-03T00:00:00Z, exclusive); a timestamp is an exclusive end as in /data";
 
@@ -44,6 +45,7 @@ const ROUTES: &[Route] = &[
             Param { name: "variables", required: false, doc: "the source's channels, e.g. wind_speed, power, ambient_temperature; repeat the parameter or separate with commas; all when omitted" },
             Param { name: "asset", required: false, doc: ASSET_DOC },
             Param { name: "format", required: false, doc: "json (default), csv or arrow" },
+            Param { name: "timezone", required: false, doc: TZ_DOC },
         ],
         body: None,
         auth: false,
@@ -59,6 +61,7 @@ const ROUTES: &[Route] = &[
             Param { name: "signal", required: false, doc: "signal names such as power_mean; repeat or separate with commas; all when omitted" },
             Param { name: "asset", required: false, doc: "only these assets; repeat or separate with commas (adds the asset column)" },
             Param { name: "format", required: false, doc: "json (default), csv or arrow" },
+            Param { name: "timezone", required: false, doc: TZ_DOC },
         ],
         body: None,
         auth: false,
@@ -78,7 +81,7 @@ const ROUTES: &[Route] = &[
         path: "/etl/run",
         summary: "Runs the ETL for a day or a range of days (each day replaced atomically) and returns its summary. Needs a target and the bearer token.",
         params: &[],
-        body: Some("{\"date\": \"2024-01-01\"} or {\"from\": \"2024-01-01\", \"to\": \"2024-01-10\"}; optional \"variables\" (list or comma-separated, default wind_speed,power) and \"stats\" (comma-separated, default mean,min,max,std)"),
+        body: Some("{\"date\": \"2024-01-01\"} or {\"from\": \"2024-01-01\", \"to\": \"2024-01-10\"}; optional \"variables\" (list or comma-separated, default wind_speed,power) and \"stats\" (comma-separated, default mean,min,max,std); optional \"timezone\" (IANA name): the days are local days of that zone"),
         auth: true,
         alias_of: None,
     },
@@ -140,6 +143,7 @@ const ROUTES: &[Route] = &[
             Param { name: "columns", required: false, doc: "variables, as /data's `variables`" },
             Param { name: "asset", required: false, doc: ASSET_DOC },
             Param { name: "format", required: false, doc: "json (default), csv or arrow" },
+            Param { name: "timezone", required: false, doc: TZ_DOC },
         ],
         body: None,
         auth: false,
@@ -155,6 +159,7 @@ const ROUTES: &[Route] = &[
             Param { name: "signal_type", required: false, doc: "signal names such as wind_speed_mean, as /signals' `signal`" },
             Param { name: "asset", required: false, doc: "as /signals" },
             Param { name: "format", required: false, doc: "json (default), csv or arrow" },
+            Param { name: "timezone", required: false, doc: TZ_DOC },
         ],
         body: None,
         auth: false,
@@ -165,7 +170,7 @@ const ROUTES: &[Route] = &[
         path: "/api/run-etl",
         summary: "The reference system's route to run the ETL: as POST /etl/run, for a list of days. Needs the bearer token.",
         params: &[],
-        body: Some("{\"days\": [\"2024-01-01\", \"2024-01-03\"]} or {\"date\": \"2024-01-01\"}; optional \"variables\" and \"stats\" as /etl/run"),
+        body: Some("{\"days\": [\"2024-01-01\", \"2024-01-03\"]} or {\"date\": \"2024-01-01\"}; optional \"variables\", \"stats\" and \"timezone\" as /etl/run"),
         auth: true,
         alias_of: Some("/etl/run"),
     },

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::encode::Format;
 use super::error::{ApiError, ApiResult};
-use crate::{Day, TimeRange};
+use crate::{Day, TimeRange, Zone};
 
 /// Query parameters, in order; repeated keys kept.
 pub(crate) struct Params(Vec<(String, String)>);
@@ -64,6 +64,40 @@ impl Params {
         }
         out
     }
+}
+
+/// The `timezone` parameter (IANA name; UTC when absent): the zone in which
+/// dates and naive timestamps of the request are read.
+pub(crate) fn parse_zone(p: &Params) -> ApiResult<Zone> {
+    match p.one("timezone")? {
+        Some(z) => z.parse().map_err(|e| ApiError::param("timezone", e)),
+        None => Ok(Zone::UTC),
+    }
+}
+
+/// An RFC 3339 timestamp, a naive timestamp (local time of `zone`) or a date
+/// (local midnight of `zone`).
+pub(crate) fn parse_time_in(key: &'static str, s: &str, zone: Zone) -> ApiResult<DateTime<Utc>> {
+    if zone.is_utc() {
+        return parse_time(key, s);
+    }
+    let t = s.trim();
+    if DateTime::parse_from_rfc3339(t).is_ok() {
+        return parse_time(key, s);
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(zone.instant_of(n));
+        }
+    }
+    if let Some(d) = parse_date(t) {
+        return Ok(zone.day_range(d).start);
+    }
+    parse_time(key, s)
 }
 
 /// An RFC 3339 timestamp, a naive timestamp (taken as UTC) or a date (midnight UTC).
@@ -131,19 +165,23 @@ pub(crate) const SEED_RANGE: RangeKeys = RangeKeys {
     end_date_inclusive: true,
 };
 
-/// `[start, end)` from the query, checked against the maximum range.
+/// `[start, end)` from the query, checked against the maximum range. Dates
+/// and naive timestamps are read in the `timezone` parameter's zone (UTC
+/// when absent): a date is its local midnight.
 pub(crate) fn parse_range(p: &Params, keys: &RangeKeys, max: TimeDelta) -> ApiResult<TimeRange> {
-    let start = parse_time(
+    let zone = parse_zone(p)?;
+    let start = parse_time_in(
         keys.start,
         p.one(keys.start)?
             .ok_or_else(|| ApiError::param(keys.start, "missing"))?,
+        zone,
     )?;
     let end_text = p
         .one(keys.end)?
         .ok_or_else(|| ApiError::param(keys.end, "missing"))?;
     let end = match parse_date(end_text).filter(|_| keys.end_date_inclusive) {
-        Some(d) => d.end(),
-        None => parse_time(keys.end, end_text)?,
+        Some(d) => zone.day_range(d).end,
+        None => parse_time_in(keys.end, end_text, zone)?,
     };
     if start >= end {
         return Err(ApiError::param(

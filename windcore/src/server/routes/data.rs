@@ -33,7 +33,7 @@ pub(crate) async fn data(
 ) -> ApiResult<Response> {
     let p = Params::parse(
         q.as_deref(),
-        &["start", "end", "variables", "asset", "format"],
+        &["start", "end", "variables", "asset", "format", "timezone"],
     )?;
     let query = DataQuery {
         range: parse_range(&p, &OUR_RANGE, app.max_range)?,

@@ -33,6 +33,8 @@ pub(crate) struct EtlRequest {
     pub variables_key: &'static str,
     /// `None`: mean, min, max, std.
     pub stats: Option<Vec<Stat>>,
+    /// The zone of the days (the body's `timezone`; UTC when absent).
+    pub zone: crate::Zone,
 }
 
 pub(crate) async fn etl_run(
@@ -41,7 +43,10 @@ pub(crate) async fn etl_run(
     body: Bytes,
 ) -> ApiResult<Response> {
     app.authorize(&headers)?;
-    let m = parse_body(&body, &["date", "from", "to", "variables", "stats"])?;
+    let m = parse_body(
+        &body,
+        &["date", "from", "to", "variables", "stats", "timezone"],
+    )?;
     let days = match (
         body_day(&m, "date")?,
         body_day(&m, "from")?,
@@ -67,8 +72,17 @@ pub(crate) async fn etl_run(
         variables: body_list(&m, "variables")?,
         variables_key: "variables",
         stats: parse_body_stats(&m)?,
+        zone: parse_body_zone(&m)?,
     };
     run_etl(&app, req).await
+}
+
+/// The body's `timezone` (IANA name), UTC when absent.
+pub(crate) fn parse_body_zone(m: &Map<String, Value>) -> ApiResult<crate::Zone> {
+    match body_str(m, "timezone")? {
+        Some(z) => z.parse().map_err(|e| ApiError::param("timezone", e)),
+        None => Ok(crate::Zone::UTC),
+    }
 }
 
 pub(crate) fn parse_body_stats(m: &Map<String, Value>) -> ApiResult<Option<Vec<Stat>>> {
@@ -88,8 +102,9 @@ pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Respon
     let Some(first) = req.days.first().copied() else {
         return Err(ApiError::param("days", "no day to run"));
     };
-    let mut config =
-        RunConfig::builder(app.source_loc.clone(), target_loc).days(RunDays::One(first));
+    let mut config = RunConfig::builder(app.source_loc.clone(), target_loc)
+        .days(RunDays::One(first))
+        .timezone(req.zone);
     if let Some(v) = &req.variables {
         if v.is_empty() {
             return Err(ApiError::param(req.variables_key, "the list is empty"));

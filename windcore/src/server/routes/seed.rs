@@ -37,7 +37,14 @@ pub(crate) async fn api_data(
 ) -> ApiResult<Response> {
     let p = Params::parse(
         q.as_deref(),
-        &["start_date", "end_date", "columns", "asset", "format"],
+        &[
+            "start_date",
+            "end_date",
+            "columns",
+            "asset",
+            "format",
+            "timezone",
+        ],
     )?;
     let query = DataQuery {
         range: parse_range(&p, &SEED_RANGE, app.max_range)?,
@@ -57,7 +64,14 @@ pub(crate) async fn api_signals(
 ) -> ApiResult<Response> {
     let p = Params::parse(
         q.as_deref(),
-        &["start_date", "end_date", "signal_type", "asset", "format"],
+        &[
+            "start_date",
+            "end_date",
+            "signal_type",
+            "asset",
+            "format",
+            "timezone",
+        ],
     )?;
     let query = SignalsQuery {
         range: parse_range(&p, &SEED_RANGE, app.max_range)?,
@@ -76,7 +90,7 @@ pub(crate) async fn api_run_etl(
     body: Bytes,
 ) -> ApiResult<Response> {
     app.authorize(&headers)?;
-    let m = parse_body(&body, &["days", "date", "variables", "stats"])?;
+    let m = parse_body(&body, &["days", "date", "variables", "stats", "timezone"])?;
     let mut days: Vec<Day> = match (
         m.get("days").filter(|v| !v.is_null()),
         body_day(&m, "date")?,
@@ -121,6 +135,7 @@ pub(crate) async fn api_run_etl(
         variables: body_list(&m, "variables")?,
         variables_key: "variables",
         stats: parse_body_stats(&m)?,
+        zone: super::jobs::parse_body_zone(&m)?,
     };
     run_etl(&app, req).await
 }

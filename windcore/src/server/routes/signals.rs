@@ -33,7 +33,10 @@ pub(crate) async fn signals(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p = Params::parse(q.as_deref(), &["start", "end", "signal", "asset", "format"])?;
+    let p = Params::parse(
+        q.as_deref(),
+        &["start", "end", "signal", "asset", "format", "timezone"],
+    )?;
     let query = SignalsQuery {
         range: parse_range(&p, &OUR_RANGE, app.max_range)?,
         format: parse_format(&p, &headers)?,

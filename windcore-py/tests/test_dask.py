@@ -1,0 +1,466 @@
+"""windcore.dask on a real local Dask cluster: a `dask scheduler` on 127.0.0.1 and two
+`dask worker` processes (started here, stopped by PID), against a real PostgreSQL
+(WINDCORE_TEST_DATABASE_URL; scripts/test starts one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+import windcore
+
+distributed = pytest.importorskip("distributed")
+import windcore.dask  # noqa: E402  (needs distributed)
+
+DAYS = 30
+TURBINES = ["T01", "T02", "T03", "T04", "T05"]
+START, END = "2024-01-01", "2024-01-30"
+LAYOUT = dict(table="scada", time_column="ts", asset_column="turbine_id")
+#: Threads per worker: more than the resource allows, so that the resource is the limit.
+THREADS = 2
+#: windcore_db slots per worker.
+SLOTS = 1
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+
+def admin_url() -> str:
+    url = os.environ.get("WINDCORE_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("WINDCORE_TEST_DATABASE_URL is not set: run the tests with scripts/test")
+    return url
+
+
+class Databases:
+    """Throwaway databases, dropped at the end."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def new(self, tag: str) -> str:
+        name = f"wcdask_{tag}_{uuid.uuid4().hex[:8]}"
+        conn = psycopg2.connect(admin_url())
+        conn.autocommit = True
+        conn.cursor().execute(f"create database {name}")
+        conn.close()
+        self.names.append(name)
+        return admin_url().rsplit("/", 1)[0] + "/" + name
+
+    def drop(self) -> None:
+        conn = psycopg2.connect(admin_url())
+        conn.autocommit = True
+        for name in self.names:
+            conn.cursor().execute(f"drop database if exists {name} with (force)")
+        conn.close()
+
+
+def query(url: str, sql: str, params=None):
+    conn = psycopg2.connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        rows = cur.fetchall() if cur.description else None
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
+def db_name(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?")[0]
+
+
+def target_rows(url: str):
+    """The whole target: statistics by (asset, signal, time) and the load records."""
+    data = query(
+        url,
+        "select s.asset, s.name, d.timestamp, d.value from data d join signal s on s.id = d.signal_id "
+        "order by 1, 2, 3",
+    )
+    loads = query(url, "select zone, day, asset, fingerprint from windcore_load order by 1, 2, 3")
+    return data, loads
+
+
+class ConnectionSampler:
+    """Samples pg_stat_activity: the most windcore connections seen per database."""
+
+    def __init__(self, *urls: str) -> None:
+        self.names = {db_name(u): u for u in urls}
+        self.peak = {name: 0 for name in self.names}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        conn = psycopg2.connect(admin_url())
+        conn.autocommit = True
+        cur = conn.cursor()
+        while not self._stop.is_set():
+            cur.execute(
+                "select datname, count(*) from pg_stat_activity "
+                "where application_name = 'windcore' and datname = any(%s) group by 1",
+                (list(self.names),),
+            )
+            for name, n in cur.fetchall():
+                self.peak[name] = max(self.peak[name], n)
+            self.samples += 1
+            time.sleep(0.005)
+        conn.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# --- The cluster ----------------------------------------------------------------------
+
+DASK = str(pathlib.Path(sys.executable).parent / "dask")
+
+
+class LocalCluster:
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, stopped by PID."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.dir = directory
+        self.scheduler_file = directory / "scheduler.json"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._start("scheduler", [
+            "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+            "--scheduler-file", str(self.scheduler_file),
+        ])
+        deadline = time.time() + 60
+        while not self.scheduler_file.exists():
+            if self.procs["scheduler"].poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the scheduler did not start:\n{self.log('scheduler')}")
+            time.sleep(0.1)
+        # The file appears before its content is complete: wait for valid JSON.
+        while True:
+            try:
+                self.address = json.loads(self.scheduler_file.read_text())["address"]
+                break
+            except (ValueError, KeyError):
+                time.sleep(0.05)
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.dir / f"{name}.log", "wb")
+        proc = subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def add_worker(self, name: str, threads: int = THREADS, slots: int = SLOTS) -> subprocess.Popen:
+        (self.dir / name).mkdir(exist_ok=True)
+        return self._start(name, [
+            "worker", "--scheduler-file", str(self.scheduler_file), "--host", "127.0.0.1",
+            "--nworkers", "1", "--nthreads", str(threads), "--no-nanny", "--no-dashboard",
+            "--resources", f"windcore_db={slots}", "--name", name,
+            "--local-directory", str(self.dir / name), "--death-timeout", "60",
+        ])
+
+    def log(self, name: str) -> str:
+        return (self.dir / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        # Workers first, then the scheduler; terminate, then kill what is left.
+        for name in sorted(self.procs, key=lambda n: n == "scheduler"):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = LocalCluster(tmp_path_factory.mktemp("dask"))
+    client = None
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        client = distributed.Client(c.address, timeout=60)
+        client.wait_for_workers(2, timeout=90)
+        yield c, client
+    finally:
+        if client is not None:
+            client.close()
+        c.stop()
+
+
+@pytest.fixture
+def dask_cluster(cluster):
+    """The cluster with two live workers (a test may have killed one)."""
+    c, client = cluster
+    live = [n for n, p in c.procs.items() if n != "scheduler" and p.poll() is None]
+    for i in range(2 - len(live)):
+        c.add_worker(f"w{len(c.procs) + i}")
+    client.wait_for_workers(2, timeout=90)
+    return c, client
+
+
+@pytest.fixture(scope="module")
+def dbs():
+    d = Databases()
+    yield d
+    d.drop()
+
+
+@pytest.fixture(scope="module")
+def farm(dbs):
+    """A 30-day x 5-turbine source, and the reference target: windcore.run in-process."""
+    src, ref = dbs.new("src"), dbs.new("ref")
+    rows = windcore.generate(days=DAYS, start=START, turbines=len(TURBINES), source=src, **LAYOUT)
+    assert rows == DAYS * len(TURBINES) * 1440
+    windcore.init(target=ref)
+    summary = windcore.run(start=START, end=END, source=src, target=ref, **LAYOUT)
+    assert summary.ok and summary.days_loaded == DAYS
+    return Farm(src, ref, summary, target_rows(ref))
+
+
+class Farm(tuple):
+    """(source URL, reference target URL, reference summary, reference rows); its repr
+    leaves the URLs (and their password) out of test reports."""
+
+    def __new__(cls, *items):
+        return super().__new__(cls, items)
+
+    def __repr__(self) -> str:
+        return f"Farm(<source>, <reference target>, {self[2]!r}, <{len(self[3][0])} rows>)"
+
+
+def fresh_target(dbs) -> str:
+    tgt = dbs.new("tgt")
+    windcore.init(target=tgt)
+    return tgt
+
+
+def max_overlap(intervals) -> int:
+    """The most intervals [start, end) open at once."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    now = peak = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+# --- The tests --------------------------------------------------------------------------
+
+
+def test_run_equals_windcore_run_on_two_workers_within_the_db_limit(dask_cluster, farm, dbs):
+    c, client = dask_cluster
+    src, ref, ref_summary, ref_rows = farm
+    tgt = fresh_target(dbs)
+    with ConnectionSampler(src, tgt) as sampler:
+        summary = windcore.dask.run(
+            client, start=START, end=END, source=src, target=tgt, asset_batch_size=2, **LAYOUT
+        )
+    assert isinstance(summary, windcore.dask.DaskRunSummary)
+
+    # Identical to windcore.run into another target: every statistic and load record.
+    assert target_rows(tgt) == ref_rows
+    # The same totals as windcore.run.
+    for name in ("days", "days_loaded", "rows_in", "rows_out", "windows", "missing", "duplicates"):
+        assert getattr(summary, name) == getattr(ref_summary, name), name
+    assert summary.ok and summary.failed_days == [] and summary.days_to_rerun == []
+    assert summary.signals == ref_summary.signals
+    assert "***" in summary.source or "@" not in summary.source
+    assert [r.day for r in summary.reports] == [dt.date(2024, 1, d) for d in range(1, 31)]
+    assert {r.outcome for r in summary.reports} == {"loaded"}
+    assert all(r.tasks == 3 and r.rows_in == 5 * 1440 for r in summary.reports)
+    json.dumps(summary.to_dict())
+
+    # (day, asset batch) tasks: the assets were listed from the source, two by two.
+    assert len(summary.tasks) == DAYS * 3
+    assert {t.assets for t in summary.tasks} == {("T01", "T02"), ("T03", "T04"), ("T05",)}
+    # Both worker processes did work.
+    assert len(summary.by_worker) == 2, summary.by_worker
+    assert all(len(tasks) >= 5 for tasks in summary.by_worker.values()), summary.to_dict()["by_worker"]
+    worker_pids = {p.pid for name, p in c.procs.items() if name != "scheduler" and p.poll() is None}
+    assert {t.pid for t in summary.tasks} == worker_pids
+    assert sum(len(t) for t in summary.by_worker.values()) == DAYS * 3
+
+    # The limit on tasks touching the databases at once: each worker has 2 threads but
+    # 1 windcore_db slot, so at most 1 task per worker, 2 in all, ran at any moment ...
+    for worker in summary.by_worker:
+        mine = [(t.started, t.finished) for t in summary.tasks if t.worker == worker]
+        assert max_overlap(mine) == 1, worker
+    assert max_overlap([(t.started, t.finished) for t in summary.tasks]) <= 2 * SLOTS
+    # ... and PostgreSQL saw at most 2 connections per task and database.
+    assert sampler.samples > 20
+    assert 1 <= sampler.peak[db_name(src)] <= 2 * 2 * SLOTS, sampler.peak
+    assert 1 <= sampler.peak[db_name(tgt)] <= 2 * 2 * SLOTS, sampler.peak
+    print(f"\npeak windcore connections: {sampler.peak} over {sampler.samples} samples")
+
+    # A re-run changes nothing.
+    signal_ids = query(tgt, "select id, asset, name from signal order by id")
+    again = windcore.dask.run(
+        client, start=START, end=END, source=src, target=tgt, asset_batch_size=2, **LAYOUT
+    )
+    assert again.ok and again.rows_out == summary.rows_out
+    assert target_rows(tgt) == ref_rows
+    assert query(tgt, "select id, asset, name from signal order by id") == signal_ids
+
+
+def test_without_the_resource_the_threads_are_the_limit(dask_cluster, farm, dbs):
+    """The control of the test above: with resource=None, the 2 x 2 threads run more
+    than 2 tasks at once -- it is the resource that bounds them."""
+    _, client = dask_cluster
+    src, _, _, _ = farm
+    tgt = fresh_target(dbs)
+    summary = windcore.dask.run(
+        client, start="2024-01-01", end="2024-01-12", source=src, target=tgt, resource=None, **LAYOUT
+    )
+    assert summary.ok and summary.days_loaded == 12 and len(summary.tasks) == 12  # a task per day
+    assert max_overlap([(t.started, t.finished) for t in summary.tasks]) > 2
+
+
+def test_failed_day_is_named_and_a_rerun_of_it_completes(dask_cluster, farm, dbs):
+    _, client = dask_cluster
+    src, ref, _, ref_rows = farm
+    tgt = fresh_target(dbs)
+    # The target refuses 2024-01-03's statistics: a database error (retried, then reported).
+    query(tgt, """
+        create function refuse() returns trigger language plpgsql as $$
+        begin raise exception 'refused by a test trigger'; end $$;
+        create trigger refuse before insert on data for each row
+        when (new.timestamp >= '2024-01-03 00:00+00' and new.timestamp < '2024-01-04 00:00+00')
+        execute function refuse();
+    """)
+    with pytest.raises(windcore.PipelineError) as info:
+        windcore.dask.run(
+            client, start="2024-01-01", end="2024-01-04", source=src, target=tgt,
+            assets=TURBINES, asset_batch_size=3, retries=1, **LAYOUT
+        )
+    err = info.value
+    assert err.days_to_rerun == [dt.date(2024, 1, 3)] == err.failed_days
+    assert err.day == dt.date(2024, 1, 3)
+    assert "re-run these 1 day(s): 2024-01-03" in str(err)
+    assert "refused by a test trigger" in str(err)
+    assert isinstance(err.__cause__, windcore.dask.TaskError)
+    assert [(d, b) for d, b, _ in err.failed_tasks] == [
+        (dt.date(2024, 1, 3), ("T01", "T02", "T03")),
+        (dt.date(2024, 1, 3), ("T04", "T05")),
+    ]
+    summary = err.summary
+    assert not summary.ok and summary.days_loaded == 3
+    assert [r.outcome for r in summary.reports] == ["loaded", "loaded", "failed", "loaded"]
+    assert summary.to_dict()["days_to_rerun"] == ["2024-01-03"]
+
+    # Fixed, the days to re-run go again.
+    query(tgt, "drop trigger refuse on data")
+    again = windcore.dask.run(
+        client, days=err.days_to_rerun, source=src, target=tgt, assets=TURBINES,
+        asset_batch_size=3, **LAYOUT
+    )
+    assert again.ok and again.days == 1 and again.days_loaded == 1
+    first_four = lambda rows: [r for r in rows if r[2] < dt.datetime(2024, 1, 5, tzinfo=dt.timezone.utc)]  # noqa: E731
+    data, loads = target_rows(tgt)
+    assert data == first_four(ref_rows[0])
+    assert loads == [r for r in ref_rows[1] if r[1] < dt.date(2024, 1, 5)]
+
+
+def test_config_errors(dask_cluster, farm, tmp_path):
+    _, client = dask_cluster
+    src, ref, _, _ = farm
+    with pytest.raises(windcore.ConfigError, match=r'--resources "gpu=2"'):
+        windcore.dask.run(client, date="2024-01-01", source=src, target=ref, resource="gpu", **LAYOUT)
+    # A setting every task rejects is a ConfigError, not days to re-run (and not retried).
+    with pytest.raises(windcore.ConfigError, match="median"):
+        windcore.dask.run(client, start="2024-01-01", end="2024-01-02", source=src, target=ref,
+                          stats=["mean", "median"], **LAYOUT)
+    with pytest.raises(windcore.ConfigError, match="days"):
+        windcore.dask.run(client, source=src, target=ref)
+    with pytest.raises(windcore.ConfigError, match="range"):
+        windcore.dask.run(client, start="2024-01-03", end="2024-01-01", source=src)
+    with pytest.raises(windcore.ConfigError, match="together"):
+        windcore.dask.run(client, start="2024-01-03", source=src)
+    with pytest.raises(windcore.ConfigError, match="PostgreSQL target"):
+        windcore.dask.run(client, date="2024-01-01", source=str(tmp_path), asset_batch_size=2)
+    with pytest.raises(windcore.ConfigError, match="assets"):
+        windcore.dask.run(client, date="2024-01-01", source=src, target=ref, asset_batch_size=2)
+    with pytest.raises(TypeError, match="colour"):
+        windcore.dask.run(client, date="2024-01-01", source=src, colour="red")
+
+
+def test_embedded_store_one_task_per_day(dask_cluster, tmp_path, monkeypatch):
+    _, client = dask_cluster
+    store = tmp_path / "store"
+    windcore.generate(days=3, start="2024-02-01", source=str(store), turbines=2)
+    # A relative directory is the client's: made absolute for the workers (whose working
+    # directory is another one).
+    monkeypatch.chdir(tmp_path)
+    summary = windcore.dask.run(client, start="2024-02-01", end="2024-02-04", source="store")
+    assert summary.days == 4 and summary.days_loaded == 3
+    assert summary.empty_days == [dt.date(2024, 2, 4)]
+    assert sorted(p.name for p in (store / "target").glob("*.parquet")) == [
+        "2024-02-01.parquet", "2024-02-02.parquet", "2024-02-03.parquet"
+    ]
+
+
+def test_kill_9_of_a_worker_mid_run_still_completes_identically(dask_cluster, farm, dbs):
+    c, client = dask_cluster
+    src, ref, _, ref_rows = farm
+    tgt = fresh_target(dbs)
+    by_pid = {p.pid: name for name, p in c.procs.items() if name != "scheduler" and p.poll() is None}
+    killed: dict = {}
+
+    def on_task(record: windcore.dask.TaskRecord) -> None:
+        if killed or len(seen) < 10:
+            seen.append(record)
+            return
+        seen.append(record)
+        # The worker that just finished a task is on its next one: note the task(s) it
+        # is executing, then kill -9 it.
+        executing = []
+        for _ in range(200):
+            executing = client.run(
+                lambda dask_worker: sorted(ts.key for ts in dask_worker.state.executing),
+                workers=[record.worker],
+            ).get(record.worker, [])
+            if executing:
+                break
+            time.sleep(0.005)
+        killed.update(pid=record.pid, worker=record.worker, in_flight=executing)
+        os.kill(record.pid, signal.SIGKILL)
+
+    seen: list = []
+    summary = windcore.dask.run(
+        client, start=START, end=END, source=src, target=tgt, asset_batch_size=2,
+        on_task=on_task, **LAYOUT
+    )
+    assert killed and killed["pid"] in by_pid
+    assert c.procs[by_pid[killed["pid"]]].wait(timeout=10) == -signal.SIGKILL
+    # The run ended complete, and the target is identical to windcore.run's.
+    assert summary.ok and summary.days_loaded == DAYS and len(summary.tasks) == DAYS * 3
+    assert target_rows(tgt) == ref_rows
+    # Both workers did work; the tasks the killed one had in flight were done by the other.
+    assert len(summary.by_worker) == 2
+    assert killed["in_flight"], "the killed worker had no task in flight"
+    survivor = next(w for w in summary.by_worker if w != killed["worker"])
+    done_by_survivor = {t for t in summary.by_worker[survivor]}
+    batches = [("T01", "T02"), ("T03", "T04"), ("T05",)]
+    print(f"\nkill -9 of pid {killed['pid']} while it executed {killed['in_flight']}; "
+          f"tasks per worker: {summary.to_dict()['by_worker']}")
+    for key in killed["in_flight"]:  # windcore-<day>-<batch>-<run>
+        day, batch = key[len("windcore-"):][:10], batches[int(key.split("-")[4])]
+        assert (day, batch) in done_by_survivor, key

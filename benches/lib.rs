@@ -113,3 +113,90 @@ pub fn run_python(script: &Path, args: &[&str]) -> Vec<(String, f64)> {
         })
         .collect()
 }
+
+/// A farm year as the generator lays it out, days after each other: for each
+/// day of 2023 (`days` of them), all 1440 minutes of turbine `T001`, then
+/// `T002`, … (`turbines` turbines, one seed). Columns: `turbine` (String),
+/// `timestamp` (Datetime µs UTC), `wind_speed`, `power`, `wind_direction`.
+pub fn farm_year(turbines: u32, days: u32) -> DataFrame {
+    let range = DayRange::starting(Day::from_ymd(2023, 1, 1).expect("valid"), days).expect("valid");
+    let g = Generator::builder()
+        .turbines(turbines)
+        .build()
+        .expect("valid");
+    let names = g.assets();
+    let n = turbines as usize * days as usize * 1440;
+    let mut key: Vec<u32> = Vec::with_capacity(n);
+    let mut ts = Vec::with_capacity(n);
+    let mut vars: [Vec<f64>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
+    for day in range.iter() {
+        let df = g.day(day);
+        let index: std::collections::HashMap<&str, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i as u32))
+            .collect();
+        key.extend(
+            df.column("asset")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|s| index[s.expect("an asset")]),
+        );
+        ts.extend(
+            df.column("timestamp")
+                .unwrap()
+                .as_materialized_series()
+                .datetime()
+                .unwrap()
+                .physical()
+                .into_no_null_iter(),
+        );
+        for (v, name) in vars
+            .iter_mut()
+            .zip(["wind_speed", "power", "wind_direction"])
+        {
+            v.extend(df.column(name).unwrap().f64().unwrap().into_no_null_iter());
+        }
+    }
+    let turbine = StringChunked::from_iter_values(
+        "turbine".into(),
+        key.iter().map(|k| names[*k as usize].as_str()),
+    );
+    drop(key);
+    let ts = Int64Chunked::from_vec("timestamp".into(), ts)
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    let [ws, pw, wd] = vars;
+    DataFrame::new_infer_height(vec![
+        turbine.into_series().into(),
+        ts.into_series().into(),
+        Float64Chunked::from_vec("wind_speed".into(), ws)
+            .into_series()
+            .into(),
+        Float64Chunked::from_vec("power".into(), pw)
+            .into_series()
+            .into(),
+        Float64Chunked::from_vec("wind_direction".into(), wd)
+            .into_series()
+            .into(),
+    ])
+    .expect("equal lengths")
+}
+
+/// Times `f` `runs` times and returns the fastest and the slowest run, and the last result.
+pub fn best_worst_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut best = Duration::MAX;
+    let mut worst = Duration::ZERO;
+    let mut last = None;
+    for _ in 0..runs {
+        drop(last.take());
+        let t = Instant::now();
+        let out = f();
+        let e = t.elapsed();
+        best = best.min(e);
+        worst = worst.max(e);
+        last = Some(out);
+    }
+    (best, worst, last.expect("at least one run"))
+}

@@ -121,6 +121,20 @@ impl Server {
         Server { child, addr, log }
     }
 
+    /// The captured stderr once it contains `needle` (it is read by a thread
+    /// of its own, which may lag behind the responses on a busy machine), or
+    /// what it holds after 10 s.
+    fn wait_log(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let log = self.log.lock().unwrap().clone();
+            if log.contains(needle) {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.log.lock().unwrap().clone()
+    }
+
     /// Sends SIGTERM, as a service manager would.
     fn terminate(&self) {
         let pid = self.child.id().to_string();
@@ -454,7 +468,7 @@ fn data_in_json_csv_and_arrow_matches_the_database() {
     assert!(r.body.ends_with(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
 
     // One access-log line per request, no password.
-    let log = server.log.lock().unwrap().clone();
+    let log = server.wait_log("\"GET /health\" 200");
     assert!(log.contains("\"GET /health\" 200"), "{log}");
     let pw = &src[src.find("://").unwrap() + 3..src.rfind('@').unwrap()];
     assert!(
@@ -752,8 +766,7 @@ fn sigterm_stops_the_server_gracefully() {
     server.terminate();
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(server.log.lock().unwrap().contains("stopped"));
+    assert!(server.wait_log("stopped").contains("stopped"));
 }
 
 #[test]
@@ -798,8 +811,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
     }
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    std::thread::sleep(Duration::from_millis(100));
-    let log = server.log.lock().unwrap().clone();
+    let log = server.wait_log("stopped");
     assert!(
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"
@@ -987,7 +999,7 @@ fn serve_without_arguments_fills_and_serves_the_embedded_store() {
         "statistics served after {:?}",
         t.elapsed()
     );
-    let log = server.log.lock().unwrap().clone();
+    let log = server.wait_log("is empty: generating 10 days");
     assert!(log.contains("is empty: generating 10 days"), "{log}");
     assert!(dir
         .path()

@@ -514,6 +514,49 @@ def test_grouped_and_time_major_input_agree(raw):
     compare(shuffled, oracle(raw))
 
 
+def test_day_major_and_chunked_input_agree(raw):
+    """Rows as a day-by-day extract hands them over: day after day (here
+    blocks of 6 hours, for more of them), the assets grouped within each (each asset's rows of a day in time order,
+    duplicates in input order), in one chunk or in many (cut at every day and
+    at random rows, so windows and duplicate pairs straddle chunks). The
+    resampler reads such runs in place; the result must be that of the
+    shuffled input, exactly."""
+    shuffled = as_pandas(run_farm(raw))
+    utc = raw["timestamp"].dt.tz_convert("UTC")
+    day = pd.Series(pd.Categorical(utc.dt.floor("6h").astype("int64"), ordered=True), index=raw.index)
+    d = raw.assign(_day=day)
+    order = np.lexsort(
+        (
+            np.arange(len(d)),
+            utc.astype("int64").to_numpy(),
+            pd.Categorical(d["asset"], ordered=True).codes,
+            d["_day"].cat.codes.to_numpy(),
+        )
+    )
+    day_major = d.iloc[order].reset_index(drop=True)
+    # Day-major indeed: many runs of each asset.
+    runs = (day_major["asset"] != day_major["asset"].shift()).sum()
+    assert runs > 5 * day_major["asset"].nunique()
+    day_starts = np.flatnonzero(day_major["_day"] != day_major["_day"].shift())
+    day_major = day_major.drop(columns="_day")
+    rng = np.random.default_rng(7)
+    cuts = np.unique(
+        np.concatenate([day_starts, rng.integers(1, len(day_major), 40), [len(day_major)]])
+    )
+    cuts = cuts[cuts > 0]
+    whole = to_polars(day_major)
+    lo = 0
+    pieces = []
+    for hi in cuts:
+        pieces.append(whole.slice(lo, hi - lo))
+        lo = hi
+    chunked = pl.concat(pieces, rechunk=False)
+    assert chunked.n_chunks() == len(pieces) > 40
+    for data in (day_major, whole, chunked):
+        got = as_pandas(run_farm(data))
+        pd.testing.assert_frame_equal(got, shuffled, check_exact=True)
+
+
 def test_large_farm_parallel_paths():
     """~490k rows: assets long enough to be cut into parallel pieces, and
     time-major input with more key runs than the grouped fast path takes."""

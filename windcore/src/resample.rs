@@ -457,13 +457,16 @@ fn dedup(v: Vec<String>) -> Vec<String> {
 /// A statistic other than `count` needs [`min_count`](ResamplerBuilder::min_count)
 /// valid samples (std at least two); otherwise it is absent, never 0.0.
 ///
-/// Input grouped by key (each key's rows together, sorted by time) is read as
-/// it is; other input is sorted once by key and time (stable, so of equal
+/// Input whose rows come in runs of one key, each in time order, the runs of
+/// a key following each other in time (grouped by key, or day after day with
+/// the keys grouped within each day, in one chunk or several) is read as it
+/// is; other input is sorted once by key and time (stable, so of equal
 /// timestamps of one key the last in input order is kept). Then a fused
 /// single pass computes every statistic of every variable at once, in
-/// parallel over chunks of windows. The standard deviation uses two passes
-/// over each window's samples (mean, then squared deviations), which is
-/// numerically stable.
+/// parallel over chunks of windows; where the timestamps are a constant step
+/// apart, the windows' bounds need no search and several windows are summed
+/// side by side. The standard deviation uses two passes over each window's
+/// samples (mean, then squared deviations), which is numerically stable.
 #[derive(Debug, Clone)]
 pub struct Resampler {
     every_secs: i64,
@@ -486,12 +489,21 @@ impl Default for Resampler {
     }
 }
 
-/// A run of rows of one key, `lo..hi` in the prepared (sorted) order, and the
-/// row of the input that holds its key values.
+/// Rows `lo..hi` of input chunk `chunk` (of the prepared columns), all of one
+/// key and in time order.
 #[derive(Debug, Clone, Copy)]
-struct Segment {
+struct Run {
+    chunk: usize,
     lo: usize,
     hi: usize,
+}
+
+/// The rows of one key: the prepared runs `first..first + len`, which follow
+/// each other in time, and the row of the key columns that holds its values.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    first: usize,
+    len: usize,
     key_row: IdxSize,
 }
 
@@ -502,9 +514,9 @@ struct Prepared {
     rows: usize,
     ts: Int64Chunked,
     vars: Vec<(String, Float64Chunked, bool)>,
-    /// With keys: the key columns of the input and the runs of rows per key
-    /// (ts and vars are then contiguous).
-    keys: Option<(DataFrame, Vec<Segment>)>,
+    /// With keys: the key columns of the input, the segments (one per key,
+    /// in key order) and their runs of rows.
+    keys: Option<(DataFrame, Vec<Segment>, Vec<Run>)>,
 }
 
 /// Output of the kernel: window starts, their segment (with keys), and one
@@ -616,7 +628,7 @@ impl Resampler {
         let prep = self.prepare(df)?;
         let win = self.compute(&prep);
         let mut columns: Vec<Column> = Vec::with_capacity(1 + win.cols.len());
-        if let Some((keys, segs)) = &prep.keys {
+        if let Some((keys, segs, _)) = &prep.keys {
             columns.extend(key_columns(keys, segs, &win.segs, |_| 1)?);
         }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), win.starts)
@@ -668,7 +680,7 @@ impl Resampler {
             }
         }
         let mut columns: Vec<Column> = Vec::with_capacity(3 + self.by.len());
-        if let Some((keys, segs)) = &prep.keys {
+        if let Some((keys, segs, _)) = &prep.keys {
             columns.extend(key_columns(keys, segs, &win.segs, |w| per_window[w])?);
         }
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), ts)
@@ -769,8 +781,14 @@ impl Resampler {
         // Windows line up with the local clock: shifted by the UTC offset
         // modulo the window length (0 for UTC and whole-hour zones with
         // windows that divide an hour).
-        let shift = match (self.zone.is_utc(), ts.min(), ts.max()) {
-            (false, Some(lo), Some(hi)) => {
+        // (The bounds cost two passes over the timestamps: only off UTC.)
+        let bounds = if self.zone.is_utc() {
+            None
+        } else {
+            ts.min().zip(ts.max())
+        };
+        let shift = match bounds {
+            Some((lo, hi)) => {
                 let at = |v: i64| {
                     chrono::DateTime::from_timestamp(v.div_euclid(per_sec), 0).unwrap_or_default()
                 };
@@ -780,18 +798,27 @@ impl Resampler {
                 };
                 self.zone.window_shift(range, self.every())? * per_sec
             }
-            _ => 0,
+            None => 0,
         };
         let grid = Grid { every, shift };
         let rows = df.height();
         if !self.by.is_empty() {
-            // Keyed input is read contiguously; the runs of each key become segments.
-            ts.rechunk_mut();
-            for (_, v, _) in vars.iter_mut() {
-                v.rechunk_mut();
+            // The runs of rows of one key (in time order) are read in place
+            // when every column is cut the same way; otherwise the columns are
+            // made contiguous first. Input that is not in runs the kernel can
+            // read is sorted by key and time.
+            let lengths: Vec<usize> = ts.chunk_lengths().collect();
+            if vars
+                .iter()
+                .any(|(_, v, _)| !v.chunk_lengths().eq(lengths.iter().copied()))
+            {
+                ts.rechunk_mut();
+                for (_, v, _) in vars.iter_mut() {
+                    v.rechunk_mut();
+                }
             }
             let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
-            let (perm, segs) = group_rows(&keys, &self.by, ts_slice(&ts))?;
+            let (perm, segs, runs) = group_rows(&keys, &self.by, &ts)?;
             if let Some(idx) = perm {
                 ts = ts.take(&idx)?;
                 ts.rechunk_mut();
@@ -806,7 +833,7 @@ impl Resampler {
                 rows,
                 ts,
                 vars,
-                keys: Some((keys, segs)),
+                keys: Some((keys, segs, runs)),
             });
         }
         // The kernel reads the input chunks in place when every column is cut
@@ -850,10 +877,6 @@ impl Resampler {
     fn compute(&self, prep: &Prepared) -> Windows {
         let grid = prep.grid;
         let per_part = rayon::current_num_threads() * 4;
-        let mut pieces: Vec<Piece<'_>> = Vec::new();
-        // Windows cut by chunk boundaries (unkeyed input); declared here so
-        // that the pieces may borrow them.
-        let straddles: Vec<Straddle>;
         fn var_in(ca: &Float64Chunked, ci: usize, angle: bool) -> VarIn<'_> {
             let a = ca.downcast_get(ci).expect("columns are cut alike");
             VarIn {
@@ -862,82 +885,99 @@ impl Resampler {
                 angle,
             }
         }
-        if let Some((_, segs)) = &prep.keys {
-            if prep.rows > 0 {
-                let ts = ts_slice(&prep.ts);
-                let vars: Vec<VarIn<'_>> = prep
+        // The input chunks (every column is cut alike).
+        let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
+            .ts
+            .downcast_iter()
+            .enumerate()
+            .map(|(ci, a)| {
+                let vars = prep
                     .vars
                     .iter()
-                    .map(|(_, ca, angle)| var_in(ca, 0, *angle))
+                    .map(|(_, ca, angle)| var_in(ca, ci, *angle))
                     .collect();
-                let total = prep.rows.max(1);
-                for (si, s) in segs.iter().enumerate() {
-                    // Pieces in proportion to the segment's share of the rows.
-                    let parts = (per_part * (s.hi - s.lo)).div_ceil(total);
-                    for (a, b) in chunk_bounds(&ts[s.lo..s.hi], grid, parts) {
+                (a.values().as_slice(), vars)
+            })
+            .collect();
+        // Each series (the whole input, or one key) is a sequence of row
+        // ranges in time order: the inside of each range is read in place; a
+        // window cut by a range boundary is gathered into a straddle.
+        let mut plan: Vec<Planned<'_>> = Vec::new();
+        let mut straddles: Vec<Straddle> = Vec::new();
+        let keyed = prep.keys.is_some();
+        if let Some((_, segs, runs)) = &prep.keys {
+            for (si, s) in segs.iter().enumerate() {
+                let ranges: Vec<Range<'_>> = runs[s.first..s.first + s.len]
+                    .iter()
+                    .map(|r| Range {
+                        ts: chunks[r.chunk].0,
+                        vars: &chunks[r.chunk].1,
+                        lo: r.lo,
+                        hi: r.hi,
+                    })
+                    .collect();
+                plan_parts(&ranges, grid, si as u32, &mut plan, &mut straddles);
+            }
+        } else {
+            let ranges: Vec<Range<'_>> = chunks
+                .iter()
+                .filter(|(ts, _)| !ts.is_empty())
+                .map(|(ts, vars)| Range {
+                    ts,
+                    vars,
+                    lo: 0,
+                    hi: ts.len(),
+                })
+                .collect();
+            plan_parts(&ranges, grid, 0, &mut plan, &mut straddles);
+        }
+        // Pieces for the threads: the inside of a range is cut on window
+        // boundaries (keyed: in proportion to its share of the rows).
+        let total_rows = prep.rows.max(1);
+        let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(plan.len());
+        for part in &plan {
+            match *part {
+                Planned::Interior {
+                    ts,
+                    vars,
+                    lo,
+                    hi,
+                    seg,
+                } => {
+                    let parts = if keyed {
+                        (per_part * (hi - lo)).div_ceil(total_rows)
+                    } else {
+                        per_part
+                    };
+                    for (a, b) in chunk_bounds(&ts[lo..hi], grid, parts) {
                         pieces.push(Piece {
                             ts,
-                            vars: vars.clone(),
-                            lo: s.lo + a,
-                            hi: s.lo + b,
-                            seg: si as u32,
+                            vars: vars.to_vec(),
+                            lo: lo + a,
+                            hi: lo + b,
+                            seg,
                         });
                     }
                 }
-            }
-        } else {
-            // The input chunks (all columns are cut alike), empty ones left out.
-            let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
-                .ts
-                .downcast_iter()
-                .enumerate()
-                .filter(|(_, a)| !a.values().is_empty())
-                .map(|(ci, a)| {
-                    let vars = prep
-                        .vars
-                        .iter()
-                        .map(|(_, ca, angle)| var_in(ca, ci, *angle))
-                        .collect();
-                    (a.values().as_slice(), vars)
-                })
-                .collect();
-            let (parts, s) = plan_parts(&chunks, grid);
-            straddles = s;
-            let straddles = &straddles;
-            for part in &parts {
-                match *part {
-                    Part::Interior { chunk, lo, hi } => {
-                        let (ts, vars) = &chunks[chunk];
-                        for (a, b) in chunk_bounds(&ts[lo..hi], grid, per_part) {
-                            pieces.push(Piece {
-                                ts,
-                                vars: vars.clone(),
-                                lo: lo + a,
-                                hi: lo + b,
-                                seg: 0,
-                            });
-                        }
-                    }
-                    Part::Straddle(k) => {
-                        let s = &straddles[k];
-                        pieces.push(Piece {
-                            ts: &s.ts,
-                            vars: s
-                                .values
-                                .iter()
-                                .zip(&s.validity)
-                                .zip(&prep.vars)
-                                .map(|((values, validity), (_, _, angle))| VarIn {
-                                    values,
-                                    validity: validity.as_ref(),
-                                    angle: *angle,
-                                })
-                                .collect(),
-                            lo: 0,
-                            hi: s.ts.len(),
-                            seg: 0,
-                        });
-                    }
+                Planned::Straddle { k, seg } => {
+                    let s = &straddles[k];
+                    pieces.push(Piece {
+                        ts: &s.ts,
+                        vars: s
+                            .values
+                            .iter()
+                            .zip(&s.validity)
+                            .zip(&prep.vars)
+                            .map(|((values, validity), (_, _, angle))| VarIn {
+                                values,
+                                validity: validity.as_ref(),
+                                angle: *angle,
+                            })
+                            .collect(),
+                        lo: 0,
+                        hi: s.ts.len(),
+                        seg,
+                    });
                 }
             }
         }
@@ -953,14 +993,13 @@ impl Resampler {
         };
         let n_stats = self.stats.len();
         let n_cols = prep.vars.len() * n_stats;
-        let keyed = prep.keys.is_some();
         // Count the windows of each piece first, so every piece writes straight
         // into its own part of the final columns (no per-piece buffers to concatenate).
-        let counts: Vec<usize> = pieces
+        let scans: Vec<(usize, Option<i64>)> = pieces
             .par_iter()
-            .map(|p| count_windows(p.ts, p.lo, p.hi, grid))
+            .map(|p| scan_piece(p.ts, p.lo, p.hi, grid))
             .collect();
-        let total: usize = counts.iter().sum();
+        let total: usize = scans.iter().map(|s| s.0).sum();
         let mut out = Windows {
             starts: uninit_vec(total),
             segs: if keyed { uninit_vec(total) } else { Vec::new() },
@@ -973,7 +1012,7 @@ impl Resampler {
             let mut segs_rest: &mut [u32] = &mut out.segs;
             let mut cols_rest: Vec<&mut [f64]> =
                 out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-            for (piece, n) in pieces.iter().zip(&counts) {
+            for (piece, (n, step)) in pieces.iter().zip(&scans) {
                 let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
                 starts_rest = tail;
                 let segs = if keyed {
@@ -989,12 +1028,12 @@ impl Resampler {
                     heads.push(h);
                     *c = t;
                 }
-                tasks.push((piece, head, segs, heads));
+                tasks.push((piece, *step, head, segs, heads));
             }
         }
         let quality = tasks
             .into_par_iter()
-            .map(|(p, starts, segs, mut cols)| kernel(p, &cfg, starts, segs, &mut cols))
+            .map(|(p, step, starts, segs, mut cols)| kernel(p, step, &cfg, starts, segs, &mut cols))
             .reduce(Quality::default, |mut a, b| {
                 a += b;
                 a
@@ -1065,14 +1104,13 @@ enum KeyCol {
 impl KeyCol {
     fn new(col: &Column) -> Result<Self> {
         Ok(if matches!(col.dtype(), DataType::String) {
-            KeyCol::Str(col.str()?.rechunk().into_owned())
+            KeyCol::Str(col.str()?.clone())
         } else {
             KeyCol::Int(
                 col.as_materialized_series()
                     .cast(&DataType::Int64)?
                     .i64()?
-                    .rechunk()
-                    .into_owned(),
+                    .clone(),
             )
         })
     }
@@ -1100,28 +1138,61 @@ impl KeyCol {
             }
             KeyCol::Str(c) => {
                 let mut prev: Option<Option<&str>> = None;
-                for (i, v) in c.iter().enumerate() {
-                    if prev.is_some_and(|p| p != v) {
-                        starts[i] = true;
+                let mut row = 0;
+                for arr in c.downcast_iter() {
+                    if polars_arrow::array::Array::null_count(arr) > 0 {
+                        for (i, v) in arr.iter().enumerate() {
+                            if prev.is_some_and(|p| p != v) {
+                                starts[row + i] = true;
+                            }
+                            prev = Some(v);
+                        }
+                    } else {
+                        // A string equal to the previous row's has, most of
+                        // the time, the same view (length, bytes or buffer
+                        // position): equal views mean equal strings, so only
+                        // differing views need their strings compared.
+                        let views = arr.views().as_slice();
+                        for (i, view) in views.iter().enumerate() {
+                            if i > 0 && views[i - 1].as_u128() == view.as_u128() {
+                                continue;
+                            }
+                            // SAFETY: `i` is in bounds of this array.
+                            let v = Some(unsafe { arr.value_unchecked(i) });
+                            if prev.is_some_and(|p| p != v) {
+                                starts[row + i] = true;
+                            }
+                            prev = Some(v);
+                        }
                     }
-                    prev = Some(v);
+                    row += arr.len();
                 }
             }
         }
     }
 }
 
-/// Finds the rows of each key. Input already grouped (each key's rows in one
-/// run, sorted by time) is kept as it is; otherwise returns the permutation
-/// that sorts it by key and time (stable). Segments come in key order.
+/// The most runs of equal keys the in-place path takes: beyond this, input
+/// is sorted instead (every run becomes a piece of work of its own).
+fn max_runs(rows: usize) -> usize {
+    (rows / 64).max(100_000)
+}
+
+/// Finds the rows of each key. Input whose rows come in runs of one key, each
+/// run in time order and the runs of a key following each other in time
+/// (grouped by key, or day after day with the keys grouped within a day), is
+/// read in place: returns the runs (within the chunks of `ts`) and the
+/// segments. Otherwise returns the permutation that sorts the input by key and
+/// time (stable), the segments, and one run per segment in the permuted
+/// (contiguous) rows. Segments come in key order.
 fn group_rows(
     keys: &DataFrame,
     by: &[String],
-    ts: &[i64],
-) -> Result<(Option<IdxCa>, Vec<Segment>)> {
+    ts: &Int64Chunked,
+) -> Result<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
     let n = ts.len();
     if n == 0 {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), Vec::new()));
     }
     let cols: Vec<KeyCol> = keys
         .columns()
@@ -1129,62 +1200,13 @@ fn group_rows(
         .map(KeyCol::new)
         .collect::<Result<_>>()?;
     let key_of = |row: usize| -> Vec<KeyVal> { cols.iter().map(|c| c.get(row)).collect() };
-    let mut change = vec![false; n];
-    for c in &cols {
-        c.mark_changes(&mut change);
-    }
-    change[0] = true;
-    // Runs of equal keys; the fast path needs few runs, each key once, each
-    // run sorted by time.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut grouped = true;
-    let mut start = 0;
-    // Each run ends where the next one starts, and the last at `n`.
-    let ends = change
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, c)| **c)
-        .map(|(i, _)| i)
-        .chain(std::iter::once(n));
-    for end in ends {
-        runs.push((start, end));
-        start = end;
-        if runs.len() > 100_000 {
-            grouped = false;
-            break;
-        }
-    }
-    drop(change);
-    if grouped {
-        let mut seen = std::collections::HashSet::with_capacity(runs.len());
-        for &(lo, hi) in &runs {
-            if !seen.insert(key_of(lo)) || !ts[lo..hi].windows(2).all(|w| w[0] <= w[1]) {
-                grouped = false;
-                break;
-            }
-        }
-    }
-    if grouped {
-        let mut segs: Vec<(Vec<KeyVal>, Segment)> = runs
-            .into_iter()
-            .map(|(lo, hi)| {
-                (
-                    key_of(lo),
-                    Segment {
-                        lo,
-                        hi,
-                        key_row: lo as IdxSize,
-                    },
-                )
-            })
-            .collect();
-        segs.sort_by(|a, b| a.0.cmp(&b.0));
-        // Sorting segments by key reorders runs; the rows stay where they are.
-        return Ok((None, segs.into_iter().map(|(_, s)| s).collect()));
+    if let Some(found) = runs_in_place(&cols, ts, &key_of) {
+        return Ok(found);
     }
     // General case: the groups of equal keys (hash-based, in polars), each
     // sorted by time (stable), in key order.
+    let contiguous = ts.rechunk();
+    let ts = ts_slice(&contiguous);
     let gb = keys.group_by_stable(by.iter().map(|s| s.as_str()))?;
     let groups: Vec<Vec<IdxSize>> = match &**gb.get_groups() {
         GroupsType::Idx(g) => g.all().iter().map(|v| v.to_vec()).collect(),
@@ -1208,16 +1230,128 @@ fn group_rows(
     order.sort_by(|a, b| a.0.cmp(&b.0));
     let mut perm: Vec<IdxSize> = Vec::with_capacity(n);
     let mut segs = Vec::with_capacity(order.len());
+    let mut runs = Vec::with_capacity(order.len());
     for (_, rows) in order {
         let lo = perm.len();
         segs.push(Segment {
+            first: runs.len(),
+            len: 1,
+            key_row: rows[0],
+        });
+        runs.push(Run {
+            chunk: 0,
             lo,
             hi: lo + rows.len(),
-            key_row: rows[0],
         });
         perm.extend_from_slice(&rows);
     }
-    Ok((Some(IdxCa::from_vec(PlSmallStr::EMPTY, perm)), segs))
+    Ok((Some(IdxCa::from_vec(PlSmallStr::EMPTY, perm)), segs, runs))
+}
+
+/// The in-place grouping of [`group_rows`], if the input allows it: runs of
+/// equal keys (cut at chunk boundaries too), each in time order, and the runs
+/// of each key, ordered by their first timestamp, in time order as well. Where
+/// the last row of one run and the first of the next run of the key have the
+/// same timestamp, the later run must also come later in the input (so that
+/// of equal timestamps the last one in input order is kept, as when sorting).
+#[allow(clippy::type_complexity)]
+fn runs_in_place(
+    cols: &[KeyCol],
+    ts: &Int64Chunked,
+    key_of: &dyn Fn(usize) -> Vec<KeyVal>,
+) -> Option<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
+    let n = ts.len();
+    let mut change = vec![false; n];
+    for c in cols {
+        c.mark_changes(&mut change);
+    }
+    // Runs start where the key changes and at every chunk start.
+    let chunks: Vec<&[i64]> = ts.downcast_iter().map(|a| a.values().as_slice()).collect();
+    let mut offsets = Vec::with_capacity(chunks.len());
+    let mut off = 0;
+    for c in &chunks {
+        offsets.push(off);
+        if off < n {
+            change[off] = true;
+        }
+        off += c.len();
+    }
+    let limit = max_runs(n);
+    // (first row of the run in the input, run)
+    let mut runs: Vec<(usize, Run)> = Vec::new();
+    let mut ci = 0;
+    let mut start = 0;
+    let ends = change
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, c)| **c)
+        .map(|(i, _)| i)
+        .chain(std::iter::once(n));
+    for end in ends {
+        while offsets[ci] + chunks[ci].len() <= start {
+            ci += 1;
+        }
+        let base = offsets[ci];
+        let run = Run {
+            chunk: ci,
+            lo: start - base,
+            hi: end - base,
+        };
+        let r = &chunks[ci][run.lo..run.hi];
+        if !r.windows(2).all(|w| w[0] <= w[1]) || runs.len() == limit {
+            return None;
+        }
+        runs.push((start, run));
+        start = end;
+    }
+    drop(change);
+    // The runs of each key, in input order.
+    let mut index: std::collections::HashMap<Vec<KeyVal>, usize> = std::collections::HashMap::new();
+    let mut members: Vec<(Vec<KeyVal>, Vec<usize>)> = Vec::new();
+    for (ri, (row, _)) in runs.iter().enumerate() {
+        let key = key_of(*row);
+        match index.get(&key) {
+            Some(k) => members[*k].1.push(ri),
+            None => {
+                index.insert(key.clone(), members.len());
+                members.push((key, vec![ri]));
+            }
+        }
+    }
+    drop(index);
+    let first = |ri: usize| {
+        let r = runs[ri].1;
+        chunks[r.chunk][r.lo]
+    };
+    let last = |ri: usize| {
+        let r = runs[ri].1;
+        chunks[r.chunk][r.hi - 1]
+    };
+    for (_, m) in members.iter_mut() {
+        if m.len() > 1 {
+            m.sort_by_key(|ri| first(*ri)); // stable: input order among equals
+            let ordered = m.windows(2).all(|w| {
+                let (a, b) = (last(w[0]), first(w[1]));
+                a < b || (a == b && w[0] < w[1])
+            });
+            if !ordered {
+                return None;
+            }
+        }
+    }
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut segs = Vec::with_capacity(members.len());
+    let mut out = Vec::with_capacity(runs.len());
+    for (_, m) in members {
+        segs.push(Segment {
+            first: out.len(),
+            len: m.len(),
+            key_row: runs[m[0]].0 as IdxSize,
+        });
+        out.extend(m.iter().map(|ri| runs[*ri].1));
+    }
+    Some((None, segs, out))
 }
 
 /// Whether the timestamps are in non-decreasing order, across chunks too.
@@ -1226,7 +1360,12 @@ fn is_sorted(ts: &Int64Chunked) -> bool {
     for a in ts.downcast_iter() {
         let v = a.values().as_slice();
         let Some(&first) = v.first() else { continue };
-        if first < prev || !v.windows(2).all(|w| w[0] <= w[1]) {
+        // In parallel over blocks that overlap by one row.
+        let sorted = v.par_chunks(1 << 16).enumerate().all(|(b, block)| {
+            let before = if b == 0 { first } else { v[(b << 16) - 1] };
+            before <= block[0] && block.windows(2).all(|w| w[0] <= w[1])
+        });
+        if first < prev || !sorted {
             return false;
         }
         prev = v[v.len() - 1];
@@ -1234,11 +1373,29 @@ fn is_sorted(ts: &Int64Chunked) -> bool {
     true
 }
 
-/// Rows `lo..hi` of one input chunk, or the rows of a window that lies in
-/// several chunks (gathered into a [`Straddle`]), in output order.
-enum Part {
-    Interior { chunk: usize, lo: usize, hi: usize },
-    Straddle(usize),
+/// Rows `lo..hi` of one input chunk (every column cut alike).
+struct Range<'a> {
+    ts: &'a [i64],
+    vars: &'a [VarIn<'a>],
+    lo: usize,
+    hi: usize,
+}
+
+/// Whole windows of one series (segment `seg`) in output order: the rows
+/// `lo..hi` of an input chunk, or a window whose rows lie in several ranges
+/// (gathered into the [`Straddle`] `k`).
+enum Planned<'a> {
+    Interior {
+        ts: &'a [i64],
+        vars: &'a [VarIn<'a>],
+        lo: usize,
+        hi: usize,
+        seg: u32,
+    },
+    Straddle {
+        k: usize,
+        seg: u32,
+    },
 }
 
 /// The rows of one window whose samples lie in more than one input chunk,
@@ -1291,51 +1448,68 @@ impl Carry {
     }
 }
 
-/// Cuts sorted, chunked input into parts that each hold whole windows: the
-/// inside of every chunk is read in place; a window cut by a chunk boundary
-/// becomes a [`Straddle`].
-fn plan_parts(chunks: &[(&[i64], Vec<VarIn<'_>>)], grid: Grid) -> (Vec<Part>, Vec<Straddle>) {
-    let n_vars = chunks.first().map_or(0, |(_, v)| v.len());
-    let mut parts = Vec::with_capacity(chunks.len() * 2);
-    let mut straddles = Vec::new();
+/// Cuts a series given as non-empty row ranges in time order (the chunks of
+/// the input, or the runs of one key) into parts that each hold whole
+/// windows, appended to `plan`: the inside of every range is read in place; a
+/// window cut by a range boundary becomes a [`Straddle`], appended to
+/// `straddles`.
+fn plan_parts<'a>(
+    ranges: &[Range<'a>],
+    grid: Grid,
+    seg: u32,
+    plan: &mut Vec<Planned<'a>>,
+    straddles: &mut Vec<Straddle>,
+) {
+    let n_vars = ranges.first().map_or(0, |r| r.vars.len());
     let mut carry: Option<Carry> = None;
-    for (ci, (ts, vars)) in chunks.iter().enumerate() {
-        let n = ts.len();
-        let mut lo = 0;
+    for (ri, r) in ranges.iter().enumerate() {
+        let (ts, vars) = (r.ts, r.vars);
+        let mut lo = r.lo;
         if let Some(c) = carry.as_mut() {
-            while lo < n && grid.id(ts[lo]) == c.window {
+            while lo < r.hi && grid.id(ts[lo]) == c.window {
                 lo += 1;
             }
-            c.push(ts, vars, 0, lo);
-            if lo == n {
-                continue; // the whole chunk lies in the carried window
+            c.push(ts, vars, r.lo, lo);
+            if lo == r.hi {
+                continue; // the whole range lies in the carried window
             }
-            parts.push(Part::Straddle(straddles.len()));
+            plan.push(Planned::Straddle {
+                k: straddles.len(),
+                seg,
+            });
             straddles.push(carry.take().expect("carry").finish());
         }
-        // A last window that goes on in the next chunk is carried over.
-        let last = grid.id(ts[n - 1]);
-        let mut hi = n;
-        if chunks
-            .get(ci + 1)
-            .is_some_and(|(next, _)| grid.id(next[0]) == last)
+        // A last window that goes on in the next range is carried over.
+        let last = grid.id(ts[r.hi - 1]);
+        let mut hi = r.hi;
+        if ranges
+            .get(ri + 1)
+            .is_some_and(|next| grid.id(next.ts[next.lo]) == last)
         {
             while hi > lo && grid.id(ts[hi - 1]) == last {
                 hi -= 1;
             }
             let mut c = Carry::new(last, n_vars);
-            c.push(ts, vars, hi, n);
+            c.push(ts, vars, hi, r.hi);
             carry = Some(c);
         }
         if lo < hi {
-            parts.push(Part::Interior { chunk: ci, lo, hi });
+            plan.push(Planned::Interior {
+                ts,
+                vars,
+                lo,
+                hi,
+                seg,
+            });
         }
     }
     if let Some(c) = carry {
-        parts.push(Part::Straddle(straddles.len()));
+        plan.push(Planned::Straddle {
+            k: straddles.len(),
+            seg,
+        });
         straddles.push(c.finish());
     }
-    (parts, straddles)
 }
 
 /// Whole windows of sorted rows `lo..hi` over contiguous slices.
@@ -1398,7 +1572,7 @@ impl Transform for Resampler {
 
 /// Builds an output column from kernel values, NaN meaning absent.
 fn stat_column(name: PlSmallStr, vals: Vec<f64>, st: Stat) -> Column {
-    let validity = if vals.iter().any(|v| v.is_nan()) {
+    let validity = if vals.par_iter().any(|v| v.is_nan()) {
         Some(Bitmap::from_iter(vals.iter().map(|v| !v.is_nan())))
     } else {
         None
@@ -1483,6 +1657,40 @@ fn chunk_bounds(ts: &[i64], grid: Grid, parts: usize) -> Vec<(usize, usize)> {
     bounds
 }
 
+/// Rows a block of the regularity check reads before it may stop early.
+const SCAN_BLOCK: usize = 4096;
+
+/// The number of windows in the sorted rows `lo..hi`, and their step if the
+/// rows are regular: timestamps a constant step apart that divides the window
+/// length (then every window but the first and the last holds
+/// `every / step` rows, and none is empty in between).
+fn scan_piece(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> (usize, Option<i64>) {
+    let r = &ts[lo..hi];
+    if r.len() >= 2 {
+        let step = r[1].wrapping_sub(r[0]);
+        // (The bounds keep `start + l * every` of the kernel far from overflow.)
+        let in_range = r[0] > i64::MIN / 4 && r[r.len() - 1] < i64::MAX / 4;
+        if step > 0 && grid.every % step == 0 && in_range {
+            let mut regular = true;
+            let mut from = 0;
+            while regular && from + 1 < r.len() {
+                let to = (from + SCAN_BLOCK).min(r.len() - 1);
+                let bad = r[from + 1..=to]
+                    .iter()
+                    .zip(&r[from..to])
+                    .fold(0i64, |acc, (b, a)| acc | (b.wrapping_sub(*a) ^ step));
+                regular = bad == 0;
+                from = to;
+            }
+            if regular {
+                let windows = grid.id(r[r.len() - 1]) - grid.id(r[0]) + 1;
+                return (windows as usize, Some(step));
+            }
+        }
+    }
+    (count_windows(ts, lo, hi, grid), None)
+}
+
 /// Number of windows in the sorted rows `lo..hi`.
 fn count_windows(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> usize {
     let mut n = 0;
@@ -1505,6 +1713,7 @@ fn count_windows(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> usize {
 /// Returns the quality counters of the piece.
 fn kernel(
     p: &Piece<'_>,
+    step: Option<i64>,
     cfg: &KernelConfig<'_>,
     starts: &mut [i64],
     segs: &mut [u32],
@@ -1516,7 +1725,63 @@ fn kernel(
     let mut buf: Vec<f64> = Vec::new();
     let mut i = p.lo;
     let mut k = 0;
+    // Regular rows (see `scan_piece`): after the first window, whole windows
+    // of `w` rows each follow each other, LANES at a time: their bounds and
+    // starts need no search, and the linear statistics of the LANES windows
+    // are summed side by side (each window's sums in its own row order, so
+    // the numbers are those of `linear`).
+    let w = step.map_or(0, |s| (cfg.grid.every / s) as usize);
     while i < p.hi {
+        if w > 0 && k > 0 && i + LANES * w <= p.hi {
+            let start = cfg.grid.start(ts[i]);
+            for l in 0..LANES {
+                starts[k + l] = start + l as i64 * cfg.grid.every + cfg.label_shift;
+                if !segs.is_empty() {
+                    segs[k + l] = p.seg;
+                }
+            }
+            for (vi, var) in p.vars.iter().enumerate() {
+                let block = &var.values[i..i + LANES * w];
+                let accs: [Acc; LANES] = match (var.validity, var.angle) {
+                    (None, false) => linear_lanes_dense(block, w, cfg.want_std),
+                    // Most blocks of a column with a few nulls have none.
+                    (Some(b), false) if all_valid(b, i, LANES * w) => {
+                        linear_lanes_dense(block, w, cfg.want_std)
+                    }
+                    (Some(b), false) => linear_lanes(
+                        block,
+                        w,
+                        |r, x| {
+                            // SAFETY: the validity bitmap has one bit per row of `values`.
+                            if unsafe { b.get_bit_unchecked(i + r) } {
+                                x
+                            } else {
+                                f64::NAN
+                            }
+                        },
+                        cfg.want_std,
+                    ),
+                    (_, true) => std::array::from_fn(|l| {
+                        let a = i + l * w;
+                        accumulate(ts, var, a, a + w, false, cfg.want_std, &mut buf)
+                    }),
+                };
+                let base = vi * n_stats;
+                for (l, acc) in accs.iter().enumerate() {
+                    q.missing += (w - acc.n) as u64;
+                    let enough = acc.n >= cfg.min_count;
+                    if !enough {
+                        q.sparse_windows += 1;
+                    }
+                    for (si, st) in cfg.stats.iter().enumerate() {
+                        cols[base + si][k + l] = stat_value(*st, acc, enough);
+                    }
+                }
+            }
+            k += LANES;
+            i += LANES * w;
+            continue;
+        }
         let start = cfg.grid.start(ts[i]);
         let last = start.saturating_add(cfg.grid.every - 1);
         let mut j = i + 1;
@@ -1539,14 +1804,7 @@ fn kernel(
             }
             let base = vi * n_stats;
             for (si, st) in cfg.stats.iter().enumerate() {
-                cols[base + si][k] = match st {
-                    Stat::Count if acc.n > 0 => acc.n as f64,
-                    Stat::Mean if enough => acc.mean,
-                    Stat::Min if enough => acc.min,
-                    Stat::Max if enough => acc.max,
-                    Stat::Std if enough => acc.std,
-                    _ => f64::NAN,
-                };
+                cols[base + si][k] = stat_value(*st, &acc, enough);
             }
         }
         k += 1;
@@ -1554,6 +1812,45 @@ fn kernel(
     }
     debug_assert_eq!(k, starts.len());
     q
+}
+
+/// Whether the rows `a..a + n` of a validity bitmap are all set, read 56
+/// bits at a time.
+#[inline]
+fn all_valid(b: &Bitmap, a: usize, n: usize) -> bool {
+    let (bytes, offset, _) = b.as_slice();
+    let mut bit = offset + a;
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(56);
+        let byte = bit / 8;
+        let mut word = [0u8; 8];
+        let avail = (bytes.len() - byte).min(8);
+        word[..avail].copy_from_slice(&bytes[byte..byte + avail]);
+        let mask = (1u64 << take) - 1;
+        if (u64::from_le_bytes(word) >> (bit % 8)) & mask != mask {
+            return false;
+        }
+        bit += take;
+        left -= take;
+    }
+    true
+}
+
+/// Windows the regular path computes side by side.
+const LANES: usize = 4;
+
+/// The output value of statistic `st` of a window; NaN where absent.
+#[inline]
+fn stat_value(st: Stat, acc: &Acc, enough: bool) -> f64 {
+    match st {
+        Stat::Count if acc.n > 0 => acc.n as f64,
+        Stat::Mean if enough => acc.mean,
+        Stat::Min if enough => acc.min,
+        Stat::Max if enough => acc.max,
+        Stat::Std if enough => acc.std,
+        _ => f64::NAN,
+    }
 }
 
 /// The statistics of one window of one variable; NaN where undefined.
@@ -1594,6 +1891,7 @@ fn accumulate(
     // duplicate timestamp followed by a later row of the same instant).
     match (has_dup, var.validity, var.angle) {
         (false, None, false) => linear(i, j, |k| values[k], want_std),
+        (false, Some(b), false) if all_valid(b, i, j - i) => linear(i, j, |k| values[k], want_std),
         (false, Some(b), false) => linear(
             i,
             j,
@@ -1673,6 +1971,118 @@ fn linear(i: usize, j: usize, get: impl Fn(usize) -> f64, want_std: bool) -> Acc
     }
 }
 
+/// [`linear`] of the LANES windows of `w` rows each in `block` (row `r` is
+/// `get(r, block[r])`, NaN where not a sample), computed side by side: the
+/// same operations in the same order per window (so the same numbers), with
+/// LANES independent chains for the processor to overlap.
+#[inline]
+// Rows are indexed across the lanes on purpose (one row of every lane per step).
+#[allow(clippy::needless_range_loop)]
+fn linear_lanes(
+    block: &[f64],
+    w: usize,
+    get: impl Fn(usize, f64) -> f64,
+    want_std: bool,
+) -> [Acc; LANES] {
+    let lanes: [&[f64]; LANES] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
+    let mut n = [0usize; LANES];
+    let mut sum = [0.0; LANES];
+    let mut min = [f64::INFINITY; LANES];
+    let mut max = [f64::NEG_INFINITY; LANES];
+    for r in 0..w {
+        for l in 0..LANES {
+            let x = get(l * w + r, lanes[l][r]);
+            let ok = !x.is_nan();
+            n[l] += ok as usize;
+            sum[l] += if ok { x } else { 0.0 };
+            min[l] = if x < min[l] { x } else { min[l] };
+            max[l] = if x > max[l] { x } else { max[l] };
+        }
+    }
+    let mean: [f64; LANES] = std::array::from_fn(|l| sum[l] / n[l] as f64);
+    // Squared deviations for every lane (used where `linear` computes them).
+    let mut m2 = [0.0; LANES];
+    if want_std && (0..LANES).any(|l| n[l] >= 2 && min[l] != max[l]) {
+        for r in 0..w {
+            for l in 0..LANES {
+                let x = get(l * w + r, lanes[l][r]);
+                let d = if x.is_nan() { 0.0 } else { x - mean[l] };
+                m2[l] += d * d;
+            }
+        }
+    }
+    std::array::from_fn(|l| {
+        if n[l] == 0 {
+            return Acc::empty(0);
+        }
+        let std = if !want_std || n[l] < 2 {
+            f64::NAN
+        } else if min[l] == max[l] {
+            0.0
+        } else {
+            (m2[l] / (n[l] - 1) as f64).sqrt()
+        };
+        Acc {
+            n: n[l],
+            mean: if min[l] == max[l] { min[l] } else { mean[l] },
+            min: min[l],
+            max: max[l],
+            std,
+        }
+    })
+}
+
+/// [`linear_lanes`] of a block without nulls, first assuming it has no NaN
+/// either: then every row is a sample and the sums are those of `linear`
+/// without its NaN tests. A NaN makes a sum NaN, and the block is computed
+/// again with them.
+#[inline]
+// Rows are indexed across the lanes on purpose (one row of every lane per step).
+#[allow(clippy::needless_range_loop)]
+fn linear_lanes_dense(block: &[f64], w: usize, want_std: bool) -> [Acc; LANES] {
+    let lanes: [&[f64]; LANES] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
+    let mut sum = [0.0; LANES];
+    let mut min = [f64::INFINITY; LANES];
+    let mut max = [f64::NEG_INFINITY; LANES];
+    for r in 0..w {
+        for l in 0..LANES {
+            let x = lanes[l][r];
+            sum[l] += x;
+            min[l] = if x < min[l] { x } else { min[l] };
+            max[l] = if x > max[l] { x } else { max[l] };
+        }
+    }
+    if sum.iter().any(|s| s.is_nan()) || w == 0 {
+        return linear_lanes(block, w, |_, x| x, want_std);
+    }
+    let mean: [f64; LANES] = std::array::from_fn(|l| sum[l] / w as f64);
+    let mut m2 = [0.0; LANES];
+    if want_std && w >= 2 && (0..LANES).any(|l| min[l] != max[l]) {
+        for r in 0..w {
+            for l in 0..LANES {
+                let d = lanes[l][r] - mean[l];
+                m2[l] += d * d;
+            }
+        }
+    }
+    std::array::from_fn(|l| {
+        let std = if !want_std || w < 2 {
+            f64::NAN
+        } else if min[l] == max[l] {
+            0.0
+        } else {
+            (m2[l] / (w - 1) as f64).sqrt()
+        };
+        Acc {
+            n: w,
+            mean: if min[l] == max[l] { min[l] } else { mean[l] },
+            min: min[l],
+            max: max[l],
+            std,
+        }
+    })
+}
+
 /// Below this length of the mean unit vector the directions cancel and have
 /// no mean.
 const MIN_RESULTANT: f64 = 1e-9;
@@ -1692,7 +2102,17 @@ fn norm360(x: f64) -> f64 {
 /// `d` taken into `[-180, 180)`.
 #[inline]
 fn wrap180(d: f64) -> f64 {
-    (d + 180.0).rem_euclid(360.0) - 180.0
+    let x = d + 180.0;
+    // `x.rem_euclid(360.0)`, which is exact, without the division where the
+    // result is plain: x itself in [0, 360), x - 360 (exact there) in [360, 720).
+    let r = if (0.0..360.0).contains(&x) {
+        x
+    } else if (360.0..720.0).contains(&x) {
+        x - 360.0
+    } else {
+        x.rem_euclid(360.0)
+    };
+    r - 180.0
 }
 
 /// Circular statistics of angles in degrees (all valid): the direction of
@@ -1814,5 +2234,129 @@ mod tests {
             assert_eq!(w[0].1, w[1].0);
             assert_eq!(ts[w[1].0] % 600, 0);
         }
+    }
+
+    #[test]
+    fn sortedness_is_checked_across_blocks() {
+        let mut v: Vec<i64> = (0..300_000).collect();
+        assert!(is_sorted(&Int64Chunked::from_vec("t".into(), v.clone())));
+        // An inversion exactly where two blocks of the parallel check meet.
+        v.swap((1 << 16) - 1, 1 << 16);
+        assert!(!is_sorted(&Int64Chunked::from_vec("t".into(), v)));
+    }
+
+    #[test]
+    fn validity_runs() {
+        let bits: Vec<bool> = (0..300).map(|i| i != 77 && i != 200).collect();
+        let b = Bitmap::from_iter(bits.iter().copied());
+        for offset in [0, 3, 13] {
+            let s = b.clone().sliced(offset, 300 - offset);
+            for a in 0..(300 - offset - 130) {
+                for n in [1, 7, 40, 56, 57, 120, 130] {
+                    let want = (a..a + n).all(|i| bits[offset + i]);
+                    assert_eq!(all_valid(&s, a, n), want, "offset {offset} a {a} n {n}");
+                }
+            }
+        }
+    }
+
+    fn frame(keys: &[&str], ts: &[i64], vals: &[Option<f64>]) -> DataFrame {
+        let ts = Int64Chunked::from_vec("timestamp".into(), ts.to_vec())
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        DataFrame::new_infer_height(vec![
+            Column::new("asset".into(), keys.to_vec()),
+            ts.into_series().into(),
+            Column::new("x".into(), vals.to_vec()),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn runs_of_keys_read_in_place_agree_with_sorting() {
+        const M: i64 = 60_000_000;
+        // Day-major runs of two keys, cut in the middle of windows, with a
+        // duplicate timestamp where two runs of `a` meet (the later one, in
+        // input order, wins): read in place. With a key whose runs come out
+        // of time order (`c`), the input is sorted instead.
+        let mut rows: Vec<(&str, i64, f64)> = vec![
+            ("a", 0, 1.0),
+            ("a", M, 2.0),
+            ("a", 7 * M, 3.0),
+            ("b", 0, 10.0),
+            ("b", 5 * M, 11.0),
+            ("a", 7 * M, 4.0),
+            ("a", 12 * M, 5.0),
+            ("b", 13 * M, 12.0),
+        ];
+        for with_c in [false, true] {
+            if with_c {
+                rows.extend([("c", 30 * M, 7.0), ("a", 40 * M, 6.0), ("c", 2 * M, 8.0)]);
+            }
+            let keys: Vec<&str> = rows.iter().map(|r| r.0).collect();
+            let ts: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let vals: Vec<Option<f64>> = rows.iter().map(|r| Some(r.2)).collect();
+            let df = frame(&keys, &ts, &vals);
+            let r = Resampler::builder()
+                .by(["asset"])
+                .stats(Stat::ALL)
+                .build()
+                .unwrap();
+            let (got, q) = r.resample_wide_with_quality(&df).unwrap();
+            // The same rows sorted by key and time (stable) by hand.
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by_key(|i| (rows[*i].0, rows[*i].1));
+            let keys2: Vec<&str> = order.iter().map(|i| keys[*i]).collect();
+            let ts2: Vec<i64> = order.iter().map(|i| ts[*i]).collect();
+            let vals2: Vec<Option<f64>> = order.iter().map(|i| vals[*i]).collect();
+            let (want, q2) = r
+                .resample_wide_with_quality(&frame(&keys2, &ts2, &vals2))
+                .unwrap();
+            assert!(got.equals_missing(&want), "{got}\n{want}");
+            assert_eq!(q, q2);
+            assert_eq!(q.duplicates, 1);
+            // The duplicate at 7 min: the later row (4.0) is kept.
+            let max = got.column("x_max").unwrap().f64().unwrap().get(0);
+            assert_eq!(max, Some(4.0));
+        }
+    }
+
+    #[test]
+    fn regular_rows_give_the_numbers_of_the_window_loop() {
+        // 1-minute rows (from the middle of a window) with a few NaN and
+        // nulls; the regular path computes several windows side by side and
+        // must give exactly what `linear` gives window by window.
+        const M: i64 = 60_000_000;
+        let n = 1_000;
+        let ts: Vec<i64> = (0..n).map(|i| (i as i64 + 3) * M).collect();
+        let vals: Vec<Option<f64>> = (0..n)
+            .map(|i| match i % 97 {
+                5 => None,
+                11 => Some(f64::NAN),
+                _ => Some(((i * 7919) % 1000) as f64 / 7.0 + 0.1),
+            })
+            .collect();
+        let keys = vec!["a"; n];
+        let df = frame(&keys, &ts, &vals);
+        let r = Resampler::builder().stats(Stat::ALL).build().unwrap();
+        let got = r.resample_wide(&df.drop("asset").unwrap()).unwrap();
+        let x: Vec<f64> = vals.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        let mut k = 0;
+        let mut i = 0;
+        while i < n {
+            let w = ts[i] / (10 * M);
+            let mut j = i;
+            while j < n && ts[j] / (10 * M) == w {
+                j += 1;
+            }
+            let acc = linear(i, j, |r| x[r], true);
+            let col = |name: &str| got.column(name).unwrap().f64().unwrap().get(k);
+            assert_eq!(col("x_mean"), Some(acc.mean).filter(|v| !v.is_nan()));
+            assert_eq!(col("x_min"), Some(acc.min).filter(|v| !v.is_nan()));
+            assert_eq!(col("x_max"), Some(acc.max).filter(|v| !v.is_nan()));
+            assert_eq!(col("x_std"), Some(acc.std).filter(|v| !v.is_nan()));
+            k += 1;
+            i = j;
+        }
+        assert_eq!(k, got.height());
     }
 }

@@ -371,6 +371,9 @@ pub struct PostgresSource {
     db: Db,
     layout: SourceLayout,
     variables: Vec<String>,
+    /// A day's rows are read asset by asset through the table's unique index
+    /// on (asset, time): see [`PostgresSource::asset_scan_usable`].
+    asset_scan: bool,
 }
 
 impl PostgresSource {
@@ -465,11 +468,58 @@ impl PostgresSource {
                 )));
             }
         }
+        let asset_scan = Self::asset_scan_usable(&db, layout).await?;
         Ok(PostgresSource {
             db,
             layout: layout.clone(),
             variables,
+            asset_scan,
         })
+    }
+
+    /// Whether a day is better read asset by asset: the table has a unique
+    /// btree index on exactly (asset, time) and no index that starts with the
+    /// time column, so a condition on the time alone cannot use an index
+    /// (PostgreSQL before 18 has no skip scan) and every day would read the
+    /// whole table. The assets are then found by a loose index scan and each
+    /// asset's rows of the day by a range scan of that index. Only for an
+    /// asset column that is `not null` and of a type whose text is one-to-one
+    /// (text, varchar, integers), and a time column read as it is stored
+    /// (`timestamptz` or UTC `timestamp`): the same rows, and no two of them
+    /// with the same asset and instant, so their order does not matter.
+    async fn asset_scan_usable(db: &Db, layout: &SourceLayout) -> Result<bool> {
+        let Some(asset) = &layout.asset_column else {
+            return Ok(false);
+        };
+        if layout.naive_timezone.is_some() {
+            return Ok(false);
+        }
+        let client = db.client().await?;
+        let row = client
+            .query_one(
+                "with t as (select to_regclass($1) as oid), \
+                 a as (select p.attnum, p.attnotnull, p.atttypid, p.attcollation from pg_attribute p, t \
+                       where p.attrelid = t.oid and p.attname = $2 and not p.attisdropped), \
+                 m as (select p.attnum from pg_attribute p, t \
+                       where p.attrelid = t.oid and p.attname = $3 and not p.attisdropped), \
+                 ix as (select i.* from pg_index i join pg_class c on c.oid = i.indexrelid \
+                        join pg_am am on am.oid = c.relam, t \
+                        where i.indrelid = t.oid and am.amname = 'btree' and i.indisvalid \
+                          and i.indpred is null) \
+                 select coalesce((select attnotnull and atttypid = any(array['text'::regtype, \
+                          'varchar'::regtype, 'int2'::regtype, 'int4'::regtype, 'int8'::regtype]::oid[]) \
+                          from a), false) \
+                    and exists (select 1 from ix where ix.indisunique and ix.indnkeyatts = 2 \
+                          and ix.indexprs is null \
+                          and ix.indkey[0] = (select attnum from a) \
+                          and ix.indkey[1] = (select attnum from m) \
+                          and ix.indcollation[0] = (select attcollation from a)) \
+                    and not exists (select 1 from ix where ix.indkey[0] = (select attnum from m))",
+                &[&layout.quoted_table(), asset, &layout.time_column],
+            )
+            .await
+            .map_err(db.err("reading the source table's indexes"))?;
+        Ok(row.get(0))
     }
 
     /// The layout this source reads.
@@ -685,13 +735,23 @@ impl Extract for PostgresSource {
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {
         let cols = self.allowed(variables)?;
-        let client = self.db.client().await?;
+        let mut client = self.db.client().await?;
         let err = self.db.err("reading source samples");
-        let stream = client
+        if !self.asset_scan {
+            let stream = client
+                .copy_out(self.copy_sql(range, &cols).as_str())
+                .await
+                .map_err(&err)?;
+            return self.decode(stream, &cols).await;
+        }
+        let tx = self.read_transaction(&mut client, false).await?;
+        let stream = tx
             .copy_out(self.copy_sql(range, &cols).as_str())
             .await
             .map_err(&err)?;
-        self.decode(stream, &cols).await
+        let df = self.decode(stream, &cols).await?;
+        tx.commit().await.map_err(&err)?;
+        Ok(df)
     }
 
     async fn fingerprints(
@@ -701,11 +761,17 @@ impl Extract for PostgresSource {
         assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
         let cols = self.allowed(variables)?;
-        let client = self.db.client().await?;
-        let rows = client
-            .query(self.fingerprint_sql(range, &cols, assets).as_str(), &[])
-            .await
-            .map_err(self.db.err("fingerprinting source samples"))?;
+        let mut client = self.db.client().await?;
+        let err = self.db.err("fingerprinting source samples");
+        let sql = self.fingerprint_sql(range, &cols, assets);
+        let rows = if self.asset_scan {
+            let tx = self.read_transaction(&mut client, false).await?;
+            let rows = tx.query(sql.as_str(), &[]).await.map_err(&err)?;
+            tx.commit().await.map_err(&err)?;
+            rows
+        } else {
+            client.query(sql.as_str(), &[]).await.map_err(&err)?
+        };
         Ok(Some(fingerprint_rows(&rows)))
     }
 
@@ -719,13 +785,7 @@ impl Extract for PostgresSource {
         let mut client = self.db.client().await?;
         let err = self.db.err("reading source samples");
         // One snapshot for both, so the fingerprints describe exactly the rows read.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(&err)?;
+        let tx = self.read_transaction(&mut client, true).await?;
         let rows = tx
             .query(self.fingerprint_sql(range, &cols, assets).as_str(), &[])
             .await
@@ -789,6 +849,56 @@ impl PostgresSource {
         w
     }
 
+    /// The rows of `range` (and of `assets`) as a FROM item with the table's
+    /// columns: the table with the condition, or (see
+    /// [`asset_scan_usable`](Self::asset_scan_usable)) the same rows read asset by
+    /// asset: a recursive query finds the assets on the index (each step the
+    /// next larger one), and for each of them the index gives its rows in the
+    /// range (`offset 0` keeps the per-asset subquery, so that PostgreSQL
+    /// does not turn it back into a scan of the whole table).
+    fn rows_from(&self, range: TimeRange, assets: Option<&[String]>) -> String {
+        let table = self.layout.quoted_table();
+        let cond = self.where_range(range, assets);
+        match (&self.layout.asset_column, self.asset_scan) {
+            (Some(a), true) => {
+                let a = quote_ident(a);
+                format!(
+                    "(with recursive \"windcore$assets\"(v) as (\
+                     (select {a} from {table} order by {a} limit 1) \
+                     union all \
+                     select (select {a} from {table} where {a} > \"windcore$assets\".v order by {a} limit 1) \
+                     from \"windcore$assets\" where \"windcore$assets\".v is not null) \
+                     select \"windcore$rows\".* from \"windcore$assets\" cross join lateral \
+                     (select * from {table} where {a} = \"windcore$assets\".v and {cond} offset 0) \"windcore$rows\") \
+                     \"windcore$day\""
+                )
+            }
+            _ => format!("{table} where {cond}"),
+        }
+    }
+
+    /// Opens the transaction a read runs in; reading asset by asset, without
+    /// JIT compilation (PostgreSQL's cost estimate of the recursive query is
+    /// far too high, and compiling took longer than the whole read).
+    async fn read_transaction<'c>(
+        &self,
+        client: &'c mut Object,
+        snapshot: bool,
+    ) -> Result<deadpool_postgres::Transaction<'c>> {
+        let err = self.db.err("reading source samples");
+        let mut b = client.build_transaction().read_only(true);
+        if snapshot {
+            b = b.isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
+        }
+        let tx = b.start().await.map_err(&err)?;
+        if self.asset_scan {
+            tx.batch_execute("set local jit = off")
+                .await
+                .map_err(&err)?;
+        }
+        Ok(tx)
+    }
+
     fn copy_sql(&self, range: TimeRange, cols: &[&str]) -> String {
         self.copy_sql_assets(range, cols, None)
     }
@@ -819,11 +929,10 @@ impl PostgresSource {
             String::new()
         };
         format!(
-            "copy (select {}{asset}{select} from {} where {}{order}) \
+            "copy (select {}{asset}{select} from {}{order}) \
              to stdout (format binary)",
             self.layout.time_expr(),
-            self.layout.quoted_table(),
-            self.where_range(range, assets)
+            self.rows_from(range, assets)
         )
     }
 
@@ -854,9 +963,8 @@ impl PostgresSource {
         }
         format!(
             "select a, count(*)::int8, coalesce(bit_xor(h), 0)::int8, coalesce(sum(h), 0)::text \
-             from (select {asset} as a, {h} as h from {} where {}) s group by a",
-            self.layout.quoted_table(),
-            self.where_range(range, assets)
+             from (select {asset} as a, {h} as h from {}) s group by a",
+            self.rows_from(range, assets)
         )
     }
 

@@ -953,3 +953,61 @@ async fn asset_batches_add_up_to_the_whole_farm() {
         5 * 2 * 1440
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_on_asset_and_time_reads_the_same_as_keyed_on_time() {
+    // `scada` is keyed (turbine_id, ts): a day's rows are read asset by asset
+    // through that index. `scada_t` holds the same rows keyed (ts,
+    // turbine_id): read with a plain range condition. Same statistics, same
+    // load records (fingerprints), also for a subset of the assets.
+    let (src, days) = scada_source("keyorder_src", 4, "2024-03-30", 2).await;
+    client(&src)
+        .await
+        .batch_execute(
+            "create table scada_t as select * from scada; \
+             alter table scada_t add primary key (ts, turbine_id)",
+        )
+        .await
+        .unwrap();
+    let run = |table: &'static str, assets: Option<Vec<&'static str>>| {
+        let src = src.clone();
+        async move {
+            let tgt = fresh_db("keyorder_tgt").await;
+            tgt.parse::<Location>()
+                .unwrap()
+                .init_target()
+                .await
+                .unwrap();
+            let mut layout = scada_layout();
+            layout.table = table.into();
+            let mut b = RunConfig::builder(src.parse().unwrap(), tgt.parse().unwrap())
+                .layout(layout)
+                .variables(["wind_speed", "power", "wind_direction"])
+                .angles(["wind_direction"])
+                .days(RunDays::Range(days));
+            if let Some(a) = assets {
+                b = b.assets(a);
+            }
+            let s = b.build().unwrap().run(|_| {}).await.unwrap();
+            assert!(s.is_success(), "{:?}", s.first_error());
+            let loads: Vec<(String, String)> = client(&tgt)
+                .await
+                .query(
+                    "select day::text || ' ' || asset, fingerprint from windcore_load order by 1",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            (s.rows_in(), target_rows_by_asset(&tgt).await, loads)
+        }
+    };
+    for assets in [None, Some(vec!["T02", "T04"])] {
+        let by_asset = run("scada", assets.clone()).await;
+        let by_time = run("scada_t", assets).await;
+        assert!(by_asset.0 > 0 && !by_asset.1.is_empty() && !by_asset.2.is_empty());
+        assert_eq!(by_asset, by_time);
+    }
+}

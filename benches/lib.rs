@@ -105,6 +105,8 @@ pub fn run_python(script: &Path, args: &[&str]) -> Vec<(String, f64)> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // What the script reports on stderr (its cross-checks against windcore).
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {

@@ -31,15 +31,7 @@ fn mix(mut z: u64) -> u64 {
 /// column and the `variables`), per asset.
 pub fn of_frame(df: &DataFrame, variables: &[String]) -> Result<Fingerprints> {
     let n = df.height();
-    let col = df.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
-        column: TIMESTAMP.into(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
+    let col = crate::error::column(df, TIMESTAMP)?;
     let per_us: i64 = match col.dtype() {
         DataType::Datetime(TimeUnit::Milliseconds, _) => -1000,
         DataType::Datetime(TimeUnit::Microseconds, _) => 1,

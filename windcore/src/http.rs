@@ -399,13 +399,6 @@ fn empty_frame(vars: &[&str]) -> Result<DataFrame> {
 /// Casts to the extract contract (`timestamp` Datetime(µs, UTC), Float64
 /// variables) and keeps only `timestamp` and `vars`, in that order.
 fn conform(df: DataFrame, vars: &[&str]) -> Result<DataFrame> {
-    let available = || {
-        df.get_column_names()
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut cols: Vec<Column> = Vec::with_capacity(2 + vars.len());
     // A farm's rows carry their asset.
     if let Ok(a) = df.column(ASSET) {
@@ -415,10 +408,7 @@ fn conform(df: DataFrame, vars: &[&str]) -> Result<DataFrame> {
         .chain(vars.iter().copied())
         .enumerate()
     {
-        let c = df.column(name).map_err(|_| Error::MissingColumn {
-            column: name.into(),
-            available: available(),
-        })?;
+        let c = crate::error::column(&df, name)?;
         let want = if i == 0 {
             DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         } else {

@@ -610,17 +610,7 @@ pub(crate) fn only_assets(samples: &DataFrame, assets: &[String]) -> Result<Data
 
 /// The rows of `samples` inside `range`, and how many were outside.
 fn within(samples: &DataFrame, range: TimeRange) -> Result<(DataFrame, u64)> {
-    let col = samples
-        .column(TIMESTAMP)
-        .map_err(|_| Error::MissingColumn {
-            column: TIMESTAMP.into(),
-            available: samples
-                .get_column_names()
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let col = crate::error::column(samples, TIMESTAMP)?;
     let DataType::Datetime(unit, _) = col.dtype() else {
         return Err(Error::ColumnType {
             column: TIMESTAMP.into(),
@@ -648,15 +638,7 @@ fn within(samples: &DataFrame, range: TimeRange) -> Result<(DataFrame, u64)> {
 
 /// Distinct timestamps of long-form statistics.
 fn count_windows(stats: &DataFrame) -> Result<u64> {
-    let col = stats.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
-        column: TIMESTAMP.into(),
-        available: stats
-            .get_column_names()
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
+    let col = crate::error::column(stats, TIMESTAMP)?;
     let phys = col.as_materialized_series().to_physical_repr().into_owned();
     let distinct: std::collections::HashSet<Option<i64>> = phys.i64()?.iter().collect();
     Ok(distinct.len() as u64)

@@ -625,10 +625,7 @@ impl PostgresSource {
         }
         let assets = match &self.layout.asset_column {
             Some(_) => {
-                let c = samples.column(ASSET).map_err(|_| Error::MissingColumn {
-                    column: ASSET.into(),
-                    available: column_names(samples),
-                })?;
+                let c = crate::error::column(samples, ASSET)?;
                 Some(c.cast(&DataType::String)?.str()?.rechunk().into_owned())
             }
             None => None,
@@ -709,14 +706,6 @@ impl PostgresSource {
         tx.commit().await.map_err(&err)?;
         Ok(n)
     }
-}
-
-fn column_names(df: &DataFrame) -> String {
-    df.get_column_names()
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[async_trait]
@@ -1174,15 +1163,7 @@ impl CopyDecoder {
 
 /// Timestamps of `df` as UTC microseconds since the Unix epoch.
 fn utc_micros(df: &DataFrame) -> Result<Vec<i64>> {
-    let col = df.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
-        column: TIMESTAMP.into(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
+    let col = crate::error::column(df, TIMESTAMP)?;
     let DataType::Datetime(tu, _) = col.dtype() else {
         return Err(Error::ColumnType {
             column: TIMESTAMP.into(),

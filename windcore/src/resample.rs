@@ -16,7 +16,7 @@ use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{column, column_list, Error, Result};
 use crate::traits::Transform;
 use crate::zone::Zone;
 
@@ -695,13 +695,7 @@ impl Resampler {
     /// to f64, finds the runs of each key, and sorts (stable) by key and
     /// timestamp when the input is not in that order already.
     fn prepare(&self, df: &DataFrame) -> Result<Prepared> {
-        let available = || column_list(df);
-        let tcol = df
-            .column(&self.timestamp_column)
-            .map_err(|_| Error::MissingColumn {
-                column: self.timestamp_column.clone(),
-                available: available(),
-            })?;
+        let tcol = column(df, &self.timestamp_column)?;
         let unit = match tcol.dtype() {
             DataType::Datetime(tu, _) => *tu,
             other => {
@@ -720,10 +714,7 @@ impl Resampler {
             });
         }
         for k in &self.by {
-            let col = df.column(k).map_err(|_| Error::MissingColumn {
-                column: k.clone(),
-                available: available(),
-            })?;
+            let col = column(df, k)?;
             if !(col.dtype().is_integer() || matches!(col.dtype(), DataType::String)) {
                 return Err(Error::ColumnType {
                     column: k.clone(),
@@ -750,16 +741,13 @@ impl Resampler {
             if !var_names.contains(a) {
                 return Err(Error::MissingColumn {
                     column: a.clone(),
-                    available: available(),
+                    available: column_list(df),
                 });
             }
         }
         let mut vars = Vec::with_capacity(var_names.len());
         for name in var_names {
-            let col = df.column(&name).map_err(|_| Error::MissingColumn {
-                column: name.clone(),
-                available: available(),
-            })?;
+            let col = column(df, &name)?;
             if !col.dtype().is_primitive_numeric() {
                 return Err(Error::ColumnType {
                     column: name,
@@ -802,40 +790,6 @@ impl Resampler {
         };
         let grid = Grid { every, shift };
         let rows = df.height();
-        if !self.by.is_empty() {
-            // The runs of rows of one key (in time order) are read in place
-            // when every column is cut the same way; otherwise the columns are
-            // made contiguous first. Input that is not in runs the kernel can
-            // read is sorted by key and time.
-            let lengths: Vec<usize> = ts.chunk_lengths().collect();
-            if vars
-                .iter()
-                .any(|(_, v, _)| !v.chunk_lengths().eq(lengths.iter().copied()))
-            {
-                ts.rechunk_mut();
-                for (_, v, _) in vars.iter_mut() {
-                    v.rechunk_mut();
-                }
-            }
-            let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
-            let (perm, segs, runs) = group_rows(&keys, &self.by, &ts)?;
-            if let Some(idx) = perm {
-                ts = ts.take(&idx)?;
-                ts.rechunk_mut();
-                for (_, v, _) in vars.iter_mut() {
-                    *v = v.take(&idx)?;
-                    v.rechunk_mut();
-                }
-            }
-            return Ok(Prepared {
-                unit,
-                grid,
-                rows,
-                ts,
-                vars,
-                keys: Some((keys, segs, runs)),
-            });
-        }
         // The kernel reads the input chunks in place when every column is cut
         // the same way (the usual case: a frame read from Parquet or received
         // over Arrow); otherwise the columns are made contiguous first.
@@ -849,6 +803,24 @@ impl Resampler {
                 v.rechunk_mut();
             }
         }
+        if !self.by.is_empty() {
+            // The runs of rows of one key (in time order) are read in place;
+            // input that is not in runs the kernel can read is sorted by key
+            // and time.
+            let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
+            let (perm, segs, runs) = group_rows(&keys, &self.by, &ts)?;
+            if let Some(idx) = perm {
+                reorder(&mut ts, &mut vars, &idx)?;
+            }
+            return Ok(Prepared {
+                unit,
+                grid,
+                rows,
+                ts,
+                vars,
+                keys: Some((keys, segs, runs)),
+            });
+        }
         if !is_sorted(&ts) {
             let idx = ts.arg_sort(SortOptions {
                 descending: false,
@@ -857,12 +829,7 @@ impl Resampler {
                 maintain_order: true,
                 limit: None,
             });
-            ts = ts.take(&idx)?;
-            ts.rechunk_mut();
-            for (_, v, _) in vars.iter_mut() {
-                *v = v.take(&idx)?;
-                v.rechunk_mut();
-            }
+            reorder(&mut ts, &mut vars, &idx)?;
         }
         Ok(Prepared {
             unit,
@@ -1045,19 +1012,26 @@ impl Resampler {
     }
 }
 
+/// The timestamps and the variables in the order `idx` gives, contiguous.
+fn reorder(
+    ts: &mut Int64Chunked,
+    vars: &mut [(String, Float64Chunked, bool)],
+    idx: &IdxCa,
+) -> Result<()> {
+    *ts = ts.take(idx)?;
+    ts.rechunk_mut();
+    for (_, v, _) in vars.iter_mut() {
+        *v = v.take(idx)?;
+        v.rechunk_mut();
+    }
+    Ok(())
+}
+
 /// A vector of `n` values that the kernel overwrites in full.
 fn uninit_vec<T: Copy + Default>(n: usize) -> Vec<T> {
     // Zeroed allocation is lazily mapped by the OS for large sizes, so this
     // costs no extra pass over the memory.
     vec![T::default(); n]
-}
-
-fn column_list(df: &DataFrame) -> String {
-    df.get_column_names()
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The contiguous values of a single-chunk array.

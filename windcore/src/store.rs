@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use polars::prelude::*;
 
 use crate::day::{Day, TimeRange};
-use crate::error::{Error, Result};
+use crate::error::{column, column_list, Error, Result};
 use crate::fingerprint::Fingerprints;
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::SourceLayout;
@@ -539,14 +539,6 @@ impl Load for ParquetTarget {
     }
 }
 
-fn column_list(df: &DataFrame) -> String {
-    df.get_column_names()
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Long-form statistics with timestamps as UTC microseconds and Float64 values.
 /// With `asset`: an `asset` column first (`''` for rows that have none).
 fn normalize_long(df: &DataFrame, asset: bool) -> Result<DataFrame> {
@@ -625,10 +617,7 @@ fn col_unit(col: &Column) -> TimeUnit {
 
 /// The timestamp column as UTC microseconds, checking that it lies inside `day`.
 fn utc_micros(df: &DataFrame, day: Day) -> Result<Column> {
-    let col = df.column(TIMESTAMP).map_err(|_| Error::MissingColumn {
-        column: TIMESTAMP.into(),
-        available: column_list(df),
-    })?;
+    let col = column(df, TIMESTAMP)?;
     let ts = to_utc_micros(col)?;
     if ts.null_count() > 0 {
         return Err(Error::NullTimestamps {

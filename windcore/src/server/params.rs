@@ -165,6 +165,47 @@ pub(crate) const SEED_RANGE: RangeKeys = RangeKeys {
     end_date_inclusive: true,
 };
 
+/// A validated request for the rows of a time range, whatever route it came
+/// through: `/data`, `/signals` and their `/api` aliases differ only in the
+/// names of their parameters.
+pub(crate) struct RangeQuery {
+    pub range: TimeRange,
+    /// The listed names (variables or signals); empty: all of them.
+    pub names: Vec<String>,
+    /// The name of the parameter that lists them (for errors).
+    pub names_key: &'static str,
+    /// Empty: every asset.
+    pub assets: Vec<String>,
+    pub format: Format,
+}
+
+impl RangeQuery {
+    /// Parses a query string that takes the range parameters `keys`, the
+    /// list `names_key`, and `asset`, `format`, `timezone`; any other
+    /// parameter is refused.
+    pub fn parse(
+        raw: Option<&str>,
+        headers: &HeaderMap,
+        keys: &RangeKeys,
+        names_key: &'static str,
+        max: TimeDelta,
+    ) -> ApiResult<RangeQuery> {
+        let p = Params::parse(
+            raw,
+            &[
+                keys.start, keys.end, names_key, "asset", "format", "timezone",
+            ],
+        )?;
+        Ok(RangeQuery {
+            range: parse_range(&p, keys, max)?,
+            format: parse_format(&p, headers)?,
+            names: p.list(names_key),
+            names_key,
+            assets: p.list("asset"),
+        })
+    }
+}
+
 /// `[start, end)` from the query, checked against the maximum range. Dates
 /// and naive timestamps are read in the `timezone` parameter's zone (UTC
 /// when absent): a date is its local midnight.

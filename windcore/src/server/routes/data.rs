@@ -7,54 +7,39 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::server::app::App;
-use crate::server::encode::{Format, Kind, Layout};
+use crate::server::encode::{Kind, Layout};
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::params::{parse_format, parse_range, Params, OUR_RANGE};
+use crate::server::params::{RangeQuery, OUR_RANGE};
 use crate::server::stream::{ReadFuture, Reader, Streamer};
 use crate::server::target::{filter_assets, with_asset_column};
 use crate::{TimeRange, ASSET};
-
-/// A validated request for samples, whatever route it came through.
-pub(crate) struct DataQuery {
-    pub range: TimeRange,
-    /// Empty: every variable of the source.
-    pub variables: Vec<String>,
-    /// The name of the parameter that lists the variables (for errors).
-    pub variables_key: &'static str,
-    /// Empty: every asset.
-    pub assets: Vec<String>,
-    pub format: Format,
-}
 
 pub(crate) async fn data(
     State(app): State<Arc<App>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p = Params::parse(
+    let query = RangeQuery::parse(
         q.as_deref(),
-        &["start", "end", "variables", "asset", "format", "timezone"],
+        &headers,
+        &OUR_RANGE,
+        "variables",
+        app.max_range,
     )?;
-    let query = DataQuery {
-        range: parse_range(&p, &OUR_RANGE, app.max_range)?,
-        format: parse_format(&p, &headers)?,
-        variables: p.list("variables"),
-        variables_key: "variables",
-        assets: p.list("asset"),
-    };
     stream_data(&app, query).await
 }
 
-/// Answers a [`DataQuery`]: `timestamp`, `asset` (for a farm), the variables.
-pub(crate) async fn stream_data(app: &Arc<App>, q: DataQuery) -> ApiResult<Response> {
+/// Answers a [`RangeQuery`] for samples (its names are variables):
+/// `timestamp`, `asset` (for a farm), the variables.
+pub(crate) async fn stream_data(app: &Arc<App>, q: RangeQuery) -> ApiResult<Response> {
     let permit = app.permit().await?;
     let source = app.source().await?;
     let known = source.variables();
     let mut vars: Vec<String> = Vec::new();
-    for v in &q.variables {
+    for v in &q.names {
         if !known.contains(v) {
             return Err(ApiError::param(
-                q.variables_key,
+                q.names_key,
                 format!("unknown variable `{v}` (known: {})", known.join(", ")),
             ));
         }

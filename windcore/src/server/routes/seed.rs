@@ -17,16 +17,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::data::{stream_data, DataQuery};
+use super::data::stream_data;
 use super::jobs::{
     parse_body_stats, parse_generate, run_etl, run_generate, EtlRequest, MAX_JOB_DAYS,
 };
-use super::signals::{stream_signals, SignalsQuery};
+use super::signals::stream_signals;
 use crate::server::app::App;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::params::{
-    body_day, body_list, body_str, parse_body, parse_format, parse_range, Params, SEED_RANGE,
-};
+use crate::server::params::{body_day, body_list, body_str, parse_body, RangeQuery, SEED_RANGE};
 use crate::Day;
 
 /// `GET /api/data?start_date&end_date&columns`: `GET /data`.
@@ -35,24 +33,13 @@ pub(crate) async fn api_data(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p = Params::parse(
+    let query = RangeQuery::parse(
         q.as_deref(),
-        &[
-            "start_date",
-            "end_date",
-            "columns",
-            "asset",
-            "format",
-            "timezone",
-        ],
+        &headers,
+        &SEED_RANGE,
+        "columns",
+        app.max_range,
     )?;
-    let query = DataQuery {
-        range: parse_range(&p, &SEED_RANGE, app.max_range)?,
-        format: parse_format(&p, &headers)?,
-        variables: p.list("columns"),
-        variables_key: "columns",
-        assets: p.list("asset"),
-    };
     stream_data(&app, query).await
 }
 
@@ -62,24 +49,13 @@ pub(crate) async fn api_signals(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p = Params::parse(
+    let query = RangeQuery::parse(
         q.as_deref(),
-        &[
-            "start_date",
-            "end_date",
-            "signal_type",
-            "asset",
-            "format",
-            "timezone",
-        ],
+        &headers,
+        &SEED_RANGE,
+        "signal_type",
+        app.max_range,
     )?;
-    let query = SignalsQuery {
-        range: parse_range(&p, &SEED_RANGE, app.max_range)?,
-        format: parse_format(&p, &headers)?,
-        signals: p.list("signal_type"),
-        signals_key: "signal_type",
-        assets: p.list("asset"),
-    };
     stream_signals(&app, query).await
 }
 

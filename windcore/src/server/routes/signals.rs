@@ -9,41 +9,19 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::server::app::App;
-use crate::server::encode::{Format, Kind, Layout};
+use crate::server::encode::{Kind, Layout};
 use crate::server::error::{json_response, ApiError, ApiResult};
-use crate::server::params::{parse_format, parse_range, Params, OUR_RANGE};
+use crate::server::params::{Params, RangeQuery, OUR_RANGE};
 use crate::server::stream::{ReadFuture, Reader, Streamer};
 use crate::server::target::{filter_assets, filter_text, StatsTarget};
 use crate::{Location, Stat, TimeRange, ASSET, SIGNAL, VALUE};
-
-/// A validated request for statistics, whatever route it came through.
-pub(crate) struct SignalsQuery {
-    pub range: TimeRange,
-    /// Empty: every signal.
-    pub signals: Vec<String>,
-    /// The name of the parameter that lists the signals (for errors).
-    pub signals_key: &'static str,
-    /// Empty: every asset.
-    pub assets: Vec<String>,
-    pub format: Format,
-}
 
 pub(crate) async fn signals(
     State(app): State<Arc<App>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p = Params::parse(
-        q.as_deref(),
-        &["start", "end", "signal", "asset", "format", "timezone"],
-    )?;
-    let query = SignalsQuery {
-        range: parse_range(&p, &OUR_RANGE, app.max_range)?,
-        format: parse_format(&p, &headers)?,
-        signals: p.list("signal"),
-        signals_key: "signal",
-        assets: p.list("asset"),
-    };
+    let query = RangeQuery::parse(q.as_deref(), &headers, &OUR_RANGE, "signal", app.max_range)?;
     stream_signals(&app, query).await
 }
 
@@ -57,16 +35,17 @@ pub(crate) async fn signal_names(
     Ok(json_response(StatusCode::OK, json!(names)))
 }
 
-/// Answers a [`SignalsQuery`]: `timestamp`, `asset` (for a farm), `signal`, `value`.
-pub(crate) async fn stream_signals(app: &Arc<App>, q: SignalsQuery) -> ApiResult<Response> {
+/// Answers a [`RangeQuery`] for statistics (its names are signals):
+/// `timestamp`, `asset` (for a farm), `signal`, `value`.
+pub(crate) async fn stream_signals(app: &Arc<App>, q: RangeQuery) -> ApiResult<Response> {
     let permit = app.permit().await?;
     let target = app.target().await?;
-    check_signal_names(app, &target, &q.signals, q.signals_key).await?;
+    check_signal_names(app, &target, &q.names, q.names_key).await?;
     let with_assets = !q.assets.is_empty()
         || target
             .has_assets()
-            .map_err(|e| ApiError::from_windcore_as(e, q.signals_key))?;
-    let wanted = Arc::new(q.signals);
+            .map_err(|e| ApiError::from_windcore_as(e, q.names_key))?;
+    let wanted = Arc::new(q.names);
     let assets = Arc::new(q.assets);
     let read: Reader = Arc::new(move |r: TimeRange| -> ReadFuture {
         let target = target.clone();

@@ -540,11 +540,26 @@ fn outcome_word(o: &DayOutcome) -> &'static str {
     }
 }
 
+/// Days as a list, runs of consecutive days as `first..last` (a backfill over
+/// years of empty days is one item, not thousands).
 fn join_days(days: &[Day]) -> String {
-    days.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut sorted = days.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j].succ() == Some(sorted[j + 1]) {
+            j += 1;
+        }
+        out.push(match j - i {
+            0 => sorted[i].to_string(),
+            _ => format!("{}..{}", sorted[i], sorted[j]),
+        });
+        i = j + 1;
+    }
+    out.join(" ")
 }
 
 fn print_summary(
@@ -641,5 +656,24 @@ fn fmt_duration(d: Duration) -> String {
         format!("{:.0} ms", s * 1000.0)
     } else {
         format!("{s:.2} s")
+    }
+}
+
+#[cfg(test)]
+mod join_days_tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_days_become_ranges() {
+        let d = |s: &str| s.parse::<Day>().unwrap();
+        let days = [
+            d("2024-01-03"),
+            d("2023-12-31"),
+            d("2024-01-01"),
+            d("2024-01-02"),
+            d("2024-01-05"),
+        ];
+        assert_eq!(join_days(&days), "2023-12-31..2024-01-03 2024-01-05");
+        assert_eq!(join_days(&[]), "");
     }
 }

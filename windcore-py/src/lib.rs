@@ -31,11 +31,13 @@ use crate::summary::{summary_or_error, PyDayReport, PyRunSummary};
 /// Table, ...). `by` names the key columns (string or integer; a
 /// dictionary-encoded one is read as strings), `angles` the variables in
 /// degrees (circular statistics), `min_count` the fewest valid samples a
-/// window needs for its statistics other than `count`. Returns a PyCapsule
-/// holding an Arrow C stream (`arrow_array_stream`) of the result; use
-/// `windcore.resample` for DataFrames in and out.
+/// window needs for its statistics other than `count`, `time_column` the
+/// timestamp column (default `timestamp`; the output's time column keeps that
+/// name). Returns a PyCapsule holding an Arrow C stream
+/// (`arrow_array_stream`) of the result; use `windcore.resample` for
+/// DataFrames in and out.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -49,11 +51,14 @@ fn resample<'py>(
     long: bool,
     timezone: Option<String>,
     label: Option<String>,
+    time_column: Option<String>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
     let min_count = u32::try_from(min_count.max(0)).unwrap_or(u32::MAX);
+    let time_column = time_column.unwrap_or_else(|| TIMESTAMP.to_string());
     let columns = ops::Columns {
+        time_column: time_column.clone(),
         variables: variables.map(|v| v.0),
         by: by.map(|b| b.0).unwrap_or_default(),
         angles: angles.map(|a| a.0).unwrap_or_default(),
@@ -63,7 +68,7 @@ fn resample<'py>(
     };
     let resampler = ops::resampler(every.0, stats.0, columns).map_err(to_py_err)?;
     let projection = arrow::Projection {
-        timestamp: TIMESTAMP,
+        timestamp: &time_column,
         variables: resampler.variables(),
         by: resampler.by(),
     };

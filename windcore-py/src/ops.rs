@@ -54,6 +54,8 @@ pub async fn init(source: Option<Location>, target: Option<Location>) -> Result<
 /// What a resampler reads beyond the window length and the statistics.
 #[derive(Debug, Clone)]
 pub struct Columns {
+    /// The timestamp column (the output's time column keeps its name).
+    pub time_column: String,
     /// The variables; `None`: every numeric column but the timestamp and keys.
     pub variables: Option<Vec<String>>,
     /// The key columns (empty: one series).
@@ -75,6 +77,7 @@ pub fn resampler(
     columns: Columns,
 ) -> Result<Resampler> {
     let Columns {
+        time_column,
         variables,
         by,
         angles,
@@ -85,6 +88,7 @@ pub fn resampler(
     let mut b = Resampler::builder()
         .every(every)
         .stats(stats)
+        .timestamp_column(time_column)
         .by(by)
         .angles(angles)
         .min_count(min_count)

@@ -163,10 +163,13 @@ def test_datetime_index_input():
     want = pandas_oracle(df)
     indexed = df.set_index("timestamp")
     out = windcore.resample(indexed, long=True)
-    assert_matches(long_from_windcore(out, True), want)
-    # The index may have any name; it becomes the `timestamp` column.
+    # The index is kept (as df.resample keeps it): the window labels.
+    assert isinstance(out.index, pd.DatetimeIndex) and out.index.name == "timestamp"
+    assert_matches(long_from_windcore(out.reset_index(), True), want)
+    # The index may have any name; it keeps it.
     out2 = windcore.resample(indexed.rename_axis("time"), long=True)
-    assert_matches(long_from_windcore(out2, True), want)
+    assert out2.index.name == "time"
+    assert_matches(long_from_windcore(out2.reset_index().rename(columns={"time": "timestamp"}), True), want)
 
 
 def test_lazyframe_input():

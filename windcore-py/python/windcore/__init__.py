@@ -85,7 +85,7 @@ __all__ = [
     "__version__",
 ]
 
-#: Name of the timestamp column, in input and output.
+#: Default name of the time column (``time_column=``); the output keeps the input's name.
 TIMESTAMP = "timestamp"
 #: The statistics computed when none are asked for.
 DEFAULT_STATS = ("mean", "min", "max", "std")
@@ -131,7 +131,42 @@ def _names(names: Optional[Names]) -> list[str]:
     return out
 
 
-def _pandas_to_arrow(df: "pd.DataFrame") -> "pa.Table":
+class _IndexTime:
+    """A pandas ``DatetimeIndex`` that went in as the time column, and what the
+    output needs to put it back: the column it became, the index's own name
+    and time zone, and, for a Series, the variable its values became."""
+
+    __slots__ = ("column", "name", "tz", "variable")
+
+    def __init__(self, column: str, name: Any, tz: Any, variable: Optional[str]) -> None:
+        self.column = column
+        self.name = name
+        self.tz = tz
+        self.variable = variable
+
+
+def _free_name(wanted: Any, taken: Any) -> str:
+    """``wanted`` if it is a string not among ``taken``, else ``timestamp``,
+    else a name no column has."""
+    for name in (wanted, TIMESTAMP, "__windcore_time__"):
+        if isinstance(name, str) and name not in taken:
+            return name
+    raise ColumnError("cannot name the time column: `timestamp` and `__windcore_time__` are taken")
+
+
+def _from_pandas(
+    data: Any, time_column: Optional[str]
+) -> "tuple[pa.Table, Optional[str], Optional[_IndexTime]]":
+    """A pandas DataFrame or Series as a pyarrow Table, the time column's name
+    to pass on, and how to restore a ``DatetimeIndex`` on the output (None
+    when the time is a column).
+
+    The one rule: the time is the column ``time_column`` (default
+    ``timestamp``) when the frame has it, otherwise a ``DatetimeIndex`` (when
+    ``time_column`` is given, only one of that name). A Series always uses
+    its ``DatetimeIndex``; its values become the variable named after the
+    Series (``value`` when unnamed).
+    """
     import pandas as pd
 
     try:
@@ -140,12 +175,61 @@ def _pandas_to_arrow(df: "pd.DataFrame") -> "pa.Table":
         raise ImportError(
             "pandas input needs pyarrow: pip install 'windcore[pandas]'"
         ) from e
-    if TIMESTAMP not in df.columns and isinstance(df.index, pd.DatetimeIndex):
-        df = df.reset_index(names=TIMESTAMP)
+    variable = None
+    if isinstance(data, pd.Series):
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise TypeError(
+                "a pandas Series needs a DatetimeIndex (the sample times), got a "
+                f"{type(data.index).__name__}; pass a DataFrame with a time column instead"
+            )
+        variable = "value" if data.name is None else str(data.name)
+        data = data.to_frame(variable)
+    index = data.index
+    restore = None
+    if isinstance(index, pd.DatetimeIndex) and (
+        variable is not None
+        or (time_column is None and TIMESTAMP not in data.columns)
+        or (time_column is not None and time_column not in data.columns and time_column == index.name)
+    ):
+        column = _free_name(index.name, data.columns)
+        restore = _IndexTime(column, index.name, index.tz, variable)
+        data = data.reset_index(names=column)
+        time_column = column
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        table = pa.Table.from_pandas(data, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
-        raise ColumnError(f"cannot convert the pandas DataFrame to Arrow: {e}") from e
+        raise ColumnError(f"cannot convert the pandas data to Arrow: {e}") from e
+    return table, time_column, restore
+
+
+def _to_pandas(
+    out: "pl.DataFrame",
+    restore: Optional[_IndexTime],
+    by: list[str],
+    timezone: Optional[str],
+    long: bool,
+) -> "pd.DataFrame":
+    """The result as pandas; an input ``DatetimeIndex`` comes back as the
+    index of window labels (with the keys in front: a MultiIndex), with the
+    input index's name and, unless ``timezone`` was given, its time zone
+    (naive stays naive). A Series' wide columns are the statistics' names."""
+    df = out.to_pandas()
+    if restore is None:
+        return df
+    import pandas as pd
+
+    labels = pd.DatetimeIndex(df.pop(restore.column)).rename(restore.name)
+    if timezone is None:
+        labels = labels.tz_convert(restore.tz)  # None: UTC wall clock, naive
+    if by:
+        keys = [df.pop(k) for k in by]
+        df.index = pd.MultiIndex.from_arrays([*keys, labels], names=[*by, restore.name])
+    else:
+        df.index = labels
+    if restore.variable is not None and not long:
+        prefix = restore.variable + "_"
+        df.columns = [c[len(prefix):] if c.startswith(prefix) else c for c in df.columns]
+    return df
 
 
 def _decode_arrow_keys(table: "pa.Table", by: list[str]) -> "pa.Table":
@@ -180,7 +264,7 @@ def _decode_polars_keys(df: "pl.DataFrame", by: list[str]) -> "pl.DataFrame":
 
 @overload
 def resample(
-    data: "pd.DataFrame",
+    data: Union["pd.DataFrame", "pd.Series"],
     every: Every = ...,
     stats: Names = ...,
     variables: Optional[Names] = ...,
@@ -190,6 +274,7 @@ def resample(
     long: bool = ...,
     timezone: Optional[str] = ...,
     label: str = ...,
+    time_column: Optional[str] = ...,
 ) -> "pd.DataFrame": ...
 @overload
 def resample(
@@ -203,6 +288,7 @@ def resample(
     long: bool = ...,
     timezone: Optional[str] = ...,
     label: str = ...,
+    time_column: Optional[str] = ...,
 ) -> "pa.Table": ...
 @overload
 def resample(
@@ -216,6 +302,7 @@ def resample(
     long: bool = ...,
     timezone: Optional[str] = ...,
     label: str = ...,
+    time_column: Optional[str] = ...,
 ) -> "pl.DataFrame": ...
 def resample(
     data: Any,
@@ -228,6 +315,7 @@ def resample(
     long: bool = False,
     timezone: Optional[str] = None,
     label: str = "start",
+    time_column: Optional[str] = None,
 ) -> Any:
     """Window statistics of 1-minute (or any) samples, computed in Rust.
 
@@ -235,12 +323,16 @@ def resample(
     ----------
     data
         The samples: a polars DataFrame (or LazyFrame, collected first), a
-        pandas DataFrame, a pyarrow Table, or any object implementing the Arrow
-        PyCapsule interface (``__arrow_c_stream__``). It needs a ``timestamp``
-        column of a datetime type (ms, us or ns; any time zone, naive = UTC);
-        a pandas DataFrame may instead have a ``DatetimeIndex``, which is used
-        as the ``timestamp``. polars and pyarrow data are read without copying.
-        The rows may come in any order.
+        pandas DataFrame or Series, a pyarrow Table, or any object
+        implementing the Arrow PyCapsule interface (``__arrow_c_stream__``).
+        It needs a time column (``time_column``, default ``timestamp``) of a
+        datetime type (ms, us or ns; any time zone, naive = UTC). A pandas
+        DataFrame without that column may have a ``DatetimeIndex`` instead
+        (when ``time_column`` is given, only an index of that name counts).
+        A pandas Series needs a ``DatetimeIndex``; its values are the one
+        variable, named after the Series (``value`` when unnamed). polars and
+        pyarrow data are read without copying. The rows may come in any
+        order.
     every
         Window length: ``"10m"``, ``"90s"``, ``"1h"``, ``"1h30m"``, ``"1d"`` or
         a ``datetime.timedelta``; whole seconds from 1 minute to 1 day.
@@ -249,7 +341,7 @@ def resample(
         (ddof = 1), ``count`` (valid samples); a sequence or ``"mean,std"``.
     variables
         Columns to aggregate (numeric). Default: every numeric column except
-        ``timestamp`` and the ``by`` columns.
+        the time column and the ``by`` columns.
     by
         Key columns, e.g. ``"asset"`` (a sequence or ``"a,b"``): statistics
         are computed per key and window, and duplicate timestamps are found
@@ -274,43 +366,58 @@ def resample(
         ``count`` is always given (absent only when 0); ``std`` needs at least
         two samples in any case.
     long
-        Long form (key columns, ``timestamp``, ``signal``, ``value``; one row
+        Long form (key columns, time, ``signal``, ``value``; one row
         per defined statistic) instead of wide form (key columns,
-        ``timestamp``, then one ``<variable>_<stat>`` column per variable and
+        time, then one ``<variable>_<stat>`` column per variable and
         statistic; one row per key and window holding at least one input row).
     timezone
         IANA time zone (e.g. ``"Europe/Berlin"``) whose clock the windows line
-        up with; the output ``timestamp`` is shown in that zone. Default UTC.
+        up with; the output time column is shown in that zone. Default UTC.
         10-minute windows of whole- and half-hour zones equal the UTC ones.
     label
         ``"start"`` (default, as pandas and polars) or ``"end"``: label each
         window by ``t`` or by ``t + every`` (as many SCADA systems do).
+    time_column
+        Name of the time column, as in :func:`run` (default ``timestamp``).
+        The output's time column keeps that name.
 
     Returns
     -------
     The same kind of table as the input: polars in, polars out; pyarrow in,
-    pyarrow Table out; pandas in, pandas out; anything else, polars.
+    pyarrow Table out; pandas in, pandas DataFrame out; anything else, polars.
     Columns: the ``by`` columns first (strings or integers, as in the
-    input; decoded categoricals as their values), then ``timestamp``, the
-    window start, a datetime in UTC with the input's time unit (pandas: a
-    ``datetime64[<unit>, UTC]`` column, not the index), then the statistics.
+    input; decoded categoricals as their values), then the time column
+    (named as in the input), the window label, a datetime in UTC (or in
+    ``timezone``) with the input's time unit, then the statistics.
     Rows are ordered by key, then time (long form: then variable, then
     statistic). Wide statistics are Float64 (``count`` UInt32) with null
     where undefined (pandas: NaN, and ``count`` becomes float64 when it has
     gaps); long ``value`` is Float64 and ``signal`` a string such as
     ``power_std``.
 
+    pandas: a time column in gives a time column out (``RangeIndex``). A
+    ``DatetimeIndex`` in gives, as ``df.resample(every).agg(stats)`` does,
+    a ``DatetimeIndex`` of the window labels out, with the input index's
+    name and, unless ``timezone`` is given, its time zone (naive stays
+    naive, in UTC); with ``by``, a ``MultiIndex`` (keys..., time), as
+    ``df.groupby(by).resample(every)`` gives. Unlike pandas, windows without
+    samples have no row, and the columns stay flat (``power_mean``). A
+    Series gives a DataFrame whose wide columns are the statistics
+    (``mean``, ``std``, ...), as ``s.resample(every).agg(stats)``; its long
+    form keeps ``<variable>_<stat>`` signals.
+
     Raises
     ------
     ColumnError
-        No ``timestamp`` column, a missing ``by``, ``angles`` or ``variables``
+        No time column, a missing ``by``, ``angles`` or ``variables``
         column, a column of the wrong type (e.g. a float key), null timestamps.
     ConfigError
         A bad ``every``, an unknown statistic, an empty list, ``min_count``
         below 1, an angle that is not among ``variables``, a column that is
         both a key and a variable.
     TypeError
-        ``data`` is not a table.
+        ``data`` is not a table: e.g. a polars Series or a pyarrow Array (no
+        sample times), or a pandas Series without a ``DatetimeIndex``.
     """
     by_names = _names(by)
     angle_names = _names(angles)
@@ -318,10 +425,22 @@ def resample(
     pd = sys.modules.get("pandas")
     pa = sys.modules.get("pyarrow")
     pl = sys.modules.get("polars")
-    is_pandas = pd is not None and isinstance(data, pd.DataFrame)
+    if pl is not None and isinstance(data, pl.Series) or (
+        pa is not None and isinstance(data, (pa.Array, pa.ChunkedArray))
+    ):
+        raise TypeError(
+            f"a {type(data).__module__.split('.')[0]} {type(data).__name__} has no sample "
+            "times: pass a DataFrame with a time column (e.g. df.select('timestamp', 'power')) "
+            "or a pandas Series with a DatetimeIndex"
+        )
+    is_pandas = pd is not None and isinstance(data, (pd.DataFrame, pd.Series))
     is_arrow = pa is not None and isinstance(data, (pa.Table, pa.RecordBatch))
+    restore = None
     if is_pandas:
-        data = _decode_arrow_keys(_pandas_to_arrow(data), by_names)
+        table, time_column, restore = _from_pandas(data, time_column)
+        if restore is not None and restore.variable is not None and variables is None:
+            variables = [restore.variable]  # a Series: its values, whatever their type
+        data = _decode_arrow_keys(table, by_names)
     elif is_arrow and by_names:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
@@ -342,6 +461,7 @@ def resample(
             long,
             timezone,
             label,
+            time_column,
         )
     )
     if is_arrow:
@@ -351,4 +471,4 @@ def resample(
     import polars
 
     out = polars.DataFrame(stream)
-    return out.to_pandas() if is_pandas else out
+    return _to_pandas(out, restore, by_names, timezone, long) if is_pandas else out

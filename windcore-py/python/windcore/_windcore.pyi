@@ -34,15 +34,17 @@ def resample(
     long: bool,
     timezone: Optional[str] = None,
     label: Optional[str] = None,
+    time_column: Optional[str] = None,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
 
     ``by``: key columns (string or integer; a dictionary-encoded key column
     is decoded to strings); ``angles``: variables in degrees, given circular
     statistics; ``min_count``: the fewest valid samples (>= 1) a window needs
-    for its statistics other than ``count``. Output columns: the keys,
-    ``timestamp``, then the statistics (wide) or ``signal``, ``value`` (long),
-    rows ordered by key, then time.
+    for its statistics other than ``count``; ``time_column``: the time column
+    (default ``timestamp``). Output columns: the keys, the time column (same
+    name as in the input), then the statistics (wide) or ``signal``,
+    ``value`` (long), rows ordered by key, then time.
 
     Returns a PyCapsule named ``arrow_array_stream`` holding the result as an
     Arrow C stream. Prefer :func:`windcore.resample`, which takes and returns

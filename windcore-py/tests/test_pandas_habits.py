@@ -1,0 +1,247 @@
+"""windcore.resample follows pandas habits: any time column name (``time_column=``),
+a ``DatetimeIndex`` kept as the index (``df.resample``), keys as a MultiIndex
+(``df.groupby(...).resample``), and a Series (``s.resample``), each compared with
+pandas on a realistic export: several turbines sharing timestamps, gaps, NaN runs,
+read back by ``pd.read_csv``."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import windcore
+
+STATS = ["mean", "min", "max", "std", "count"]
+VARIABLES = ["wind_speed", "power"]
+TIME = "PCTimeStamp"  # what a SCADA export calls its time column
+TURBINES = ("T01", "T02", "T03")
+
+
+def export_csv(seed: int = 0, minutes: int = 6 * 60) -> str:
+    """A CSV export: one row per turbine and minute (shared timestamps, UTC,
+    naive), turbines interleaved, with missing minutes (windows of one sample
+    and empty windows), NaN runs and a turbine that stops for an hour."""
+    rng = np.random.default_rng(seed)
+    # Across the Berlin DST change (2024-03-31 01:00 UTC).
+    start = pd.Timestamp("2024-03-30 22:00:00")
+    times = start + pd.to_timedelta(np.arange(minutes), unit="min")
+    parts = []
+    for k, turbine in enumerate(TURBINES):
+        wind = np.clip(rng.normal(8.0 + k, 2.0, minutes), 0.0, None)
+        power = np.clip(wind**3 * 2.5 + rng.normal(0.0, 20.0, minutes), 0.0, 2050.0)
+        power[40 + 30 * k : 95 + 30 * k] = np.nan  # a NaN run over several windows
+        wind[200:203] = np.nan
+        keep = rng.random(minutes) > 0.15
+        minute = np.arange(minutes)
+        keep[(minute >= 120) & (minute < 130) & (minute != 125)] = False  # one sample in a window
+        if turbine == "T02":
+            keep[(minute >= 250) & (minute < 310)] = False  # an hour without rows
+        parts.append(
+            pd.DataFrame({TIME: times[keep], "asset": turbine, "wind_speed": wind[keep], "power": power[keep]})
+        )
+    df = pd.concat(parts).sort_values([TIME, "asset"], kind="stable")
+    return df.to_csv(index=False)
+
+
+def read_export(seed: int = 0) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(export_csv(seed)), parse_dates=[TIME])
+
+
+def flat(wide: pd.DataFrame) -> pd.DataFrame:
+    """pandas ``agg([...])`` columns (variable, stat) as ``variable_stat``."""
+    out = wide.copy()
+    out.columns = [f"{v}_{s}" for v, s in wide.columns]
+    return out
+
+
+def oracle(indexed: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """pandas ``resample("10min").agg(STATS)`` (per ``by`` key: groupby-resample),
+    restricted to windows that hold a row, with windcore's count convention
+    (0 is absent) and its column order (variable, then statistic)."""
+    if by is None:
+        wide = flat(indexed[VARIABLES].resample("10min").agg(STATS))
+        held = indexed.index.floor("10min").unique()
+        wide = wide[wide.index.isin(held)]
+    else:
+        # What indexed.groupby(by)[VARIABLES].resample("10min").agg(STATS) means
+        # (pandas 3.1 mislabels that call's columns), one group at a time.
+        wide = pd.concat(
+            {k: flat(g[VARIABLES].resample("10min").agg(STATS)) for k, g in indexed.groupby(by, observed=True)},
+            names=[by, indexed.index.name],
+        )
+        held = pd.MultiIndex.from_arrays([indexed[by], indexed.index.floor("10min")]).unique()
+        wide = wide[wide.index.isin(held)]
+    for v in VARIABLES:
+        wide[f"{v}_count"] = wide[f"{v}_count"].where(wide[f"{v}_count"] > 0)
+    return wide[[f"{v}_{s}" for v in VARIABLES for s in STATS]]
+
+
+def assert_like_pandas(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    # windcore gives flat Float64 statistics (count UInt32, float64 with gaps);
+    # pandas' resample index carries a freq. Values, labels and names must agree.
+    pd.testing.assert_frame_equal(
+        got, want, check_dtype=False, check_freq=False, check_index_type=False, rtol=1e-9, atol=1e-9
+    )
+    assert got.index.names == want.index.names
+    for g, w in zip(
+        [got.index] if got.index.nlevels == 1 else [got.index.get_level_values(i) for i in range(got.index.nlevels)],
+        [want.index] if want.index.nlevels == 1 else [want.index.get_level_values(i) for i in range(want.index.nlevels)],
+    ):
+        if isinstance(w, pd.DatetimeIndex):
+            assert isinstance(g, pd.DatetimeIndex)
+            assert str(g.tz) == str(w.tz)
+            assert g.unit == w.unit
+
+
+# ------------------------------------------------------------------ time_column=
+
+
+def test_time_column_keeps_its_name():
+    df = read_export()
+    assert TIME in df.columns and "timestamp" not in df.columns
+    out = windcore.resample(df, by="asset", stats=STATS, time_column=TIME)
+    assert isinstance(out.index, pd.RangeIndex)
+    assert list(out.columns[:2]) == ["asset", TIME]
+    assert str(out[TIME].dt.tz) == "UTC"
+    got = out.set_index(["asset", TIME])
+    got.index = got.index.set_levels(got.index.levels[1].tz_localize(None), level=1)
+    assert_like_pandas(got, oracle(df.set_index(TIME), by="asset"))
+
+
+def test_time_column_in_polars_and_pyarrow_and_long_form():
+    df = read_export(seed=1)
+    frame = pl.from_pandas(df)
+    want = windcore.resample(frame.rename({TIME: "timestamp"}), by="asset", stats=STATS)
+    out = windcore.resample(frame, by="asset", stats=STATS, time_column=TIME)
+    assert out.columns[:2] == ["asset", TIME]
+    assert out.rename({TIME: "timestamp"}).equals(want)
+    table = windcore.resample(frame.to_arrow(), by="asset", time_column=TIME, long=True)
+    assert table.column_names == ["asset", TIME, "signal", "value"]
+    assert isinstance(table, pa.Table)
+
+
+def test_time_column_errors():
+    df = read_export()
+    with pytest.raises(windcore.ColumnError, match="Time"):
+        windcore.resample(df, time_column="Time")
+    # The default still wants `timestamp`.
+    with pytest.raises(windcore.ColumnError, match="timestamp"):
+        windcore.resample(df)
+    with pytest.raises(windcore.ConfigError, match=TIME):
+        windcore.resample(df, time_column=TIME, variables=[TIME])
+
+
+# ---------------------------------------------------------------- DatetimeIndex
+
+
+@pytest.mark.parametrize("tz", [None, "UTC", "Europe/Berlin"], ids=["naive", "utc", "berlin"])
+def test_datetime_index_is_kept_like_df_resample(tz):
+    df = read_export(seed=2)
+    one = df[df["asset"] == "T02"].drop(columns="asset").set_index(TIME)
+    if tz is not None:
+        one.index = one.index.tz_localize("UTC").tz_convert(tz)
+    out = windcore.resample(one, stats=STATS)
+    assert isinstance(out.index, pd.DatetimeIndex)
+    assert out.index.name == TIME
+    assert str(out.index.tz) == str(tz) if tz else out.index.tz is None
+    assert TIME not in out.columns
+    assert_like_pandas(out, oracle(one))
+
+
+def test_datetime_index_unnamed_and_named_timestamp():
+    df = read_export(seed=3)
+    one = df[df["asset"] == "T01"].drop(columns="asset").set_index(TIME)
+    want = oracle(one)
+    unnamed = windcore.resample(one.rename_axis(None), stats=STATS)
+    assert unnamed.index.name is None
+    assert_like_pandas(unnamed, want.rename_axis(None))
+    named = windcore.resample(one.rename_axis("timestamp"), stats=STATS)
+    assert named.index.name == "timestamp"
+    # time_column= may name the index, as in df.resample(on=...) for a column.
+    assert_like_pandas(windcore.resample(one, stats=STATS, time_column=TIME), want)
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin"], ids=["naive", "berlin"])
+def test_datetime_index_with_keys_like_groupby_resample(tz):
+    df = read_export(seed=4)
+    indexed = df.set_index(TIME)
+    if tz is not None:
+        indexed.index = indexed.index.tz_localize("UTC").tz_convert(tz)
+    # Keys as a pandas category, as many users keep them.
+    out = windcore.resample(indexed.astype({"asset": "category"}), by="asset", stats=STATS)
+    assert isinstance(out.index, pd.MultiIndex)
+    assert list(out.index.names) == ["asset", TIME]
+    assert list(out.columns) == [f"{v}_{s}" for v in VARIABLES for s in STATS]
+    assert_like_pandas(out, oracle(indexed, by="asset"))
+    assert_like_pandas(out.loc["T03"], oracle(indexed[indexed["asset"] == "T03"].drop(columns="asset")))
+
+
+def test_datetime_index_long_form_and_timezone():
+    df = read_export(seed=5)
+    indexed = df.set_index(TIME)
+    indexed.index = indexed.index.tz_localize("UTC")
+    long = windcore.resample(indexed, by="asset", long=True)
+    assert list(long.index.names) == ["asset", TIME]
+    assert list(long.columns) == ["signal", "value"]
+    assert long["value"].notna().all()
+    # `timezone=` decides the zone of the labels (and the windows' clock).
+    out = windcore.resample(indexed, by="asset", every="1h", timezone="Asia/Kathmandu")
+    assert str(out.index.levels[1].tz) == "Asia/Kathmandu"
+    assert (out.index.get_level_values(TIME).minute == 0).all()
+
+
+def test_timestamp_column_wins_over_the_index():
+    """The rule is unchanged for frames that have both: the column is the time."""
+    df = read_export(seed=6).rename(columns={TIME: "timestamp"})
+    df.index = pd.date_range("2000-01-01", periods=len(df), freq="s")
+    out = windcore.resample(df, by="asset")
+    assert isinstance(out.index, pd.RangeIndex)
+    assert list(out.columns[:2]) == ["asset", "timestamp"]
+
+
+# ------------------------------------------------------------------------ Series
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin"], ids=["naive", "berlin"])
+def test_series_like_s_resample(tz):
+    df = read_export(seed=7)
+    s = df[df["asset"] == "T03"].set_index(TIME)["power"]
+    if tz is not None:
+        s.index = s.index.tz_localize("UTC").tz_convert(tz)
+    out = windcore.resample(s, stats=STATS)
+    want = s.resample("10min").agg(STATS)
+    want = want[want.index.isin(s.index.floor("10min").unique())]
+    want["count"] = want["count"].where(want["count"] > 0)
+    assert list(out.columns) == STATS
+    assert out.index.name == TIME
+    assert_like_pandas(out, want)
+
+
+def test_unnamed_series_is_value():
+    idx = pd.date_range("2024-01-01", periods=30, freq="min", tz="UTC", name="t")
+    s = pd.Series(np.arange(30.0), index=idx)
+    s.iloc[10] = np.nan
+    out = windcore.resample(s)
+    assert list(out.columns) == ["mean", "min", "max", "std"]
+    assert out.index.name == "t" and len(out) == 3
+    long = windcore.resample(s, long=True)
+    assert set(long["signal"]) == {"value_mean", "value_min", "value_max", "value_std"}
+    np.testing.assert_allclose(out["mean"], s.resample("10min").mean())
+
+
+def test_series_errors():
+    s = pd.Series([1.0, 2.0])
+    with pytest.raises(TypeError, match="DatetimeIndex"):
+        windcore.resample(s)
+    with pytest.raises(TypeError, match="polars Series"):
+        windcore.resample(pl.Series("power", [1.0, 2.0]))
+    with pytest.raises(TypeError, match="no sample times"):
+        windcore.resample(pa.chunked_array([[1.0, 2.0]]))
+    idx = pd.date_range("2024-01-01", periods=3, freq="min")
+    with pytest.raises(windcore.ColumnError, match="status"):
+        windcore.resample(pd.Series(["ok", "ok", "fault"], index=idx, name="status"))

@@ -222,7 +222,7 @@ def main():
         check("polars", out.sort("turbine", "timestamp"), ref)
     del out
 
-    # pandas: the key as plain Python strings (object dtype), as to_pandas gives it.
+    # pandas: the key as to_pandas gives it (pandas 3: the `str` dtype; pandas 2: object).
     pdf = df.to_pandas()
     del df
     gc.collect()
@@ -230,7 +230,7 @@ def main():
           f"{pdf.memory_usage(deep=False).sum() / 2**30:.2f} GiB (shallow)", file=sys.stderr, flush=True)
     if windcore is not None:
         # A pandas user hands over the pandas frame itself: the time includes
-        # its conversion to Arrow (the turbine column as Python strings).
+        # its conversion to Arrow (the turbine column as pandas strings).
         b, w, out = best_worst(runs, lambda: call(pdf))
         report("windcore_python_from_pandas", b, w)
         check("windcore from a pandas frame", out, ref)

@@ -1,0 +1,58 @@
+//! `windcore-cli run`: the ETL.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use windcore::Generator;
+
+use super::generate::generate_days;
+use crate::flags::{demo_days, RunPlan};
+use crate::report;
+
+/// Runs the ETL over the planned days, prints the summary and the notes; a
+/// failed day makes the exit code a failure (the other days are kept).
+pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
+    let RunPlan {
+        config,
+        source,
+        target,
+        layout,
+        every,
+        demo_if_empty,
+        quiet,
+    } = plan;
+    if demo_if_empty {
+        // An empty embedded store gets the demo data first, as the README says.
+        let present = source.source_days_layout(&layout).await?;
+        if present.is_empty() {
+            let demo = demo_days()?;
+            if !quiet {
+                report::demo_note(&source, demo);
+            }
+            generate_days(&source, &layout, demo, &Generator::default(), quiet).await?;
+        }
+    }
+    let prepared = config.prepare().await?;
+    if prepared.days.is_empty() {
+        bail!("the source {source} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
+    }
+    let pipeline = prepared.pipeline;
+    let bar = report::progress_bar(prepared.days.len() as u64, quiet, "running");
+    let summary = pipeline
+        .run(prepared.days.iter().copied(), |r| {
+            bar.set_message(format!("{} {}", r.day, report::outcome_name(&r.outcome)));
+            bar.inc(1);
+        })
+        .await;
+    bar.finish_and_clear();
+
+    if !quiet {
+        report::print_summary(&pipeline, &summary, &target, every)?;
+    }
+    report::empty_days_note(&summary.empty_days());
+    if let Some((day, err)) = summary.first_error() {
+        report::failure(day, err, &summary.to_rerun());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

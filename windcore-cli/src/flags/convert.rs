@@ -1,0 +1,310 @@
+//! From flags to the library's validated configuration.
+//!
+//! The clap definitions hold what was typed; this module turns them into what
+//! the commands run with: a [`RunConfig`], a [`Generator`], a [`ServerConfig`],
+//! the [`Location`]s and the [`SourceLayout`]. Every flag is checked here, in
+//! the order it always was, and a bad value is reported under its flag's name
+//! (`--every: ...`). Nothing here does I/O.
+//!
+//! A few pieces are stand-ins for what the library will soon provide, each in
+//! one function so that it can be swapped for the library's call:
+//! [`parse_day_flag`] and [`run_days_from_flags`] (day parsing), [`demo_days`]
+//! (the demo defaults) and [`flag_error`] (a configuration error's flag).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chrono::TimeDelta;
+use windcore::server::ServerConfig;
+use windcore::{
+    parse_every, parse_stats, Day, DayRange, Generator, Label, Location, RunConfig, RunDays,
+    SourceLayout, Zone,
+};
+
+use super::{GenerateArgs, InitArgs, LayoutArgs, RunArgs, ServeArgs, StoreArgs};
+
+/// The first day of the demo data when no --start is given.
+pub const DEFAULT_START: &str = "2024-01-01";
+/// How many demo days `run` generates into an empty embedded store.
+pub const DEMO_DAYS: u32 = 10;
+
+/// The demo days: [`DEMO_DAYS`] days from [`DEFAULT_START`], what `run` generates
+/// into an empty embedded store.
+pub fn demo_days() -> anyhow::Result<DayRange> {
+    let start: Day = DEFAULT_START.parse()?;
+    Ok(DayRange::starting(start, DEMO_DAYS)?)
+}
+
+/// A day given to `--<flag>` (YYYY-MM-DD).
+fn parse_day_flag(flag: &str, s: &str) -> anyhow::Result<Day> {
+    s.parse::<Day>().with_context(|| format!("--{flag}"))
+}
+
+/// The days `run` processes: `--date`, `--from`/`--to`, or every day in the source.
+fn run_days_from_flags(
+    date: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> anyhow::Result<RunDays> {
+    Ok(match (date, from, to) {
+        (Some(d), _, _) => RunDays::One(parse_day_flag("date", d)?),
+        (None, Some(f), Some(t)) => RunDays::Range(
+            DayRange::new(parse_day_flag("from", f)?, parse_day_flag("to", t)?)
+                .context("--from/--to")?,
+        ),
+        _ => RunDays::AllInSource,
+    })
+}
+
+/// A configuration error named by the flag that set it (`--max-range-days: ...`).
+// TODO(issue 16): typed setting. The flag is read off the error's text (the
+// setting `max range days` is the flag `--max-range-days`); once the library's
+// errors name their setting, map that instead.
+fn flag_error(e: windcore::Error) -> anyhow::Error {
+    let flag = match &e {
+        windcore::Error::InvalidConfig { what, .. } => Some(what.replace(' ', "-")),
+        _ => None,
+    };
+    match flag {
+        Some(f) => anyhow::Error::new(e).context(format!("--{f}")),
+        None => e.into(),
+    }
+}
+
+/// A comma-separated list, blanks trimmed, empty items left out.
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+impl StoreArgs {
+    /// The location given to `--<flag>`, or the --data-dir store (then `true`).
+    fn location(&self, given: Option<&str>, flag: &str) -> anyhow::Result<(Location, bool)> {
+        match given {
+            Some(s) => Ok((
+                s.parse::<Location>().with_context(|| format!("--{flag}"))?,
+                false,
+            )),
+            None => Ok((Location::Local(self.data_dir.clone()), true)),
+        }
+    }
+}
+
+impl LayoutArgs {
+    fn layout(&self) -> anyhow::Result<SourceLayout> {
+        let naive_timezone = match &self.source_timezone {
+            Some(z) => Some(z.parse::<Zone>().context("--source-timezone")?),
+            None => None,
+        };
+        Ok(SourceLayout {
+            table: self.table.clone(),
+            time_column: self.time_column.clone(),
+            asset_column: self.asset_column.clone(),
+            naive_timezone,
+        })
+    }
+}
+
+/// What `run` runs: the validated configuration and what the command itself needs.
+pub struct RunPlan {
+    /// The run, validated.
+    pub config: RunConfig,
+    /// Where the samples are.
+    pub source: Location,
+    /// Where the statistics go.
+    pub target: Location,
+    /// Where the samples are in the source.
+    pub layout: SourceLayout,
+    /// The window length.
+    pub every: TimeDelta,
+    /// Whether an empty source gets the demo data first: every day in the
+    /// source was asked for and the source is the --data-dir store.
+    pub demo_if_empty: bool,
+    /// No progress bar and no summary.
+    pub quiet: bool,
+}
+
+impl RunPlan {
+    /// Checks `run`'s flags.
+    pub fn from_args(args: &RunArgs) -> anyhow::Result<Self> {
+        let stats = parse_stats(&args.stats).context("--stats")?;
+        let every = parse_every(&args.every).context("--every")?;
+        let zone: Zone = args.timezone.parse().context("--timezone")?;
+        let label: Label = args.label.parse().context("--label")?;
+        let days = run_days_from_flags(
+            args.date.as_deref(),
+            args.from.as_deref(),
+            args.to.as_deref(),
+        )?;
+        let (source, source_is_default) = args
+            .store
+            .location(args.source.source.as_deref(), "source")?;
+        let (target, _) = args
+            .store
+            .location(args.target.target.as_deref(), "target")?;
+        let layout = args.layout.layout()?;
+        let mut config = RunConfig::builder(source.clone(), target.clone())
+            .layout(layout.clone())
+            .stats(stats)
+            .every(every)
+            .min_count(args.min_count)
+            .timezone(zone)
+            .label(label)
+            .changed_only(args.changed)
+            .days(days)
+            .jobs(args.jobs);
+        if let Some(v) = &args.variables {
+            let v = split_list(v);
+            if v.is_empty() {
+                bail!("--variables: the list of variables is empty");
+            }
+            config = config.variables(v);
+        }
+        if let Some(a) = &args.angles {
+            config = config.angles(split_list(a));
+        }
+        if let Some(a) = &args.assets {
+            config = config.assets(split_list(a));
+        }
+        let config = config.build()?;
+        Ok(RunPlan {
+            config,
+            source,
+            target,
+            layout,
+            every,
+            demo_if_empty: days == RunDays::AllInSource && source_is_default,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// What `generate` generates, and where.
+pub struct GeneratePlan {
+    /// The days to generate.
+    pub days: DayRange,
+    /// The generator, validated.
+    pub generator: Generator,
+    /// Its seed, for the summary.
+    pub seed: u64,
+    /// How many turbines, for the summary.
+    pub turbines: u32,
+    /// The source to fill.
+    pub location: Location,
+    /// Where the samples go in the source.
+    pub layout: SourceLayout,
+    /// No progress bar and no summary.
+    pub quiet: bool,
+}
+
+impl GeneratePlan {
+    /// Checks `generate`'s flags.
+    pub fn from_args(args: &GenerateArgs) -> anyhow::Result<Self> {
+        let start = parse_day_flag("start", &args.start)?;
+        let days = DayRange::starting(start, args.days)?;
+        let generator = Generator::builder()
+            .seed(args.seed)
+            .missing_rate(args.missing_rate)
+            .turbines(args.turbines)
+            .build()?;
+        let (location, _) = args
+            .store
+            .location(args.source.source.as_deref(), "source")?;
+        let layout = args.layout.layout()?;
+        Ok(GeneratePlan {
+            days,
+            generator,
+            seed: args.seed,
+            turbines: args.turbines,
+            location,
+            layout,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// What `init` prepares. The source and the target are each checked when their
+/// turn comes: a bad --target after a good --source still prepares the source.
+pub struct InitPlan {
+    args: InitArgs,
+}
+
+impl InitPlan {
+    /// Checks that `init` has something to prepare.
+    pub fn from_args(args: InitArgs) -> anyhow::Result<Self> {
+        if args.source.source.is_none() && args.target.target.is_none() {
+            bail!("init needs --source and/or --target (or WINDCORE_SOURCE_URL / WINDCORE_TARGET_URL)");
+        }
+        Ok(InitPlan { args })
+    }
+
+    /// The source to prepare and its layout, if --source is given.
+    pub fn source(&self) -> anyhow::Result<Option<(Location, SourceLayout)>> {
+        match &self.args.source.source {
+            Some(s) => {
+                let location: Location = s.parse().context("--source")?;
+                Ok(Some((location, self.args.layout.layout()?)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The target to prepare, if --target is given.
+    pub fn target(&self) -> anyhow::Result<Option<Location>> {
+        match &self.args.target.target {
+            Some(t) => Ok(Some(t.parse().context("--target")?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// What `serve` serves, and where it listens.
+pub struct ServePlan {
+    /// The server, validated.
+    pub config: ServerConfig,
+    /// The address to listen on.
+    pub bind: SocketAddr,
+    /// Whether it serves the --data-dir store (neither --source nor --target given).
+    pub default_store: bool,
+    /// The --data-dir store.
+    pub data_dir: PathBuf,
+}
+
+impl ServePlan {
+    /// Checks `serve`'s flags.
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Self> {
+        let default_store = args.source.is_none() && args.target.is_none();
+        let source: Location = match &args.source {
+            Some(s) => s.parse().context("--source")?,
+            None => Location::Local(args.data_dir.clone()),
+        };
+        let target: Option<Location> = match &args.target {
+            Some(t) => Some(t.parse().context("--target")?),
+            None if default_store => Some(source.clone()),
+            None => None,
+        };
+        let mut builder = ServerConfig::builder(source)
+            .max_range_days(args.max_range_days)
+            .request_timeout(Duration::from_secs(args.request_timeout))
+            .max_concurrency(args.max_concurrency)
+            .pool_size(args.pool_size)
+            .access_log(!args.quiet);
+        if let Some(t) = target {
+            builder = builder.target(t);
+        }
+        if let Some(t) = args.token {
+            builder = builder.token(t);
+        }
+        let config = builder.build().map_err(flag_error)?;
+        Ok(ServePlan {
+            config,
+            bind: args.bind,
+            default_store,
+            data_dir: args.data_dir,
+        })
+    }
+}

@@ -360,7 +360,10 @@ fn find_columns(path: &Path, options: &FileOptions, zone: Zone) -> Result<Found>
             let mut time = TimeParser::new(options.time_format.clone(), zone);
             let mut scratch = Vec::new();
             let n = header.names.len();
-            let mut numeric = vec![true; n];
+            // A column is numeric when most of its sampled values are numbers
+            // (the others are then bad rows, counted), or all are missing.
+            let mut numbers = vec![0usize; n];
+            let mut texts = vec![0usize; n];
             let mut time_like = vec![false; n];
             let mut time_bad = vec![false; n];
             for row in &sample {
@@ -369,8 +372,10 @@ fn find_columns(path: &Path, options: &FileOptions, zone: Zone) -> Result<Found>
                     if options.csv.is_na(v) {
                         continue;
                     }
-                    if csv::parse_number(v, header.decimal_comma, &mut scratch).is_none() {
-                        numeric[c] = false;
+                    if csv::parse_number(v, header.decimal_comma, &mut scratch).is_some() {
+                        numbers[c] += 1;
+                    } else {
+                        texts[c] += 1;
                     }
                     if time.parse(v).is_some() {
                         time_like[c] = true;
@@ -379,6 +384,7 @@ fn find_columns(path: &Path, options: &FileOptions, zone: Zone) -> Result<Found>
                     }
                 }
             }
+            let numeric: Vec<bool> = (0..n).map(|c| numbers[c] >= texts[c]).collect();
             for c in 0..n {
                 time_like[c] &= !time_bad[c] && !numeric[c];
             }

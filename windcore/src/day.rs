@@ -77,6 +77,14 @@ impl Day {
     pub fn days_since_epoch(self) -> i64 {
         (self.0 - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days()
     }
+
+    /// The day `n` days after 1970-01-01 (before, for negative `n`), if
+    /// chrono can represent it.
+    pub fn from_days_since_epoch(n: i64) -> Option<Self> {
+        NaiveDate::from_ymd_opt(1970, 1, 1)?
+            .checked_add_signed(chrono::TimeDelta::try_days(n)?)
+            .map(Day)
+    }
 }
 
 impl fmt::Display for Day {

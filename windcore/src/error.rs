@@ -103,6 +103,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// The data themselves are bad (a file without its time column, ...).
+    #[error("{context}: {detail}")]
+    Data {
+        /// What was being read.
+        context: String,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// The target database has a schema windcore will not write into.
     #[error("{0}")]
     Schema(String),

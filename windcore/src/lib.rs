@@ -98,6 +98,7 @@
 mod config;
 mod day;
 mod error;
+mod files;
 mod fingerprint;
 mod generate;
 mod http;
@@ -105,6 +106,7 @@ mod location;
 mod pipeline;
 mod postgres;
 mod resample;
+mod schema;
 #[cfg(feature = "server")]
 pub mod server;
 mod store;
@@ -114,6 +116,10 @@ mod zone;
 pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
+pub use files::{
+    BadRow, BadRows, CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, BAD_ROW_EXAMPLES,
+    DEFAULT_NA,
+};
 pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};

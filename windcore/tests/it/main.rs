@@ -6,6 +6,7 @@
 
 mod calendar;
 mod farm;
+mod files;
 mod http;
 mod pg_util;
 mod pipeline;

@@ -8,8 +8,9 @@ use chrono::TimeDelta;
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::pipeline::{DayReport, Pipeline, RunSummary};
+use crate::pipeline::Pipeline;
 use crate::postgres::{pool_size_for_jobs, SourceLayout};
+use crate::report::{DayReport, RunSummary};
 use crate::resample::{Label, Resampler, Stat};
 use crate::zone::Zone;
 

@@ -93,6 +93,13 @@ impl fmt::Display for Day {
     }
 }
 
+/// A day serialises as `YYYY-MM-DD`.
+impl serde::Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl FromStr for Day {
     type Err = Error;
 

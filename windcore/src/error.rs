@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use polars::prelude::{Column, DataFrame};
-
 use crate::day::Day;
 
 /// Result alias used across windcore.
@@ -144,22 +142,4 @@ impl Error {
             source,
         }
     }
-}
-
-/// The column `name` of `df`, or [`Error::MissingColumn`] naming the
-/// columns it has.
-pub(crate) fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
-    df.column(name).map_err(|_| Error::MissingColumn {
-        column: name.into(),
-        available: column_list(df),
-    })
-}
-
-/// The names of `df`'s columns, comma separated (for errors).
-pub(crate) fn column_list(df: &DataFrame) -> String {
-    df.get_column_names()
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::error::{Error, Result};
-use crate::resample::{ASSET, TIMESTAMP};
+use crate::error::Result;
+use crate::frame;
+use crate::schema::{ASSET, TIMESTAMP};
 
 /// Fingerprints of one day's source samples, per asset (`""` for a source
 /// with one asset).
@@ -31,35 +32,10 @@ fn mix(mut z: u64) -> u64 {
 /// column and the `variables`), per asset.
 pub fn of_frame(df: &DataFrame, variables: &[String]) -> Result<Fingerprints> {
     let n = df.height();
-    let col = crate::error::column(df, TIMESTAMP)?;
-    let per_us: i64 = match col.dtype() {
-        DataType::Datetime(TimeUnit::Milliseconds, _) => -1000,
-        DataType::Datetime(TimeUnit::Microseconds, _) => 1,
-        DataType::Datetime(TimeUnit::Nanoseconds, _) => 1000,
-        other => {
-            return Err(Error::ColumnType {
-                column: TIMESTAMP.into(),
-                found: other.to_string(),
-                expected: "Datetime".into(),
-            })
-        }
-    };
-    let ts = col
-        .as_materialized_series()
-        .datetime()?
-        .physical()
-        .rechunk();
+    let (unit, ts) = frame::time_values(frame::column(df, TIMESTAMP)?)?;
     let mut rows: Vec<u64> = ts
         .iter()
-        .map(|t| {
-            let t = t.unwrap_or(i64::MIN);
-            let us = if per_us < 0 {
-                t.saturating_mul(-per_us)
-            } else {
-                t.div_euclid(per_us)
-            };
-            mix(us as u64)
-        })
+        .map(|t| mix(frame::micros_of(unit, t.unwrap_or(i64::MIN)) as u64))
         .collect();
     for (k, v) in variables.iter().enumerate() {
         let c = df.column(v)?.cast(&DataType::Float64)?;

@@ -76,7 +76,7 @@ use rayon::prelude::*;
 
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
-use crate::resample::{ASSET, TIMESTAMP};
+use crate::schema::{ASSET, TIMESTAMP};
 
 /// The seed used when none is given.
 pub const DEFAULT_SEED: u64 = 42;

@@ -20,7 +20,7 @@ use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::mask_password;
-use crate::resample::{ASSET, TIMESTAMP};
+use crate::schema::{ASSET, TIMESTAMP};
 use crate::traits::Extract;
 
 /// Default time allowed for one request (connect, send, read the whole body).
@@ -408,7 +408,7 @@ fn conform(df: DataFrame, vars: &[&str]) -> Result<DataFrame> {
         .chain(vars.iter().copied())
         .enumerate()
     {
-        let c = crate::error::column(&df, name)?;
+        let c = crate::frame::column(&df, name)?;
         let want = if i == 0 {
             DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         } else {

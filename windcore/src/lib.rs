@@ -100,11 +100,13 @@ mod day;
 mod error;
 mod files;
 mod fingerprint;
+mod frame;
 mod generate;
 mod http;
 mod location;
 mod pipeline;
 mod postgres;
+mod report;
 mod resample;
 mod schema;
 #[cfg(feature = "server")]
@@ -124,18 +126,16 @@ pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
 pub use location::Location;
-pub use pipeline::{
-    default_variables, DayOutcome, DayReport, Pipeline, PipelineBuilder, RunSummary,
-    DEFAULT_VARIABLES,
-};
+pub use pipeline::{default_variables, Pipeline, PipelineBuilder, DEFAULT_VARIABLES};
 pub use postgres::{
     mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, SourceLayout,
     DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
 };
+pub use report::{day_ranges, DayOutcome, DayReport, Quality, RunSummary};
 pub use resample::{
-    format_every, parse_every, parse_stats, Label, Quality, Resampler, ResamplerBuilder, Stat,
-    ASSET, SIGNAL, TIMESTAMP, VALUE,
+    format_every, parse_every, parse_stats, Label, Resampler, ResamplerBuilder, Stat,
 };
+pub use schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
 pub use traits::{Extract, Load, LoadScope, Transform};
 pub use zone::Zone;

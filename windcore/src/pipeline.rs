@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt};
 use polars::prelude::*;
@@ -11,7 +11,10 @@ use crate::day::Day;
 use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, text_hash, Fingerprints};
-use crate::resample::{Quality, Resampler, ASSET, TIMESTAMP};
+use crate::frame::{only_assets, within, NullTime};
+use crate::report::{DayOutcome, DayReport, RunSummary};
+use crate::resample::Resampler;
+use crate::schema::TIMESTAMP;
 use crate::traits::{Extract, Load, LoadScope, Transform};
 use crate::zone::Zone;
 
@@ -164,185 +167,6 @@ pub struct Pipeline {
     assets: Option<Vec<String>>,
 }
 
-/// What happened to one day.
-#[derive(Debug)]
-pub enum DayOutcome {
-    /// Statistics were computed and loaded.
-    Loaded,
-    /// The source has no rows for the day; nothing was written.
-    NoSourceRows,
-    /// Incremental run: no (day, asset) pair changed since it was loaded;
-    /// nothing was written.
-    Unchanged,
-    /// The day failed; its previous contents in the target are untouched.
-    Failed(Error),
-    /// Not attempted, because an earlier day failed.
-    Skipped,
-}
-
-/// The report of one day.
-#[derive(Debug)]
-pub struct DayReport {
-    /// The day.
-    pub day: Day,
-    /// What happened.
-    pub outcome: DayOutcome,
-    /// Source rows read.
-    pub rows_in: u64,
-    /// Windows with at least one statistic.
-    pub windows: u64,
-    /// Target rows written.
-    pub rows_out: u64,
-    /// Time spent extracting.
-    pub extract: Duration,
-    /// Time spent transforming.
-    pub transform: Duration,
-    /// Time spent loading.
-    pub load: Duration,
-    /// What the day's input held and what the rules left out.
-    pub quality: Quality,
-    /// Assets in the day's source (1 for a source with one asset).
-    pub assets: u64,
-    /// Incremental runs: assets whose samples did not change (not written).
-    pub assets_unchanged: u64,
-    /// Incremental runs: assets whose samples changed (rewritten).
-    pub assets_changed: u64,
-    /// Incremental runs: assets not loaded before (written).
-    pub assets_new: u64,
-    /// Incremental runs: assets loaded before that have no samples any more
-    /// (their statistics of the day deleted).
-    pub assets_removed: u64,
-}
-
-impl DayReport {
-    fn new(day: Day, outcome: DayOutcome) -> Self {
-        DayReport {
-            day,
-            outcome,
-            rows_in: 0,
-            windows: 0,
-            rows_out: 0,
-            extract: Duration::ZERO,
-            transform: Duration::ZERO,
-            load: Duration::ZERO,
-            quality: Quality::default(),
-            assets: 0,
-            assets_unchanged: 0,
-            assets_changed: 0,
-            assets_new: 0,
-            assets_removed: 0,
-        }
-    }
-}
-
-/// The report of a run over several days.
-#[derive(Debug, Default)]
-pub struct RunSummary {
-    /// One report per day, in day order.
-    pub days: Vec<DayReport>,
-    /// Wall-clock time of the run.
-    pub elapsed: Duration,
-}
-
-impl RunSummary {
-    /// Days whose statistics were loaded.
-    pub fn loaded(&self) -> usize {
-        self.count(|o| matches!(o, DayOutcome::Loaded))
-    }
-
-    /// Days of an incremental run where nothing changed (nothing written).
-    pub fn unchanged_days(&self) -> usize {
-        self.count(|o| matches!(o, DayOutcome::Unchanged))
-    }
-
-    /// Incremental runs: the (day, asset) pairs that were unchanged,
-    /// changed, new and removed.
-    pub fn pairs(&self) -> (u64, u64, u64, u64) {
-        self.days.iter().fold((0, 0, 0, 0), |a, d| {
-            (
-                a.0 + d.assets_unchanged,
-                a.1 + d.assets_changed,
-                a.2 + d.assets_new,
-                a.3 + d.assets_removed,
-            )
-        })
-    }
-
-    /// Days without source rows.
-    pub fn empty_days(&self) -> Vec<Day> {
-        self.select(|o| matches!(o, DayOutcome::NoSourceRows))
-    }
-
-    /// Days that failed.
-    pub fn failed(&self) -> Vec<Day> {
-        self.select(|o| matches!(o, DayOutcome::Failed(_)))
-    }
-
-    /// Days to run again: the failed and the skipped ones.
-    pub fn to_rerun(&self) -> Vec<Day> {
-        self.select(|o| matches!(o, DayOutcome::Failed(_) | DayOutcome::Skipped))
-    }
-
-    /// The first error, if any day failed.
-    pub fn first_error(&self) -> Option<(Day, &Error)> {
-        self.days.iter().find_map(|r| match &r.outcome {
-            DayOutcome::Failed(e) => Some((r.day, e)),
-            _ => None,
-        })
-    }
-
-    /// Whether every day was loaded or had no source rows.
-    pub fn is_success(&self) -> bool {
-        self.to_rerun().is_empty()
-    }
-
-    /// Source rows read.
-    pub fn rows_in(&self) -> u64 {
-        self.days.iter().map(|d| d.rows_in).sum()
-    }
-
-    /// Target rows written.
-    pub fn rows_out(&self) -> u64 {
-        self.days.iter().map(|d| d.rows_out).sum()
-    }
-
-    /// Windows produced.
-    pub fn windows(&self) -> u64 {
-        self.days.iter().map(|d| d.windows).sum()
-    }
-
-    /// The quality counters of every day, added up.
-    pub fn quality(&self) -> Quality {
-        let mut q = Quality::default();
-        for d in &self.days {
-            q += d.quality;
-        }
-        q
-    }
-
-    /// Days where a rule left something out (missing values, duplicate
-    /// timestamps, sparse windows, rows outside the day), with their counters.
-    pub fn days_with_issues(&self) -> Vec<(Day, Quality)> {
-        self.days
-            .iter()
-            .filter(|d| d.quality.has_issues())
-            .map(|d| (d.day, d.quality))
-            .collect()
-    }
-
-    fn count(&self, f: impl Fn(&DayOutcome) -> bool) -> usize {
-        self.days.iter().filter(|d| f(&d.outcome)).count()
-    }
-
-    fn select(&self, f: impl Fn(&DayOutcome) -> bool) -> Vec<Day> {
-        self.days
-            .iter()
-            .filter(|d| f(&d.outcome))
-            .map(|d| d.day)
-            .collect()
-    }
-}
-
 impl Pipeline {
     /// A builder from a source and a target, with the defaults.
     pub fn builder(source: impl Extract + 'static, target: impl Load + 'static) -> PipelineBuilder {
@@ -462,7 +286,7 @@ impl Pipeline {
         report.rows_in = samples.height() as u64;
         let t = Instant::now();
         // A source may hand over rows outside the day: they are counted and left out.
-        let (samples, outside) = within(&samples, range)?;
+        let (samples, outside) = within(&samples, range, NullTime::Keep)?;
         let fps = stamp(match fps {
             Some(f) => f,
             None => fingerprint::of_frame(&samples, &self.variables)?,
@@ -588,57 +412,9 @@ impl Pipeline {
     }
 }
 
-/// The rows of `samples` whose asset is one of `assets` (`""`: the rows of
-/// a source without an asset column).
-pub(crate) fn only_assets(samples: &DataFrame, assets: &[String]) -> Result<DataFrame> {
-    let Ok(col) = samples.column(ASSET) else {
-        return Ok(if assets.iter().any(|a| a.is_empty()) {
-            samples.clone()
-        } else {
-            samples.clear()
-        });
-    };
-    let col = col.cast(&DataType::String)?;
-    let set: std::collections::HashSet<&str> = assets.iter().map(|s| s.as_str()).collect();
-    let mask: BooleanChunked = col
-        .str()?
-        .iter()
-        .map(|a| Some(a.is_some_and(|a| set.contains(a))))
-        .collect();
-    Ok(samples.filter(&mask)?)
-}
-
-/// The rows of `samples` inside `range`, and how many were outside.
-fn within(samples: &DataFrame, range: TimeRange) -> Result<(DataFrame, u64)> {
-    let col = crate::error::column(samples, TIMESTAMP)?;
-    let DataType::Datetime(unit, _) = col.dtype() else {
-        return Err(Error::ColumnType {
-            column: TIMESTAMP.into(),
-            found: col.dtype().to_string(),
-            expected: "Datetime".into(),
-        });
-    };
-    let (lo, hi) = match unit {
-        TimeUnit::Milliseconds => (range.start.timestamp_millis(), range.end.timestamp_millis()),
-        TimeUnit::Microseconds => (range.start_micros(), range.end_micros()),
-        TimeUnit::Nanoseconds => (
-            range.start.timestamp_nanos_opt().unwrap_or(i64::MIN),
-            range.end.timestamp_nanos_opt().unwrap_or(i64::MAX),
-        ),
-    };
-    let phys = col.as_materialized_series().datetime()?.physical().clone();
-    let inside = |t: Option<i64>| t.is_none_or(|t| lo <= t && t < hi);
-    let outside = phys.iter().filter(|t| !inside(*t)).count() as u64;
-    if outside == 0 {
-        return Ok((samples.clone(), 0));
-    }
-    let mask: BooleanChunked = phys.iter().map(|t| Some(inside(t))).collect();
-    Ok((samples.filter(&mask)?, outside))
-}
-
 /// Distinct timestamps of long-form statistics.
 fn count_windows(stats: &DataFrame) -> Result<u64> {
-    let col = crate::error::column(stats, TIMESTAMP)?;
+    let col = crate::frame::column(stats, TIMESTAMP)?;
     let phys = col.as_materialized_series().to_physical_repr().into_owned();
     let distinct: std::collections::HashSet<Option<i64>> = phys.i64()?.iter().collect();
     Ok(distinct.len() as u64)

@@ -31,7 +31,7 @@ use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprints;
 use crate::generate::SOURCE_VARIABLES;
-use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
+use crate::schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load, LoadScope};
 use crate::zone::Zone;
 
@@ -625,7 +625,7 @@ impl PostgresSource {
         }
         let assets = match &self.layout.asset_column {
             Some(_) => {
-                let c = crate::error::column(samples, ASSET)?;
+                let c = crate::frame::column(samples, ASSET)?;
                 Some(c.cast(&DataType::String)?.str()?.rechunk().into_owned())
             }
             None => None,
@@ -1163,7 +1163,7 @@ impl CopyDecoder {
 
 /// Timestamps of `df` as UTC microseconds since the Unix epoch.
 fn utc_micros(df: &DataFrame) -> Result<Vec<i64>> {
-    let col = crate::error::column(df, TIMESTAMP)?;
+    let col = crate::frame::column(df, TIMESTAMP)?;
     let DataType::Datetime(tu, _) = col.dtype() else {
         return Err(Error::ColumnType {
             column: TIMESTAMP.into(),

@@ -24,11 +24,12 @@ use async_trait::async_trait;
 use polars::prelude::*;
 
 use crate::day::{Day, TimeRange};
-use crate::error::{column, column_list, Error, Result};
+use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprints;
+use crate::frame::{column, column_list};
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::SourceLayout;
-use crate::resample::{ASSET, SIGNAL, TIMESTAMP, VALUE};
+use crate::schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Extract, Load, LoadScope};
 use crate::zone::Zone;
 

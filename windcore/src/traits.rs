@@ -8,7 +8,7 @@ use polars::prelude::DataFrame;
 use crate::day::{Day, TimeRange};
 use crate::error::Result;
 use crate::fingerprint::Fingerprints;
-use crate::resample::Quality;
+use crate::report::Quality;
 
 /// A source of raw samples.
 ///
@@ -56,7 +56,7 @@ pub trait Extract: Send + Sync {
     ) -> Result<(DataFrame, Option<Fingerprints>)> {
         let df = self.extract(range, variables).await?;
         Ok(match assets {
-            Some(a) => (crate::pipeline::only_assets(&df, a)?, None),
+            Some(a) => (crate::frame::only_assets(&df, a)?, None),
             None => (df, None),
         })
     }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::frame::{column, utc_micros, within, NullTime};
+use crate::schema::day_file;
 use crate::{Day, Load, ParquetTarget, PostgresTarget, TimeRange, ASSET, SIGNAL, TIMESTAMP, VALUE};
 
 /// A target the server reads statistics from and runs the ETL into.
@@ -181,7 +183,7 @@ pub(crate) fn filter_text(df: DataFrame, column: &str, values: &[String]) -> Res
 }
 
 fn parquet_schema(t: &ParquetTarget, day: Day) -> Result<Option<Schema>> {
-    let path = t.dir().join(format!("{day}.parquet"));
+    let path = t.dir().join(day_file(day));
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -195,7 +197,7 @@ fn parquet_schema(t: &ParquetTarget, day: Day) -> Result<Option<Schema>> {
 }
 
 fn read_columns(t: &ParquetTarget, day: Day, columns: &[&str]) -> Result<Option<DataFrame>> {
-    let path = t.dir().join(format!("{day}.parquet"));
+    let path = t.dir().join(day_file(day));
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -214,7 +216,7 @@ fn read_local(t: &ParquetTarget, range: TimeRange) -> Result<DataFrame> {
     let mut day = Day::containing(range.start);
     while day.start() < range.end {
         if let Some(df) = t.read_day(day)? {
-            let df = within(&df, range)?;
+            let (df, _) = within(&df, range, NullTime::Drop)?;
             match out.as_mut() {
                 None => out = Some(df),
                 Some(acc) => {
@@ -247,31 +249,9 @@ fn read_local(t: &ParquetTarget, range: TimeRange) -> Result<DataFrame> {
     }
 }
 
-fn micros(df: &DataFrame) -> Result<Int64Chunked> {
-    let ts = df.column(TIMESTAMP)?.cast(&DataType::Datetime(
-        TimeUnit::Microseconds,
-        Some(TimeZone::UTC),
-    ))?;
-    Ok(ts.as_materialized_series().datetime()?.physical().clone())
-}
-
-/// The rows with `range.start <= timestamp < range.end`.
-fn within(df: &DataFrame, range: TimeRange) -> Result<DataFrame> {
-    let ts = micros(df)?;
-    let (lo, hi) = (range.start_micros(), range.end_micros());
-    if ts.iter().all(|t| t.is_some_and(|t| lo <= t && t < hi)) {
-        return Ok(df.clone());
-    }
-    let mask: BooleanChunked = ts
-        .iter()
-        .map(|t| Some(t.is_some_and(|t| lo <= t && t < hi)))
-        .collect();
-    Ok(df.filter(&mask)?)
-}
-
 /// Adds the distinct timestamps per (UTC day, asset) of `df` to `out`.
 fn count_windows(df: &DataFrame, out: &mut BTreeMap<Day, BTreeMap<String, u32>>) -> Result<()> {
-    let ts = micros(df)?;
+    let ts = utc_micros(column(df, TIMESTAMP)?)?;
     let assets = match df.column(ASSET) {
         Ok(a) => Some(a.cast(&DataType::String)?.str()?.clone()),
         Err(_) => None,

@@ -1,0 +1,415 @@
+//! The report of a run: what each day's input held and what the rules left
+//! out ([`Quality`]), what happened to each day ([`DayOutcome`],
+//! [`DayReport`]) and the run as a whole ([`RunSummary`]), with the one
+//! failure message and list of days to re-run that every front door prints.
+//!
+//! Every type here serialises with serde (days as `YYYY-MM-DD`, durations as
+//! seconds, an error as its message), so a front door can hand a report on
+//! as one structure.
+
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use crate::day::Day;
+use crate::error::Error;
+
+/// What a resampling (or a pipeline day) met in its input: the quality
+/// counters. Nothing is dropped silently: every sample a rule leaves out is
+/// counted here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Quality {
+    /// Input rows (samples) read.
+    pub samples: u64,
+    /// Values (sample × variable) that are NULL or NaN, among the rows kept;
+    /// they are not samples and are left out of every statistic.
+    pub missing: u64,
+    /// Rows dropped because a later row of the same asset has the same
+    /// timestamp (the last one in input order is kept).
+    pub duplicates: u64,
+    /// (window, variable) pairs with fewer valid samples than `min_count`:
+    /// their statistics other than `count` are absent.
+    pub sparse_windows: u64,
+    /// Rows outside the requested time range (counted by the pipeline, which
+    /// leaves them out).
+    pub outside: u64,
+    /// Windows (per asset) that hold at least one input row.
+    pub windows: u64,
+}
+
+impl Quality {
+    /// Whether any rule left something out (missing values, duplicates,
+    /// sparse windows or rows outside the range).
+    pub fn has_issues(&self) -> bool {
+        self.missing > 0 || self.duplicates > 0 || self.sparse_windows > 0 || self.outside > 0
+    }
+}
+
+impl std::ops::AddAssign for Quality {
+    fn add_assign(&mut self, o: Quality) {
+        self.samples += o.samples;
+        self.missing += o.missing;
+        self.duplicates += o.duplicates;
+        self.sparse_windows += o.sparse_windows;
+        self.outside += o.outside;
+        self.windows += o.windows;
+    }
+}
+
+/// What happened to one day.
+///
+/// Serialised as `{"outcome": "<name>"}`, with `"error": "<message>"` for a
+/// failed day (see [`name`](Self::name)).
+#[derive(Debug, Serialize)]
+#[serde(tag = "outcome", content = "error", rename_all = "snake_case")]
+pub enum DayOutcome {
+    /// Statistics were computed and loaded.
+    Loaded,
+    /// The source has no rows for the day; nothing was written.
+    NoSourceRows,
+    /// Incremental run: no (day, asset) pair changed since it was loaded;
+    /// nothing was written.
+    Unchanged,
+    /// The day failed; its previous contents in the target are untouched.
+    Failed(#[serde(serialize_with = "error_message")] Error),
+    /// Not attempted, because an earlier day failed.
+    Skipped,
+}
+
+/// The report of one day.
+///
+/// Serialised flat: the outcome's `outcome` (and `error`) beside the other
+/// fields; the times as `extract_seconds`, `transform_seconds` and
+/// `load_seconds`.
+#[derive(Debug, Serialize)]
+pub struct DayReport {
+    /// The day.
+    pub day: Day,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: DayOutcome,
+    /// Source rows read.
+    pub rows_in: u64,
+    /// Windows with at least one statistic.
+    pub windows: u64,
+    /// Target rows written.
+    pub rows_out: u64,
+    /// Time spent extracting.
+    #[serde(rename = "extract_seconds", serialize_with = "seconds")]
+    pub extract: Duration,
+    /// Time spent transforming.
+    #[serde(rename = "transform_seconds", serialize_with = "seconds")]
+    pub transform: Duration,
+    /// Time spent loading.
+    #[serde(rename = "load_seconds", serialize_with = "seconds")]
+    pub load: Duration,
+    /// What the day's input held and what the rules left out.
+    pub quality: Quality,
+    /// Assets in the day's source (1 for a source with one asset).
+    pub assets: u64,
+    /// Incremental runs: assets whose samples did not change (not written).
+    pub assets_unchanged: u64,
+    /// Incremental runs: assets whose samples changed (rewritten).
+    pub assets_changed: u64,
+    /// Incremental runs: assets not loaded before (written).
+    pub assets_new: u64,
+    /// Incremental runs: assets loaded before that have no samples any more
+    /// (their statistics of the day deleted).
+    pub assets_removed: u64,
+}
+
+impl DayOutcome {
+    /// The outcome's stable lower-case name, as reports show it and as the
+    /// Python module and the API return it: `loaded`, `no_source_rows`,
+    /// `unchanged`, `failed` or `skipped`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DayOutcome::Loaded => "loaded",
+            DayOutcome::NoSourceRows => "no_source_rows",
+            DayOutcome::Unchanged => "unchanged",
+            DayOutcome::Failed(_) => "failed",
+            DayOutcome::Skipped => "skipped",
+        }
+    }
+
+    /// The error of a failed day.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            DayOutcome::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl DayReport {
+    /// An empty report of `day` with `outcome`.
+    pub(crate) fn new(day: Day, outcome: DayOutcome) -> Self {
+        DayReport {
+            day,
+            outcome,
+            rows_in: 0,
+            windows: 0,
+            rows_out: 0,
+            extract: Duration::ZERO,
+            transform: Duration::ZERO,
+            load: Duration::ZERO,
+            quality: Quality::default(),
+            assets: 0,
+            assets_unchanged: 0,
+            assets_changed: 0,
+            assets_new: 0,
+            assets_removed: 0,
+        }
+    }
+}
+
+/// The report of a run over several days.
+///
+/// Serialised as its days and `elapsed_seconds`.
+#[derive(Debug, Default, Serialize)]
+pub struct RunSummary {
+    /// One report per day, in day order.
+    pub days: Vec<DayReport>,
+    /// Wall-clock time of the run.
+    #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    /// Days whose statistics were loaded.
+    pub fn loaded(&self) -> usize {
+        self.count(|o| matches!(o, DayOutcome::Loaded))
+    }
+
+    /// Days of an incremental run where nothing changed (nothing written).
+    pub fn unchanged_days(&self) -> usize {
+        self.count(|o| matches!(o, DayOutcome::Unchanged))
+    }
+
+    /// Incremental runs: the (day, asset) pairs that were unchanged,
+    /// changed, new and removed.
+    pub fn pairs(&self) -> (u64, u64, u64, u64) {
+        self.days.iter().fold((0, 0, 0, 0), |a, d| {
+            (
+                a.0 + d.assets_unchanged,
+                a.1 + d.assets_changed,
+                a.2 + d.assets_new,
+                a.3 + d.assets_removed,
+            )
+        })
+    }
+
+    /// Days without source rows.
+    pub fn empty_days(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::NoSourceRows))
+    }
+
+    /// Days that failed.
+    pub fn failed(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::Failed(_)))
+    }
+
+    /// Days to run again: the failed and the skipped ones.
+    pub fn to_rerun(&self) -> Vec<Day> {
+        self.select(|o| matches!(o, DayOutcome::Failed(_) | DayOutcome::Skipped))
+    }
+
+    /// The first error, if any day failed.
+    pub fn first_error(&self) -> Option<(Day, &Error)> {
+        self.days.iter().find_map(|r| match &r.outcome {
+            DayOutcome::Failed(e) => Some((r.day, e)),
+            _ => None,
+        })
+    }
+
+    /// Whether every day was loaded or had no source rows.
+    pub fn is_success(&self) -> bool {
+        self.to_rerun().is_empty()
+    }
+
+    /// Source rows read.
+    pub fn rows_in(&self) -> u64 {
+        self.days.iter().map(|d| d.rows_in).sum()
+    }
+
+    /// Target rows written.
+    pub fn rows_out(&self) -> u64 {
+        self.days.iter().map(|d| d.rows_out).sum()
+    }
+
+    /// Windows produced.
+    pub fn windows(&self) -> u64 {
+        self.days.iter().map(|d| d.windows).sum()
+    }
+
+    /// The quality counters of every day, added up.
+    pub fn quality(&self) -> Quality {
+        let mut q = Quality::default();
+        for d in &self.days {
+            q += d.quality;
+        }
+        q
+    }
+
+    /// Days where a rule left something out (missing values, duplicate
+    /// timestamps, sparse windows, rows outside the day), with their counters.
+    pub fn days_with_issues(&self) -> Vec<(Day, Quality)> {
+        self.days
+            .iter()
+            .filter(|d| d.quality.has_issues())
+            .map(|d| (d.day, d.quality))
+            .collect()
+    }
+
+    /// The days to run again ([`to_rerun`](Self::to_rerun)) as
+    /// [`day_ranges`] writes them, e.g. `2024-01-03..2024-01-05`.
+    pub fn rerun_days_text(&self) -> String {
+        day_ranges(&self.to_rerun())
+    }
+
+    /// If a day failed: what to tell the user, in three lines: the first
+    /// failed day and its error (with its causes), that the days already
+    /// loaded are kept, and the days to re-run (as [`day_ranges`]).
+    pub fn failure_message(&self) -> Option<String> {
+        let (day, err) = self.first_error()?;
+        let rerun = self.to_rerun();
+        Some(format!(
+            "day {day} failed: {}\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these {} day(s): {}",
+            error_text(err),
+            rerun.len(),
+            day_ranges(&rerun)
+        ))
+    }
+
+    fn count(&self, f: impl Fn(&DayOutcome) -> bool) -> usize {
+        self.days.iter().filter(|d| f(&d.outcome)).count()
+    }
+
+    fn select(&self, f: impl Fn(&DayOutcome) -> bool) -> Vec<Day> {
+        self.days
+            .iter()
+            .filter(|d| f(&d.outcome))
+            .map(|d| d.day)
+            .collect()
+    }
+}
+
+/// Days as a list, runs of consecutive days as `first..last`, sorted, without
+/// repeats, separated by spaces: `2023-12-31..2024-01-03 2024-01-05` (a
+/// backfill over years of empty days is one item, not thousands).
+pub fn day_ranges(days: &[Day]) -> String {
+    let mut sorted = days.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j].succ() == Some(sorted[j + 1]) {
+            j += 1;
+        }
+        out.push(match j - i {
+            0 => sorted[i].to_string(),
+            _ => format!("{}..{}", sorted[i], sorted[j]),
+        });
+        i = j + 1;
+    }
+    out.join(" ")
+}
+
+/// An error and the causes its own message does not already name.
+fn error_text(err: &Error) -> String {
+    let mut out = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+fn error_message<S: Serializer>(err: &Error, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&error_text(err))
+}
+
+fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn consecutive_days_become_ranges() {
+        let days = [
+            d("2024-01-03"),
+            d("2023-12-31"),
+            d("2024-01-01"),
+            d("2024-01-02"),
+            d("2024-01-05"),
+        ];
+        assert_eq!(day_ranges(&days), "2023-12-31..2024-01-03 2024-01-05");
+        assert_eq!(day_ranges(&[]), "");
+    }
+
+    #[test]
+    fn failure_message_names_the_day_and_the_days_to_rerun() {
+        let failed = Error::config("jobs", "boom");
+        let summary = RunSummary {
+            days: vec![
+                DayReport::new(d("2024-01-01"), DayOutcome::Loaded),
+                DayReport::new(d("2024-01-02"), DayOutcome::Failed(failed)),
+                DayReport::new(d("2024-01-03"), DayOutcome::Skipped),
+                DayReport::new(d("2024-01-04"), DayOutcome::Skipped),
+            ],
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(
+            summary.failure_message().unwrap(),
+            "day 2024-01-02 failed: invalid jobs: boom\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these 3 day(s): 2024-01-02..2024-01-04"
+        );
+        assert_eq!(summary.rerun_days_text(), "2024-01-02..2024-01-04");
+        assert!(RunSummary::default().failure_message().is_none());
+    }
+
+    #[test]
+    fn reports_serialise_flat_with_outcome_names() {
+        let mut ok = DayReport::new(d("2024-01-01"), DayOutcome::Loaded);
+        ok.load = Duration::from_millis(1500);
+        let summary = RunSummary {
+            days: vec![
+                ok,
+                DayReport::new(d("2024-01-02"), DayOutcome::Failed(Error::Cancelled)),
+            ],
+            elapsed: Duration::from_secs(2),
+        };
+        let v = serde_json::to_value(&summary).unwrap();
+        assert_eq!(v["elapsed_seconds"], 2.0);
+        assert_eq!(v["days"][0]["day"], "2024-01-01");
+        assert_eq!(v["days"][0]["outcome"], "loaded");
+        assert_eq!(v["days"][0]["load_seconds"], 1.5);
+        assert!(v["days"][0].get("error").is_none());
+        assert_eq!(v["days"][0]["quality"]["samples"], 0);
+        assert_eq!(v["days"][1]["outcome"], "failed");
+        assert_eq!(v["days"][1]["error"], "cancelled");
+        for (o, name) in [
+            (DayOutcome::Loaded, "loaded"),
+            (DayOutcome::NoSourceRows, "no_source_rows"),
+            (DayOutcome::Unchanged, "unchanged"),
+            (DayOutcome::Failed(Error::Cancelled), "failed"),
+            (DayOutcome::Skipped, "skipped"),
+        ] {
+            assert_eq!(o.name(), name);
+            assert_eq!(serde_json::to_value(&o).unwrap()["outcome"], name);
+        }
+    }
+}

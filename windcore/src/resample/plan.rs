@@ -1,0 +1,450 @@
+//! The plan of one resampling: the input cut into pieces of whole windows
+//! (a window cut by a chunk or run boundary gathered into a straddle), each
+//! piece computed by the kernel on its own thread, straight into its part of
+//! the output columns.
+
+use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
+use rayon::prelude::*;
+
+use super::kernel::{kernel, Grid, KernelConfig, VarIn};
+use super::prepare::Prepared;
+use super::spec::{Label, Stat};
+use super::Resampler;
+use crate::report::Quality;
+
+/// Output of the kernel: window starts, their segment (with keys), and one
+/// column per (variable, stat), variable-major. NaN marks an absent statistic.
+pub(super) struct Windows {
+    pub(super) starts: Vec<i64>,
+    pub(super) segs: Vec<u32>,
+    pub(super) cols: Vec<Vec<f64>>,
+    pub(super) quality: Quality,
+}
+
+impl Resampler {
+    pub(super) fn compute(&self, prep: &Prepared) -> Windows {
+        let grid = prep.grid;
+        let per_part = rayon::current_num_threads() * 4;
+        fn var_in(ca: &Float64Chunked, ci: usize, angle: bool) -> VarIn<'_> {
+            let a = ca.downcast_get(ci).expect("columns are cut alike");
+            VarIn {
+                values: a.values().as_slice(),
+                validity: a.validity().filter(|b| b.unset_bits() > 0),
+                angle,
+            }
+        }
+        // The input chunks (every column is cut alike).
+        let chunks: Vec<(&[i64], Vec<VarIn<'_>>)> = prep
+            .ts
+            .downcast_iter()
+            .enumerate()
+            .map(|(ci, a)| {
+                let vars = prep
+                    .vars
+                    .iter()
+                    .map(|(_, ca, angle)| var_in(ca, ci, *angle))
+                    .collect();
+                (a.values().as_slice(), vars)
+            })
+            .collect();
+        // Each series (the whole input, or one key) is a sequence of row
+        // ranges in time order: the inside of each range is read in place; a
+        // window cut by a range boundary is gathered into a straddle.
+        let mut plan: Vec<Planned<'_>> = Vec::new();
+        let mut straddles: Vec<Straddle> = Vec::new();
+        let keyed = prep.keys.is_some();
+        if let Some((_, segs, runs)) = &prep.keys {
+            for (si, s) in segs.iter().enumerate() {
+                let ranges: Vec<Range<'_>> = runs[s.first..s.first + s.len]
+                    .iter()
+                    .map(|r| Range {
+                        ts: chunks[r.chunk].0,
+                        vars: &chunks[r.chunk].1,
+                        lo: r.lo,
+                        hi: r.hi,
+                    })
+                    .collect();
+                plan_parts(&ranges, grid, si as u32, &mut plan, &mut straddles);
+            }
+        } else {
+            let ranges: Vec<Range<'_>> = chunks
+                .iter()
+                .filter(|(ts, _)| !ts.is_empty())
+                .map(|(ts, vars)| Range {
+                    ts,
+                    vars,
+                    lo: 0,
+                    hi: ts.len(),
+                })
+                .collect();
+            plan_parts(&ranges, grid, 0, &mut plan, &mut straddles);
+        }
+        // Pieces for the threads: the inside of a range is cut on window
+        // boundaries (keyed: in proportion to its share of the rows).
+        let total_rows = prep.rows.max(1);
+        let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(plan.len());
+        for part in &plan {
+            match *part {
+                Planned::Interior {
+                    ts,
+                    vars,
+                    lo,
+                    hi,
+                    seg,
+                } => {
+                    let parts = if keyed {
+                        (per_part * (hi - lo)).div_ceil(total_rows)
+                    } else {
+                        per_part
+                    };
+                    for (a, b) in chunk_bounds(&ts[lo..hi], grid, parts) {
+                        pieces.push(Piece {
+                            ts,
+                            vars: vars.to_vec(),
+                            lo: lo + a,
+                            hi: lo + b,
+                            seg,
+                        });
+                    }
+                }
+                Planned::Straddle { k, seg } => {
+                    let s = &straddles[k];
+                    pieces.push(Piece {
+                        ts: &s.ts,
+                        vars: s
+                            .values
+                            .iter()
+                            .zip(&s.validity)
+                            .zip(&prep.vars)
+                            .map(|((values, validity), (_, _, angle))| VarIn {
+                                values,
+                                validity: validity.as_ref(),
+                                angle: *angle,
+                            })
+                            .collect(),
+                        lo: 0,
+                        hi: s.ts.len(),
+                        seg,
+                    });
+                }
+            }
+        }
+        let cfg = KernelConfig {
+            grid,
+            label_shift: match self.label {
+                Label::Start => 0,
+                Label::End => grid.every,
+            },
+            stats: &self.stats,
+            want_std: self.stats.contains(&Stat::Std),
+            min_count: self.min_count as usize,
+        };
+        let n_stats = self.stats.len();
+        let n_cols = prep.vars.len() * n_stats;
+        // Count the windows of each piece first, so every piece writes straight
+        // into its own part of the final columns (no per-piece buffers to concatenate).
+        let scans: Vec<(usize, Option<i64>)> = pieces
+            .par_iter()
+            .map(|p| scan_piece(p.ts, p.lo, p.hi, grid))
+            .collect();
+        let total: usize = scans.iter().map(|s| s.0).sum();
+        let mut out = Windows {
+            starts: uninit_vec(total),
+            segs: if keyed { uninit_vec(total) } else { Vec::new() },
+            cols: (0..n_cols).map(|_| uninit_vec(total)).collect(),
+            quality: Quality::default(),
+        };
+        let mut tasks = Vec::with_capacity(pieces.len());
+        {
+            let mut starts_rest: &mut [i64] = &mut out.starts;
+            let mut segs_rest: &mut [u32] = &mut out.segs;
+            let mut cols_rest: Vec<&mut [f64]> =
+                out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
+            for (piece, (n, step)) in pieces.iter().zip(&scans) {
+                let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
+                starts_rest = tail;
+                let segs = if keyed {
+                    let (h, t) = std::mem::take(&mut segs_rest).split_at_mut(*n);
+                    segs_rest = t;
+                    h
+                } else {
+                    &mut [][..]
+                };
+                let mut heads = Vec::with_capacity(n_cols);
+                for c in cols_rest.iter_mut() {
+                    let (h, t) = std::mem::take(c).split_at_mut(*n);
+                    heads.push(h);
+                    *c = t;
+                }
+                tasks.push((piece, *step, head, segs, heads));
+            }
+        }
+        let quality = tasks
+            .into_par_iter()
+            .map(|(p, step, starts, segs, mut cols)| kernel(p, step, &cfg, starts, segs, &mut cols))
+            .reduce(Quality::default, |mut a, b| {
+                a += b;
+                a
+            });
+        out.quality = quality;
+        out.quality.samples = prep.rows as u64;
+        out.quality.windows = total as u64;
+        out
+    }
+}
+
+/// A vector of `n` values that the kernel overwrites in full.
+fn uninit_vec<T: Copy + Default>(n: usize) -> Vec<T> {
+    // Zeroed allocation is lazily mapped by the OS for large sizes, so this
+    // costs no extra pass over the memory.
+    vec![T::default(); n]
+}
+
+/// Rows `lo..hi` of one input chunk (every column cut alike).
+struct Range<'a> {
+    ts: &'a [i64],
+    vars: &'a [VarIn<'a>],
+    lo: usize,
+    hi: usize,
+}
+
+/// Whole windows of one series (segment `seg`) in output order: the rows
+/// `lo..hi` of an input chunk, or a window whose rows lie in several ranges
+/// (gathered into the [`Straddle`] `k`).
+enum Planned<'a> {
+    Interior {
+        ts: &'a [i64],
+        vars: &'a [VarIn<'a>],
+        lo: usize,
+        hi: usize,
+        seg: u32,
+    },
+    Straddle {
+        k: usize,
+        seg: u32,
+    },
+}
+
+/// The rows of one window whose samples lie in more than one input chunk,
+/// copied together (a window is small; the chunks themselves are not copied).
+#[derive(Default)]
+struct Straddle {
+    ts: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    validity: Vec<Option<Bitmap>>,
+}
+
+/// Growing [`Straddle`]: its window, rows and validity bits.
+struct Carry {
+    window: i64,
+    ts: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    valid: Vec<Vec<bool>>,
+}
+
+impl Carry {
+    fn new(window: i64, n_vars: usize) -> Self {
+        Carry {
+            window,
+            ts: Vec::new(),
+            values: vec![Vec::new(); n_vars],
+            valid: vec![Vec::new(); n_vars],
+        }
+    }
+
+    fn push(&mut self, ts: &[i64], vars: &[VarIn<'_>], lo: usize, hi: usize) {
+        self.ts.extend_from_slice(&ts[lo..hi]);
+        for (k, v) in vars.iter().enumerate() {
+            self.values[k].extend_from_slice(&v.values[lo..hi]);
+            self.valid[k].extend((lo..hi).map(|i| v.validity.is_none_or(|b| b.get_bit(i))));
+        }
+    }
+
+    fn finish(self) -> Straddle {
+        Straddle {
+            ts: self.ts,
+            values: self.values,
+            validity: self
+                .valid
+                .into_iter()
+                .map(|bits| {
+                    (!bits.iter().all(|b| *b)).then(|| Bitmap::from_iter(bits.iter().copied()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Cuts a series given as non-empty row ranges in time order (the chunks of
+/// the input, or the runs of one key) into parts that each hold whole
+/// windows, appended to `plan`: the inside of every range is read in place; a
+/// window cut by a range boundary becomes a [`Straddle`], appended to
+/// `straddles`.
+fn plan_parts<'a>(
+    ranges: &[Range<'a>],
+    grid: Grid,
+    seg: u32,
+    plan: &mut Vec<Planned<'a>>,
+    straddles: &mut Vec<Straddle>,
+) {
+    let n_vars = ranges.first().map_or(0, |r| r.vars.len());
+    let mut carry: Option<Carry> = None;
+    for (ri, r) in ranges.iter().enumerate() {
+        let (ts, vars) = (r.ts, r.vars);
+        let mut lo = r.lo;
+        if let Some(c) = carry.as_mut() {
+            while lo < r.hi && grid.id(ts[lo]) == c.window {
+                lo += 1;
+            }
+            c.push(ts, vars, r.lo, lo);
+            if lo == r.hi {
+                continue; // the whole range lies in the carried window
+            }
+            plan.push(Planned::Straddle {
+                k: straddles.len(),
+                seg,
+            });
+            straddles.push(carry.take().expect("carry").finish());
+        }
+        // A last window that goes on in the next range is carried over.
+        let last = grid.id(ts[r.hi - 1]);
+        let mut hi = r.hi;
+        if ranges
+            .get(ri + 1)
+            .is_some_and(|next| grid.id(next.ts[next.lo]) == last)
+        {
+            while hi > lo && grid.id(ts[hi - 1]) == last {
+                hi -= 1;
+            }
+            let mut c = Carry::new(last, n_vars);
+            c.push(ts, vars, hi, r.hi);
+            carry = Some(c);
+        }
+        if lo < hi {
+            plan.push(Planned::Interior {
+                ts,
+                vars,
+                lo,
+                hi,
+                seg,
+            });
+        }
+    }
+    if let Some(c) = carry {
+        plan.push(Planned::Straddle {
+            k: straddles.len(),
+            seg,
+        });
+        straddles.push(c.finish());
+    }
+}
+
+/// Whole windows of sorted rows `lo..hi` over contiguous slices.
+pub(super) struct Piece<'a> {
+    pub(super) ts: &'a [i64],
+    pub(super) vars: Vec<VarIn<'a>>,
+    pub(super) lo: usize,
+    pub(super) hi: usize,
+    /// The segment (key) the rows belong to; 0 without keys.
+    pub(super) seg: u32,
+}
+
+/// Splits `0..ts.len()` into about `parts` ranges that start on window boundaries.
+fn chunk_bounds(ts: &[i64], grid: Grid, parts: usize) -> Vec<(usize, usize)> {
+    let n = ts.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    // Small inputs are not worth the threads.
+    let parts = parts.clamp(1, n.div_ceil(1 << 16));
+    let step = n.div_ceil(parts);
+    let mut bounds = Vec::with_capacity(parts);
+    let mut lo = 0;
+    while lo < n {
+        let mut hi = (lo + step).min(n);
+        if hi < n {
+            let w = grid.id(ts[hi - 1]);
+            while hi < n && grid.id(ts[hi]) == w {
+                hi += 1;
+            }
+        }
+        bounds.push((lo, hi));
+        lo = hi;
+    }
+    bounds
+}
+
+/// Rows a block of the regularity check reads before it may stop early.
+const SCAN_BLOCK: usize = 4096;
+
+/// The number of windows in the sorted rows `lo..hi`, and their step if the
+/// rows are regular: timestamps a constant step apart that divides the window
+/// length (then every window but the first and the last holds
+/// `every / step` rows, and none is empty in between).
+fn scan_piece(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> (usize, Option<i64>) {
+    let r = &ts[lo..hi];
+    if r.len() >= 2 {
+        let step = r[1].wrapping_sub(r[0]);
+        // (The bounds keep `start + l * every` of the kernel far from overflow.)
+        let in_range = r[0] > i64::MIN / 4 && r[r.len() - 1] < i64::MAX / 4;
+        if step > 0 && grid.every % step == 0 && in_range {
+            let mut regular = true;
+            let mut from = 0;
+            while regular && from + 1 < r.len() {
+                let to = (from + SCAN_BLOCK).min(r.len() - 1);
+                let bad = r[from + 1..=to]
+                    .iter()
+                    .zip(&r[from..to])
+                    .fold(0i64, |acc, (b, a)| acc | (b.wrapping_sub(*a) ^ step));
+                regular = bad == 0;
+                from = to;
+            }
+            if regular {
+                let windows = grid.id(r[r.len() - 1]) - grid.id(r[0]) + 1;
+                return (windows as usize, Some(step));
+            }
+        }
+    }
+    (count_windows(ts, lo, hi, grid), None)
+}
+
+/// Number of windows in the sorted rows `lo..hi`.
+fn count_windows(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> usize {
+    let mut n = 0;
+    let mut i = lo;
+    while i < hi {
+        let last = grid.start(ts[i]).saturating_add(grid.every - 1);
+        i += 1;
+        while i < hi && ts[i] <= last {
+            i += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_start_on_window_boundaries() {
+        let ts: Vec<i64> = (0..1_000_000).map(|i| i * 60).collect();
+        let b = chunk_bounds(
+            &ts,
+            Grid {
+                every: 600,
+                shift: 0,
+            },
+            8,
+        );
+        assert!(b.len() > 1);
+        assert_eq!(b[0].0, 0);
+        assert_eq!(b.last().unwrap().1, ts.len());
+        for w in b.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+            assert_eq!(ts[w[1].0] % 600, 0);
+        }
+    }
+}

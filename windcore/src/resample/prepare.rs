@@ -1,0 +1,232 @@
+//! The input of one resampling checked and normalised: the columns picked,
+//! variables as f64, the window grid, and the rows in key and time order.
+
+use chrono::TimeDelta;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::kernel::Grid;
+use super::keys::{group_rows, Run, Segment};
+use super::Resampler;
+use crate::error::{Error, Result};
+use crate::frame::{column, column_list, time_values};
+
+/// The prepared input of one resampling: sorted timestamps and f64 variables.
+pub(super) struct Prepared {
+    pub(super) unit: TimeUnit,
+    pub(super) grid: Grid,
+    pub(super) rows: usize,
+    pub(super) ts: Int64Chunked,
+    pub(super) vars: Vec<(String, Float64Chunked, bool)>,
+    /// With keys: the key columns of the input, the segments (one per key,
+    /// in key order) and their runs of rows.
+    pub(super) keys: Option<(DataFrame, Vec<Segment>, Vec<Run>)>,
+}
+
+impl Resampler {
+    /// Validates and normalises the input: picks the columns, casts variables
+    /// to f64, finds the runs of each key, and sorts (stable) by key and
+    /// timestamp when the input is not in that order already.
+    pub(super) fn prepare(&self, df: &DataFrame) -> Result<Prepared> {
+        let tcol = column(df, &self.timestamp_column)?;
+        let unit = match tcol.dtype() {
+            DataType::Datetime(tu, _) => *tu,
+            other => {
+                return Err(Error::ColumnType {
+                    column: self.timestamp_column.clone(),
+                    found: other.to_string(),
+                    expected: "Datetime (ms, us or ns; UTC, another time zone, or naive = UTC)"
+                        .into(),
+                })
+            }
+        };
+        if tcol.null_count() > 0 {
+            return Err(Error::NullTimestamps {
+                column: self.timestamp_column.clone(),
+                nulls: tcol.null_count(),
+            });
+        }
+        for k in &self.by {
+            let col = column(df, k)?;
+            if !(col.dtype().is_integer() || matches!(col.dtype(), DataType::String)) {
+                return Err(Error::ColumnType {
+                    column: k.clone(),
+                    found: col.dtype().to_string(),
+                    expected: "a string or integer key (cast categoricals to string)".into(),
+                });
+            }
+        }
+        let var_names: Vec<String> = match &self.variables {
+            Some(v) => v.clone(),
+            None => df
+                .columns()
+                .iter()
+                .filter(|c| {
+                    let n = c.name().as_str();
+                    n != self.timestamp_column
+                        && !self.by.iter().any(|k| k == n)
+                        && c.dtype().is_primitive_numeric()
+                })
+                .map(|c| c.name().to_string())
+                .collect(),
+        };
+        for a in &self.angles {
+            if !var_names.contains(a) {
+                return Err(Error::MissingColumn {
+                    column: a.clone(),
+                    available: column_list(df),
+                });
+            }
+        }
+        let mut vars = Vec::with_capacity(var_names.len());
+        for name in var_names {
+            let col = column(df, &name)?;
+            if !col.dtype().is_primitive_numeric() {
+                return Err(Error::ColumnType {
+                    column: name,
+                    found: col.dtype().to_string(),
+                    expected: "a numeric type (float or integer)".into(),
+                });
+            }
+            let f = col.as_materialized_series().cast(&DataType::Float64)?;
+            let angle = self.angles.contains(&name);
+            vars.push((name, f.f64()?.clone(), angle));
+        }
+        let (_, mut ts) = time_values(tcol)?;
+        let per_sec = match unit {
+            TimeUnit::Milliseconds => 1_000,
+            TimeUnit::Microseconds => 1_000_000,
+            TimeUnit::Nanoseconds => 1_000_000_000,
+        };
+        let every = self.every_secs * per_sec;
+        // Windows line up with the local clock: shifted by the UTC offset
+        // modulo the window length (0 for UTC and whole-hour zones with
+        // windows that divide an hour).
+        // (The bounds cost two passes over the timestamps: only off UTC.)
+        let bounds = if self.zone.is_utc() {
+            None
+        } else {
+            ts.min().zip(ts.max())
+        };
+        let shift = match bounds {
+            Some((lo, hi)) => {
+                let at = |v: i64| {
+                    chrono::DateTime::from_timestamp(v.div_euclid(per_sec), 0).unwrap_or_default()
+                };
+                let range = crate::day::TimeRange {
+                    start: at(lo),
+                    end: at(hi) + TimeDelta::seconds(1),
+                };
+                self.zone.window_shift(range, self.every())? * per_sec
+            }
+            None => 0,
+        };
+        let grid = Grid { every, shift };
+        let rows = df.height();
+        // The kernel reads the input chunks in place when every column is cut
+        // the same way (the usual case: a frame read from Parquet or received
+        // over Arrow); otherwise the columns are made contiguous first.
+        let lengths: Vec<usize> = ts.chunk_lengths().collect();
+        if vars
+            .iter()
+            .any(|(_, v, _)| !v.chunk_lengths().eq(lengths.iter().copied()))
+        {
+            ts.rechunk_mut();
+            for (_, v, _) in vars.iter_mut() {
+                v.rechunk_mut();
+            }
+        }
+        if !self.by.is_empty() {
+            // The runs of rows of one key (in time order) are read in place;
+            // input that is not in runs the kernel can read is sorted by key
+            // and time.
+            let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
+            let (perm, segs, runs) = group_rows(&keys, &self.by, &ts)?;
+            if let Some(idx) = perm {
+                reorder(&mut ts, &mut vars, &idx)?;
+            }
+            return Ok(Prepared {
+                unit,
+                grid,
+                rows,
+                ts,
+                vars,
+                keys: Some((keys, segs, runs)),
+            });
+        }
+        if !is_sorted(&ts) {
+            let idx = ts.arg_sort(SortOptions {
+                descending: false,
+                nulls_last: false,
+                multithreaded: true,
+                maintain_order: true,
+                limit: None,
+            });
+            reorder(&mut ts, &mut vars, &idx)?;
+        }
+        Ok(Prepared {
+            unit,
+            grid,
+            rows,
+            ts,
+            vars,
+            keys: None,
+        })
+    }
+}
+
+/// The timestamps and the variables in the order `idx` gives, contiguous.
+fn reorder(
+    ts: &mut Int64Chunked,
+    vars: &mut [(String, Float64Chunked, bool)],
+    idx: &IdxCa,
+) -> Result<()> {
+    *ts = ts.take(idx)?;
+    ts.rechunk_mut();
+    for (_, v, _) in vars.iter_mut() {
+        *v = v.take(idx)?;
+        v.rechunk_mut();
+    }
+    Ok(())
+}
+
+/// The contiguous values of a single-chunk array.
+pub(super) fn ts_slice(ts: &Int64Chunked) -> &[i64] {
+    ts.downcast_iter()
+        .next()
+        .map(|a| a.values().as_slice())
+        .unwrap_or(&[])
+}
+
+/// Whether the timestamps are in non-decreasing order, across chunks too.
+pub(super) fn is_sorted(ts: &Int64Chunked) -> bool {
+    let mut prev = i64::MIN;
+    for a in ts.downcast_iter() {
+        let v = a.values().as_slice();
+        let Some(&first) = v.first() else { continue };
+        // In parallel over blocks that overlap by one row.
+        let sorted = v.par_chunks(1 << 16).enumerate().all(|(b, block)| {
+            let before = if b == 0 { first } else { v[(b << 16) - 1] };
+            before <= block[0] && block.windows(2).all(|w| w[0] <= w[1])
+        });
+        if first < prev || !sorted {
+            return false;
+        }
+        prev = v[v.len() - 1];
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sortedness_is_checked_across_blocks() {
+        let mut v: Vec<i64> = (0..300_000).collect();
+        assert!(is_sorted(&Int64Chunked::from_vec("t".into(), v.clone())));
+        // An inversion exactly where two blocks of the parallel check meet.
+        v.swap((1 << 16) - 1, 1 << 16);
+        assert!(!is_sorted(&Int64Chunked::from_vec("t".into(), v)));
+    }
+}

@@ -1,0 +1,214 @@
+//! What a resampling computes and how its settings are written: the
+//! statistics ([`Stat`]), the window labels ([`Label`]) and the window length
+//! ([`parse_every`], [`format_every`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::TimeDelta;
+
+use crate::error::{Error, Result};
+
+/// One statistic computed per window and variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stat {
+    /// Arithmetic mean of the valid samples.
+    Mean,
+    /// Smallest valid sample.
+    Min,
+    /// Largest valid sample.
+    Max,
+    /// Sample standard deviation (ddof = 1); absent with fewer than two samples.
+    Std,
+    /// Number of valid samples; absent when there is none.
+    Count,
+}
+
+impl Stat {
+    /// Every statistic, in canonical order.
+    pub const ALL: [Stat; 5] = [Stat::Mean, Stat::Min, Stat::Max, Stat::Std, Stat::Count];
+    /// The default set: mean, min, max and std, as in the reference system.
+    pub const DEFAULT: [Stat; 4] = [Stat::Mean, Stat::Min, Stat::Max, Stat::Std];
+
+    /// The name used in signal names (`power_std`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Std => "std",
+            Stat::Count => "count",
+        }
+    }
+}
+
+impl fmt::Display for Stat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Stat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim().to_ascii_lowercase();
+        Stat::ALL
+            .into_iter()
+            .find(|st| st.name() == t)
+            .ok_or_else(|| {
+                Error::config(
+                    "stat",
+                    format!("unknown statistic `{s}` (choose from mean, min, max, std, count)"),
+                )
+            })
+    }
+}
+
+/// Parses a list like `mean,min,max` into statistics (duplicates removed, order kept).
+pub fn parse_stats(list: &str) -> Result<Vec<Stat>> {
+    let mut out = Vec::new();
+    for part in list.split(',').filter(|p| !p.trim().is_empty()) {
+        let st: Stat = part.parse()?;
+        if !out.contains(&st) {
+            out.push(st);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::config("stat", "the list of statistics is empty"));
+    }
+    Ok(out)
+}
+
+/// Parses a window length such as `10m`, `10min`, `90s`, `1h`, `1h30m` or `1d`.
+pub fn parse_every(s: &str) -> Result<TimeDelta> {
+    let bad = |why: &str| {
+        Error::config(
+            "window length",
+            format!("`{s}`: {why} (examples: 10m, 90s, 1h, 1d)"),
+        )
+    };
+    let text = s.trim();
+    if text.is_empty() {
+        return Err(bad("empty"));
+    }
+    let mut total: i64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad("expected a number"));
+        }
+        let n: i64 = rest[..digits]
+            .parse()
+            .map_err(|_| bad("number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let secs = match unit {
+            "s" | "sec" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "" => return Err(bad("missing unit")),
+            _ => return Err(bad(&format!("unknown unit `{unit}`"))),
+        };
+        total = n
+            .checked_mul(secs)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| bad("too long"))?;
+    }
+    Ok(TimeDelta::seconds(total))
+}
+
+/// Formats a window length the way [`parse_every`] reads it.
+pub fn format_every(every: TimeDelta) -> String {
+    let s = every.num_seconds();
+    if s % 86_400 == 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Which end of its interval labels a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Label {
+    /// The start `t` of `[t, t + every)` (pandas and polars defaults).
+    #[default]
+    Start,
+    /// The end `t + every`, as many SCADA systems stamp 10-minute values.
+    End,
+}
+
+impl Label {
+    /// `start` or `end`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Label::Start => "start",
+            Label::End => "end",
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Label {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "start" | "left" => Ok(Label::Start),
+            "end" | "right" => Ok(Label::End),
+            _ => Err(Error::config(
+                "label",
+                format!("`{s}`: a window is labelled by its `start` or its `end`"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_every_forms() {
+        assert_eq!(parse_every("10m").unwrap(), TimeDelta::minutes(10));
+        assert_eq!(parse_every("10min").unwrap(), TimeDelta::minutes(10));
+        assert_eq!(parse_every("1h30m").unwrap(), TimeDelta::minutes(90));
+        assert_eq!(parse_every("90s").unwrap(), TimeDelta::seconds(90));
+        assert_eq!(parse_every("1d").unwrap(), TimeDelta::days(1));
+        for bad in ["", "10", "m", "10x", "-5m", "10 m"] {
+            assert!(parse_every(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_every(TimeDelta::minutes(10)), "10m");
+        assert_eq!(format_every(TimeDelta::seconds(90)), "90s");
+    }
+
+    #[test]
+    fn stats_parse() {
+        assert_eq!(
+            parse_stats("mean, std,mean").unwrap(),
+            vec![Stat::Mean, Stat::Std]
+        );
+        assert!(parse_stats("mean,median")
+            .unwrap_err()
+            .to_string()
+            .contains("median"));
+        assert!(parse_stats("").is_err());
+    }
+}

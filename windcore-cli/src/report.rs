@@ -2,9 +2,8 @@
 //! notes about empty and failed days, and the server's banner.
 //!
 //! Summaries go to stdout, notes and progress to stderr (progress only on a
-//! terminal). A few pieces are stand-ins for what the library will soon
-//! provide, each in one function: [`day_ranges`] (days as ranges) and
-//! [`outcome_name`] (a day's outcome in a word).
+//! terminal). What the words are (a day's outcome, days as ranges, the
+//! failure message) is the library's: this module only places them.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -14,7 +13,7 @@ use chrono::TimeDelta;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use windcore::server::ServerConfig;
 use windcore::{
-    format_every, Day, DayOutcome, DayRange, Location, Pipeline, Quality, RunSummary, DEFAULT_SEED,
+    format_every, Day, DayRange, Location, Pipeline, Quality, RunSummary, DEFAULT_SEED,
 };
 
 /// A progress bar over `len` days on stderr; hidden with `quiet` or when
@@ -33,39 +32,6 @@ pub fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
         .expect("valid template"),
     );
     bar
-}
-
-/// A day's outcome in a word or two, for the progress bar.
-pub fn outcome_name(o: &DayOutcome) -> &'static str {
-    match o {
-        DayOutcome::Loaded => "loaded",
-        DayOutcome::NoSourceRows => "no source rows",
-        DayOutcome::Unchanged => "unchanged",
-        DayOutcome::Failed(_) => "FAILED",
-        DayOutcome::Skipped => "skipped",
-    }
-}
-
-/// Days as a list, runs of consecutive days as `first..last` (a backfill over
-/// years of empty days is one item, not thousands).
-pub fn day_ranges(days: &[Day]) -> String {
-    let mut sorted = days.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i;
-        while j + 1 < sorted.len() && sorted[j].succ() == Some(sorted[j + 1]) {
-            j += 1;
-        }
-        out.push(match j - i {
-            0 => sorted[i].to_string(),
-            _ => format!("{}..{}", sorted[i], sorted[j]),
-        });
-        i = j + 1;
-    }
-    out.join(" ")
 }
 
 /// The note that an empty embedded store gets demo data first.
@@ -179,18 +145,21 @@ pub fn empty_days_note(empty: &[Day]) {
         eprintln!(
             "windcore-cli: note: no source rows for {} day(s), nothing written for them: {}",
             empty.len(),
-            day_ranges(empty)
+            windcore::day_ranges(empty)
         );
     }
 }
 
-/// The report of a failed run (stderr): the first failure and the days to run again.
-pub fn failure(day: Day, err: &dyn std::fmt::Display, rerun: &[Day]) {
-    eprintln!(
-        "windcore-cli: error: day {day} failed: {err}\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these {} day(s): {}",
-        rerun.len(),
-        day_ranges(rerun)
-    );
+/// The report of a failed run (stderr): the first failure and the days to run
+/// again; `false` when no day failed.
+pub fn failure(summary: &RunSummary) -> bool {
+    match summary.failure_message() {
+        Some(message) => {
+            eprintln!("windcore-cli: error: {message}");
+            true
+        }
+        None => false,
+    }
 }
 
 /// The banner of `serve`: where it listens and what to open.
@@ -237,24 +206,5 @@ fn fmt_duration(d: Duration) -> String {
         format!("{:.0} ms", s * 1000.0)
     } else {
         format!("{s:.2} s")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn consecutive_days_become_ranges() {
-        let d = |s: &str| s.parse::<Day>().unwrap();
-        let days = [
-            d("2024-01-03"),
-            d("2023-12-31"),
-            d("2024-01-01"),
-            d("2024-01-02"),
-            d("2024-01-05"),
-        ];
-        assert_eq!(day_ranges(&days), "2023-12-31..2024-01-03 2024-01-05");
-        assert_eq!(day_ranges(&[]), "");
     }
 }

@@ -40,7 +40,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     let bar = report::progress_bar(prepared.days.len() as u64, quiet, "running");
     let summary = pipeline
         .run(prepared.days.iter().copied(), |r| {
-            bar.set_message(format!("{} {}", r.day, report::outcome_name(&r.outcome)));
+            bar.set_message(format!("{} {}", r.day, r.outcome.name().replace('_', " ")));
             bar.inc(1);
         })
         .await;
@@ -50,8 +50,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
         report::print_summary(&pipeline, &summary, &target, every)?;
     }
     report::empty_days_note(&summary.empty_days());
-    if let Some((day, err)) = summary.first_error() {
-        report::failure(day, err, &summary.to_rerun());
+    if report::failure(&summary) {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

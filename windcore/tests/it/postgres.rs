@@ -708,6 +708,67 @@ async fn source_channels_are_discovered_and_allow_listed() {
     assert!(err.to_string().contains("no column `turbine`"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_read_without_an_index_is_reported_with_the_index_to_create() {
+    let src = fresh_db("layout_warning").await;
+    PostgresSource::init(&src).await.unwrap();
+    client(&src)
+        .await
+        .batch_execute(
+            "create table bare (ts timestamptz not null, power float8);\n\
+             create view bare_view as select * from bare;\n\
+             create table farm (turbine_id text not null, ts timestamptz not null, power float8);\n\
+             create index on farm (turbine_id);",
+        )
+        .await
+        .unwrap();
+    let warning = |table: &'static str, asset: Option<&'static str>| {
+        let src = src.clone();
+        async move {
+            let layout = SourceLayout {
+                table: table.into(),
+                time_column: if table == "data" { "timestamp" } else { "ts" }.into(),
+                asset_column: asset.map(Into::into),
+                naive_timezone: None,
+            };
+            PostgresSource::connect_layout(&src, &layout, 1)
+                .await
+                .unwrap()
+                .layout_warning()
+        }
+    };
+    // Keyed on time (the reference table made by init), or a view: nothing to say.
+    assert_eq!(warning("data", None).await, None);
+    assert_eq!(warning("bare_view", None).await, None);
+    // No index on the time column: named, with the index to create.
+    let bare = warning("bare", None).await.unwrap();
+    assert!(!bare.contains('\n'), "{bare}");
+    assert!(bare.contains("`bare`") && bare.contains("`ts`"), "{bare}");
+    assert!(
+        bare.ends_with("CREATE INDEX ON \"bare\" (\"ts\")"),
+        "{bare}"
+    );
+    let w = warning("farm", Some("turbine_id")).await.unwrap();
+    assert!(
+        w.ends_with("CREATE INDEX ON \"farm\" (\"ts\", \"turbine_id\")"),
+        "{w}"
+    );
+    // Following the advice (or keying the farm on (asset, time), read asset
+    // by asset) silences it.
+    client(&src)
+        .await
+        .batch_execute(&bare[bare.find("CREATE INDEX").unwrap()..])
+        .await
+        .unwrap();
+    assert_eq!(warning("bare", None).await, None);
+    client(&src)
+        .await
+        .batch_execute("alter table farm add primary key (turbine_id, ts)")
+        .await
+        .unwrap();
+    assert_eq!(warning("farm", Some("turbine_id")).await, None);
+}
+
 /// (asset, day) -> (min xmin, max xmin, rows) of the target's data rows.
 async fn xmins(tgt: &str) -> BTreeMap<(String, String), (i64, i64, i64)> {
     let rows = client(tgt)

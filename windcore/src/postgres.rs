@@ -592,6 +592,34 @@ impl PostgresSource {
         Ok(rows.into_iter().map(|r| Day::new(r.get(0))).collect())
     }
 
+    /// Every asset of the table, sorted (as text); empty without an asset
+    /// column. One query: a loose index scan (one index lookup per asset, see
+    /// [`asset_scan_usable`](Self::asset_scan_usable)) when the table has the
+    /// index for it, else `select distinct`.
+    pub async fn assets(&self) -> Result<Vec<String>> {
+        let Some(a) = &self.layout.asset_column else {
+            return Ok(Vec::new());
+        };
+        let a = quote_ident(a);
+        let table = self.layout.quoted_table();
+        let sql = if self.asset_scan {
+            format!(
+                "{} select v::text from \"windcore$assets\" where v is not null",
+                loose_asset_scan(&a, &table)
+            )
+        } else {
+            format!("select distinct {a}::text from {table} where {a} is not null")
+        };
+        let client = self.db.client().await?;
+        let rows = client
+            .query(&sql, &[])
+            .await
+            .map_err(self.db.err("listing the source assets"))?;
+        let mut assets: Vec<String> = rows.into_iter().map(|r| r.get(0)).collect();
+        assets.sort();
+        Ok(assets)
+    }
+
     /// The local days of `zone` with at least one sample, in order.
     pub async fn days_in(&self, zone: Zone) -> Result<Vec<Day>> {
         let client = self.db.client().await?;
@@ -852,14 +880,10 @@ impl PostgresSource {
             (Some(a), true) => {
                 let a = quote_ident(a);
                 format!(
-                    "(with recursive \"windcore$assets\"(v) as (\
-                     (select {a} from {table} order by {a} limit 1) \
-                     union all \
-                     select (select {a} from {table} where {a} > \"windcore$assets\".v order by {a} limit 1) \
-                     from \"windcore$assets\" where \"windcore$assets\".v is not null) \
-                     select \"windcore$rows\".* from \"windcore$assets\" cross join lateral \
+                    "({} select \"windcore$rows\".* from \"windcore$assets\" cross join lateral \
                      (select * from {table} where {a} = \"windcore$assets\".v and {cond} offset 0) \"windcore$rows\") \
-                     \"windcore$day\""
+                     \"windcore$day\"",
+                    loose_asset_scan(&a, &table)
                 )
             }
             _ => format!("{table} where {cond}"),
@@ -970,6 +994,19 @@ impl PostgresSource {
         }
         decoder.finish(cols, self.layout.asset_column.as_deref())
     }
+}
+
+/// `with recursive "windcore$assets"(v)`: the distinct values of the
+/// (quoted) asset column `a` of `table`, in order, each found by one lookup
+/// of an index that starts with `a` (a loose index scan).
+fn loose_asset_scan(a: &str, table: &str) -> String {
+    format!(
+        "with recursive \"windcore$assets\"(v) as (\
+         (select {a} from {table} order by {a} limit 1) \
+         union all \
+         select (select {a} from {table} where {a} > \"windcore$assets\".v order by {a} limit 1) \
+         from \"windcore$assets\" where \"windcore$assets\".v is not null)"
+    )
 }
 
 /// Incremental decoder of `COPY … TO STDOUT (FORMAT binary)` output with a

@@ -1381,3 +1381,220 @@ fn dates_of_the_api_are_local_days_of_the_timezone_parameter() {
     let q = "/signals?start=2025-10-26&end=2025-10-27&signal=power_mean&timezone=Europe/Berlin";
     assert_eq!(server.get(q).json().as_array().unwrap().len(), 150);
 }
+
+#[test]
+fn etl_route_on_postgres_checks_days_and_angles_as_the_cli_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = setup_source(dir.path(), "1");
+    let tgt = fresh_db("tgt");
+    let o = cli(dir.path(), &["init", "--target", &tgt]);
+    assert!(o.status.success(), "{}", text(&o));
+    let token = "angle-token";
+    let server = Server::start(&["--source", &src, "--target", &tgt, "--token", token]);
+    let auth = format!("Bearer {token}");
+    let post = |body: &str| server.request("POST", "/etl/run", &[("Authorization", &auth)], body);
+
+    // Bad angle settings: the same error text as `windcore-cli run`, and nothing written.
+    let cases: &[(&str, &[&str], &str)] = &[
+        // An angle that is not among the variables given.
+        (
+            r#"{"date": "2024-01-01", "variables": "wind_speed,power", "angles": "wind_direction"}"#,
+            &[
+                "--variables",
+                "wind_speed,power",
+                "--angles",
+                "wind_direction",
+            ],
+            "is not among the variables (wind_speed, power)",
+        ),
+        // An angle that is not a channel of the source (nor a default variable).
+        (
+            r#"{"date": "2024-01-01", "angles": ["wind_direction"]}"#,
+            &["--angles", "wind_direction"],
+            "is not among the variables of this run (wind_speed, power)",
+        ),
+        // ... also when it is given as a variable.
+        (
+            r#"{"date": "2024-01-01", "variables": ["power", "wind_direction"], "angles": "wind_direction"}"#,
+            &[
+                "--variables",
+                "power,wind_direction",
+                "--angles",
+                "wind_direction",
+            ],
+            "unknown variable `wind_direction`",
+        ),
+    ];
+    for (body, flags, needle) in cases {
+        let r = post(body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        let detail = r.json()["detail"].as_str().unwrap().to_string();
+        let detail = detail.strip_prefix("variables: ").unwrap_or(&detail);
+        assert!(detail.contains(needle), "{body}: {detail}");
+        let mut args = vec![
+            "run",
+            "--source",
+            &src,
+            "--target",
+            &tgt,
+            "--date",
+            "2024-01-01",
+        ];
+        args.extend_from_slice(flags);
+        let o = cli(dir.path(), &args);
+        assert!(!o.status.success());
+        assert!(
+            text(&o).contains(detail),
+            "the CLI says {:?}, the API {detail:?}",
+            text(&o)
+        );
+    }
+    assert!(target_rows(&tgt).is_empty());
+
+    // Good angle settings run.
+    let r = post(r#"{"date": "2024-01-01", "variables": "wind_speed,power", "angles": "power"}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["loaded"], 1);
+
+    // The days are read as every front door reads them.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            r#"{"date": "2024-13-01"}"#,
+            "date",
+            "invalid date: `2024-13-01` is not a date of the form YYYY-MM-DD",
+        ),
+        (
+            r#"{"from": "2024-01-01"}"#,
+            "to",
+            "a range needs its last day",
+        ),
+        (
+            r#"{"to": "2024-01-01"}"#,
+            "from",
+            "a range needs its first day",
+        ),
+        (
+            r#"{"date": "2024-01-01", "from": "2024-01-01", "to": "2024-01-02"}"#,
+            "date",
+            "not both",
+        ),
+        (
+            r#"{"from": "2024-01-05", "to": "2024-01-01"}"#,
+            "to",
+            "is empty",
+        ),
+        (
+            r#"{"from": "2024-01-01", "to": "2024-02-30"}"#,
+            "to",
+            "invalid date",
+        ),
+        (
+            r#"{}"#,
+            "date",
+            "give either `date` or both `from` and `to`",
+        ),
+        (r#"{"date": 20240101}"#, "date", "must be a string"),
+    ];
+    for (body, param, needle) in cases {
+        let r = post(body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        let j = r.json();
+        assert_eq!(j["parameter"], *param, "{body}: {j}");
+        assert!(
+            j["detail"].as_str().unwrap().contains(needle),
+            "{body}: {j}"
+        );
+    }
+}
+
+#[test]
+fn coverage_counts_the_windows_of_local_days() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three UTC days around each change; the ETL of the local day in between.
+    for (start, day) in [("2025-03-29", "2025-03-30"), ("2025-10-25", "2025-10-26")] {
+        let o = cli(
+            dir.path(),
+            &["generate", "--days", "3", "--start", start, "-q"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = cli(
+            dir.path(),
+            &["run", "--date", day, "--timezone", "Europe/Berlin", "-q"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let store = dir.path().join("windcore-data");
+    let store = store.to_str().unwrap();
+    let server = Server::start(&["--source", store, "--target", store]);
+    for (day, n) in [("2025-03-30", 138), ("2025-10-26", 150)] {
+        let c = server
+            .get(&format!(
+                "/coverage?from={day}&to={day}&timezone=Europe/Berlin"
+            ))
+            .json();
+        assert_eq!(c["timezone"], "Europe/Berlin");
+        assert_eq!(c["every"], "10m");
+        let d = &c["days"][0];
+        assert_eq!(d["day"], day);
+        assert_eq!(d["source"], true);
+        assert_eq!(d["expected_windows"], n, "{c}");
+        assert_eq!(d["windows"][""], n, "{c}");
+        // Hourly windows: 23 or 25.
+        let c = server
+            .get(&format!(
+                "/coverage?from={day}&to={day}&timezone=Europe/Berlin&every=1h"
+            ))
+            .json();
+        assert_eq!(c["days"][0]["expected_windows"], n / 6, "{c}");
+        // A UTC day has 144 windows.
+        let c = server.get(&format!("/coverage?from={day}&to={day}")).json();
+        assert_eq!(c["days"][0]["expected_windows"], 144, "{c}");
+        assert_eq!(c["expected_windows"], 144);
+    }
+    // The next Berlin day is a day of 24 hours again.
+    let c = server
+        .get("/coverage?from=2025-10-27&to=2025-10-27&timezone=Europe/Berlin")
+        .json();
+    assert_eq!(c["days"][0]["expected_windows"], 144, "{c}");
+    let r = server.get("/coverage?every=7m");
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("every"))
+    );
+    let r = server.get("/coverage?timezone=Mars/Olympus");
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("timezone"))
+    );
+}
+
+#[test]
+fn assets_lists_every_turbine_of_every_day() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three turbines, then a newest day with two of them.
+    for (turbines, start, days) in [("3", "2024-01-01", "2"), ("2", "2024-01-03", "1")] {
+        let o = cli(
+            dir.path(),
+            &[
+                "generate",
+                "--turbines",
+                turbines,
+                "--days",
+                days,
+                "--start",
+                start,
+                "-q",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let store = dir.path().join("windcore-data");
+    let store = store.to_str().unwrap();
+    let server = Server::start(&["--source", store, "--target", store]);
+    assert_eq!(
+        server.get("/assets").json(),
+        serde_json::json!(["T01", "T02", "T03"])
+    );
+    let c = server.get("/coverage").json();
+    assert_eq!(c["assets"], serde_json::json!(["T01", "T02", "T03"]));
+}

@@ -3,6 +3,9 @@
 //! [`RunConfig::run`]; the assembly of source, target, transform and
 //! pipeline lives here only.
 
+use std::fmt;
+use std::sync::Arc;
+
 use chrono::TimeDelta;
 
 use crate::day::{Day, DayRange};
@@ -12,6 +15,7 @@ use crate::pipeline::Pipeline;
 use crate::postgres::{pool_size_for_jobs, SourceLayout};
 use crate::report::{DayReport, RunSummary};
 use crate::resample::{Label, Resampler, Stat};
+use crate::traits::{Extract, Load};
 use crate::zone::Zone;
 
 /// Which days a run covers.
@@ -23,6 +27,139 @@ pub enum RunDays {
     Range(DayRange),
     /// Every day the source holds samples for.
     AllInSource,
+}
+
+/// The argument of [`RunDays::from_args`] an error is about, so that each
+/// front door can name its own flag or field (`--from`, `start`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaysArg {
+    /// The single day (`date`).
+    Date,
+    /// The first day of a range (`from`).
+    From,
+    /// The last day of a range, included (`to`).
+    To,
+}
+
+impl DaysArg {
+    /// `date`, `from` or `to`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DaysArg::Date => "date",
+            DaysArg::From => "from",
+            DaysArg::To => "to",
+        }
+    }
+}
+
+/// An error of [`RunDays::from_args`]: which argument, and what is wrong with
+/// it. Converts into [`Error`] (the `?` operator does it).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct RunDaysError {
+    /// The argument that is wrong (or missing).
+    pub arg: DaysArg,
+    /// What is wrong.
+    pub error: Error,
+}
+
+impl From<RunDaysError> for Error {
+    fn from(e: RunDaysError) -> Error {
+        e.error
+    }
+}
+
+impl RunDays {
+    /// The days of a run from the usual arguments, the same for every front
+    /// door: `date` alone is one day, `from` with `to` an inclusive range,
+    /// none of them every day in the source. Both a date and a range, or half
+    /// a range, is an error; so is a string that is not a `YYYY-MM-DD` date
+    /// (`invalid date: `2024-13-01` is not a date of the form YYYY-MM-DD
+    /// (...)`) and a range whose `to` is before its `from`. The shape is
+    /// checked before the dates are read.
+    ///
+    /// ```
+    /// use windcore::{DaysArg, RunDays};
+    ///
+    /// assert_eq!(RunDays::from_args(None, None, None)?, RunDays::AllInSource);
+    /// assert!(matches!(RunDays::from_args(Some("2024-01-01"), None, None)?, RunDays::One(_)));
+    /// let err = RunDays::from_args(None, Some("2024-01-05"), Some("2024-01-01")).unwrap_err();
+    /// assert_eq!(err.arg, DaysArg::To);
+    /// # Ok::<(), windcore::RunDaysError>(())
+    /// ```
+    pub fn from_args(
+        date: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> std::result::Result<RunDays, RunDaysError> {
+        let err = |arg, error| RunDaysError { arg, error };
+        let day = |arg: DaysArg, s: &str| s.parse::<Day>().map_err(|e| err(arg, e));
+        match (date, from, to) {
+            (None, None, None) => Ok(RunDays::AllInSource),
+            (Some(d), None, None) => Ok(RunDays::One(day(DaysArg::Date, d)?)),
+            (None, Some(f), Some(t)) => {
+                let (f, t) = (day(DaysArg::From, f)?, day(DaysArg::To, t)?);
+                DayRange::new(f, t)
+                    .map(RunDays::Range)
+                    .map_err(|e| err(DaysArg::To, e))
+            }
+            (Some(_), _, _) => Err(err(
+                DaysArg::Date,
+                Error::config(
+                    "days",
+                    "give either a date or a range (from and to), not both",
+                ),
+            )),
+            (None, Some(_), None) => Err(err(
+                DaysArg::To,
+                Error::config(
+                    "date range",
+                    "a range needs its last day too: give from and to, or a single date",
+                ),
+            )),
+            (None, None, Some(_)) => Err(err(
+                DaysArg::From,
+                Error::config(
+                    "date range",
+                    "a range needs its first day too: give from and to, or a single date",
+                ),
+            )),
+        }
+    }
+}
+
+/// Where a run reads or writes: a location that [`RunConfig::prepare`]
+/// opens, or a connection that is already open (e.g. a server's pool).
+enum Store<T: ?Sized> {
+    At(Location),
+    Open(Arc<T>),
+}
+
+impl<T: ?Sized> Store<T> {
+    fn location(&self) -> Option<&Location> {
+        match self {
+            Store::At(l) => Some(l),
+            Store::Open(_) => None,
+        }
+    }
+}
+
+impl<T: ?Sized> Clone for Store<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Store::At(l) => Store::At(l.clone()),
+            Store::Open(s) => Store::Open(s.clone()),
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Store::At(l) => write!(f, "{l:?}"),
+            Store::Open(_) => f.write_str("Open(..)"),
+        }
+    }
 }
 
 /// A validated run: where from, where to, which table layout, variables,
@@ -58,8 +195,8 @@ pub enum RunDays {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    source: Location,
-    target: Location,
+    source: Store<dyn Extract>,
+    target: Store<dyn Load>,
     layout: SourceLayout,
     variables: Option<Vec<String>>,
     resampler: Resampler,
@@ -73,8 +210,8 @@ pub struct RunConfig {
 /// Configures a [`RunConfig`]; [`build`](RunConfigBuilder::build) validates.
 #[derive(Debug, Clone)]
 pub struct RunConfigBuilder {
-    source: Location,
-    target: Location,
+    source: Store<dyn Extract>,
+    target: Store<dyn Load>,
     layout: SourceLayout,
     variables: Option<Vec<String>>,
     angles: Vec<String>,
@@ -91,6 +228,8 @@ pub struct RunConfigBuilder {
 
 impl RunConfigBuilder {
     /// The source's table layout. Default: the reference `data(timestamp, ...)`, one asset.
+    /// Used to open a source [`Location`]; a source that is already open
+    /// ([`RunConfig::builder_for`]) keeps the layout it was opened with.
     pub fn layout(mut self, layout: SourceLayout) -> Self {
         self.layout = layout;
         self
@@ -225,23 +364,33 @@ impl RunConfigBuilder {
                 format!("{} is not in 1 ..= 64", self.jobs),
             ));
         }
-        if matches!(self.target, Location::Http(_)) {
+        if let Store::At(t @ Location::Http(_)) = &self.target {
             return Err(Error::config(
                 "target",
                 format!(
-                    "{} is windcore's HTTP API, which can only be read from as a source; it cannot be a target: give a postgres:// URL or a directory",
-                    self.target
+                    "{t} is windcore's HTTP API, which can only be read from as a source; it cannot be a target: give a postgres:// URL or a directory"
                 ),
             ));
         }
-        if self.days == RunDays::AllInSource && matches!(self.source, Location::Http(_)) {
-            return Err(Error::config(
-                "days",
-                format!(
-                    "the HTTP source {} cannot list its days: give a day or a range",
-                    self.source
-                ),
-            ));
+        if self.days == RunDays::AllInSource {
+            match &self.source {
+                Store::At(s @ Location::Http(_)) => {
+                    return Err(Error::config(
+                        "days",
+                        format!("the HTTP source {s} cannot list its days: give a day or a range"),
+                    ))
+                }
+                Store::Open(s) => {
+                    return Err(Error::config(
+                        "days",
+                        format!(
+                            "the open source {} cannot list its days: give a day or a range",
+                            s.describe()
+                        ),
+                    ))
+                }
+                Store::At(_) => {}
+            }
         }
         Ok(RunConfig {
             source: self.source,
@@ -269,6 +418,19 @@ pub struct PreparedRun {
 impl RunConfig {
     /// A builder from a source and a target location, with the defaults.
     pub fn builder(source: Location, target: Location) -> RunConfigBuilder {
+        Self::builder_of(Store::At(source), Store::At(target))
+    }
+
+    /// A builder from a source and a target that are already open (e.g. the
+    /// pools of a server), with the defaults. The run uses them as they are:
+    /// the [layout](RunConfigBuilder::layout) is not used (the source has
+    /// its own), and the days must be given (an open source cannot list
+    /// them). Validation is the same as for locations.
+    pub fn builder_for(source: Arc<dyn Extract>, target: Arc<dyn Load>) -> RunConfigBuilder {
+        Self::builder_of(Store::Open(source), Store::Open(target))
+    }
+
+    fn builder_of(source: Store<dyn Extract>, target: Store<dyn Load>) -> RunConfigBuilder {
         RunConfigBuilder {
             source,
             target,
@@ -297,14 +459,14 @@ impl RunConfig {
         self.zone
     }
 
-    /// The source location.
-    pub fn source(&self) -> &Location {
-        &self.source
+    /// The source location (`None` for a source that was given open).
+    pub fn source(&self) -> Option<&Location> {
+        self.source.location()
     }
 
-    /// The target location.
-    pub fn target(&self) -> &Location {
-        &self.target
+    /// The target location (`None` for a target that was given open).
+    pub fn target(&self) -> Option<&Location> {
+        self.target.location()
     }
 
     /// The source's table layout.
@@ -327,15 +489,19 @@ impl RunConfig {
         self.jobs
     }
 
-    /// Opens source and target (PostgreSQL pools sized for the jobs),
-    /// checks the variables against the source's channels, and lists the days.
+    /// Opens source and target (PostgreSQL pools sized for the jobs; a
+    /// store given open is used as it is), checks the variables and angles
+    /// against the source's channels, and lists the days.
     pub async fn prepare(&self) -> Result<PreparedRun> {
         let pool_size = pool_size_for_jobs(self.jobs);
-        let source = self
-            .source
-            .open_source_layout(&self.layout, pool_size)
-            .await?;
-        let target = self.target.open_target_with_pool_size(pool_size).await?;
+        let source = match &self.source {
+            Store::At(l) => l.open_source_layout(&self.layout, pool_size).await?,
+            Store::Open(s) => s.clone(),
+        };
+        let target = match &self.target {
+            Store::At(l) => l.open_target_with_pool_size(pool_size).await?,
+            Store::Open(t) => t.clone(),
+        };
         let mut builder = Pipeline::builder_shared(source, target)
             .transform(self.resampler.clone())
             .timezone(self.zone)
@@ -365,7 +531,18 @@ impl RunConfig {
         let days = match self.days {
             RunDays::One(d) => vec![d],
             RunDays::Range(r) => r.iter().collect(),
-            RunDays::AllInSource => self.source.source_days_in(&self.layout, self.zone).await?,
+            RunDays::AllInSource => match &self.source {
+                Store::At(l) => l.source_days_in(&self.layout, self.zone).await?,
+                Store::Open(s) => {
+                    return Err(Error::config(
+                        "days",
+                        format!(
+                            "the open source {} cannot list its days: give a day or a range",
+                            s.describe()
+                        ),
+                    ))
+                }
+            },
         };
         Ok(PreparedRun { pipeline, days })
     }
@@ -376,5 +553,173 @@ impl RunConfig {
     pub async fn run(&self, progress: impl Fn(&DayReport)) -> Result<RunSummary> {
         let prepared = self.prepare().await?;
         Ok(prepared.pipeline.run(prepared.days, progress).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::Generator;
+    use crate::store::LocalStore;
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn days_from_args() {
+        assert_eq!(
+            RunDays::from_args(None, None, None).unwrap(),
+            RunDays::AllInSource
+        );
+        assert_eq!(
+            RunDays::from_args(Some(" 2024-01-02 "), None, None).unwrap(),
+            RunDays::One(day("2024-01-02"))
+        );
+        assert_eq!(
+            RunDays::from_args(None, Some("2024-01-01"), Some("2024-01-03")).unwrap(),
+            RunDays::Range(DayRange::new(day("2024-01-01"), day("2024-01-03")).unwrap())
+        );
+        assert_eq!(
+            RunDays::from_args(None, Some("2024-01-01"), Some("2024-01-01")).unwrap(),
+            RunDays::Range(DayRange::single(day("2024-01-01")))
+        );
+    }
+
+    #[test]
+    fn days_from_bad_args() {
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            DaysArg,
+            &'a str,
+        );
+        let cases: &[Case] = &[
+            (
+                Some("2024-13-01"),
+                None,
+                None,
+                DaysArg::Date,
+                "invalid date: `2024-13-01` is not a date of the form YYYY-MM-DD",
+            ),
+            (
+                None,
+                Some("2024-02-30"),
+                Some("2024-03-01"),
+                DaysArg::From,
+                "invalid date: `2024-02-30` is not a date of the form YYYY-MM-DD",
+            ),
+            (
+                None,
+                Some("2024-01-01"),
+                Some("01/02/2024"),
+                DaysArg::To,
+                "invalid date: `01/02/2024` is not a date of the form YYYY-MM-DD",
+            ),
+            (
+                None,
+                Some("2024-01-05"),
+                Some("2024-01-01"),
+                DaysArg::To,
+                "invalid date range: the range 2024-01-05 .. 2024-01-01 is empty: --to must not be before --from",
+            ),
+            (
+                Some("2024-01-01"),
+                Some("2024-01-01"),
+                Some("2024-01-02"),
+                DaysArg::Date,
+                "invalid days: give either a date or a range (from and to), not both",
+            ),
+            // The shape is checked before the dates.
+            (
+                Some("nonsense"),
+                None,
+                Some("2024-01-02"),
+                DaysArg::Date,
+                "not both",
+            ),
+            (
+                None,
+                Some("2024-01-01"),
+                None,
+                DaysArg::To,
+                "invalid date range: a range needs its last day too",
+            ),
+            (
+                None,
+                None,
+                Some("2024-01-01"),
+                DaysArg::From,
+                "invalid date range: a range needs its first day too",
+            ),
+        ];
+        for (date, from, to, arg, needle) in cases {
+            let e = RunDays::from_args(*date, *from, *to).unwrap_err();
+            assert_eq!(e.arg, *arg, "{date:?} {from:?} {to:?}: {e}");
+            assert!(
+                e.to_string().starts_with(needle) || e.to_string().contains(needle),
+                "{e}"
+            );
+            assert_eq!(e.to_string(), Error::from(e).to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn open_stores_get_the_same_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let d = day("2024-01-01");
+        let loc = Location::Local(dir.path().to_path_buf());
+        loc.generate(DayRange::single(d), &Generator::default(), |_| {})
+            .await
+            .unwrap();
+        let open = || {
+            RunConfig::builder_for(Arc::new(store.source()), Arc::new(store.target()))
+                .days(RunDays::One(d))
+        };
+        let at = || RunConfig::builder(loc.clone(), loc.clone()).days(RunDays::One(d));
+        // An angle that is not among the variables of the run (the defaults).
+        for b in [open(), at()] {
+            let e = b
+                .angles(["ambient_temperature"])
+                .build()
+                .unwrap()
+                .prepare()
+                .await
+                .err()
+                .unwrap()
+                .to_string();
+            assert_eq!(
+                e,
+                "invalid angles: `ambient_temperature` is not among the variables of this run (wind_speed, power); add it to the variables"
+            );
+        }
+        // An angle that is not a channel of the source.
+        for b in [open(), at()] {
+            let e = b
+                .variables(["wind_speed", "wind_direction"])
+                .angles(["wind_direction"])
+                .build()
+                .unwrap()
+                .prepare()
+                .await
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(e.contains("unknown variable `wind_direction`"), "{e}");
+        }
+        // An open source cannot list its days.
+        let e = RunConfig::builder_for(Arc::new(store.source()), Arc::new(store.target()))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot list its days"), "{e}");
+        // A run of open stores writes what a run of locations writes.
+        let config = open().build().unwrap();
+        assert!(config.source().is_none());
+        let summary = config.run(|_| {}).await.unwrap();
+        assert_eq!(summary.loaded(), 1);
+        assert_eq!(summary.windows(), 144);
     }
 }

@@ -115,7 +115,7 @@ mod store;
 mod traits;
 mod zone;
 
-pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
+pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
 pub use files::{

@@ -186,6 +186,32 @@ impl Location {
         }
     }
 
+    /// Every asset (turbine) the source laid out as `layout` holds samples
+    /// of, on any day, sorted; empty for a source of one asset.
+    pub async fn source_assets(&self, layout: &SourceLayout) -> Result<Vec<String>> {
+        match self {
+            Location::Local(dir) => {
+                let mut src = LocalStore::new(dir).source();
+                if !layout.is_reference() {
+                    src = src.with_layout(layout);
+                }
+                tokio::task::spawn_blocking(move || src.assets())
+                    .await
+                    .map_err(|_| Error::Cancelled)?
+            }
+            Location::Postgres(url) => {
+                PostgresSource::connect_layout(url, layout, 1)
+                    .await?
+                    .assets()
+                    .await
+            }
+            Location::Http(_) => Err(Error::config(
+                "assets",
+                format!("the HTTP source {self} cannot list its assets"),
+            )),
+        }
+    }
+
     /// Creates the source schema (PostgreSQL) or directory (embedded); safe to repeat.
     pub async fn init_source(&self) -> Result<()> {
         self.init_source_layout(&SourceLayout::default()).await

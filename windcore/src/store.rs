@@ -136,6 +136,25 @@ impl ParquetSource {
         Ok(Some(df.schema().as_ref().clone()))
     }
 
+    /// Every asset of every day file (the distinct values of the asset
+    /// column), sorted; empty when the files have no asset column (one asset).
+    pub fn assets(&self) -> Result<Vec<String>> {
+        let Some(schema) = self.schema()? else {
+            return Ok(Vec::new());
+        };
+        let Some(col) = self.asset_column_in(&schema) else {
+            return Ok(Vec::new());
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for day in self.days()? {
+            if let Some(df) = read_day_file(&self.dir, day, Some(vec![col.clone()]))? {
+                let c = column(&df, &col)?.unique()?.cast(&DataType::String)?;
+                out.extend(c.str()?.iter().flatten().map(str::to_string));
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// The asset column of the files, if any.
     fn asset_column_in(&self, schema: &Schema) -> Option<String> {
         match &self.asset_column {

@@ -101,6 +101,24 @@ impl Zone {
         TimeRange { start, end }
     }
 
+    /// How long `day` is in this zone: 24 hours, 23 or 25 on the days the
+    /// clocks change.
+    pub fn day_length(&self, day: Day) -> TimeDelta {
+        let r = self.day_range(day);
+        r.end - r.start
+    }
+
+    /// How many windows of `every` the local `day` has when it is complete:
+    /// its length over `every` (144 ten-minute windows, 138 or 150 on the days
+    /// the clocks change by an hour); 0 for a window that is not positive.
+    pub fn windows_in_day(&self, day: Day, every: TimeDelta) -> u32 {
+        let (len, e) = (self.day_length(day).num_seconds(), every.num_seconds());
+        if e <= 0 {
+            return 0;
+        }
+        u32::try_from(len / e).unwrap_or(u32::MAX)
+    }
+
     /// The local day that contains `t`.
     pub fn day_of(&self, t: DateTime<Utc>) -> Day {
         Day::new(t.with_timezone(&self.0).date_naive())
@@ -194,6 +212,33 @@ mod tests {
 
     fn hours(r: TimeRange) -> i64 {
         (r.end - r.start).num_minutes()
+    }
+
+    #[test]
+    fn windows_of_local_days() {
+        let berlin: Zone = "Europe/Berlin".parse().unwrap();
+        let ten = TimeDelta::minutes(10);
+        assert_eq!(berlin.windows_in_day(day("2025-03-30"), ten), 138);
+        assert_eq!(berlin.windows_in_day(day("2025-10-26"), ten), 150);
+        assert_eq!(berlin.windows_in_day(day("2025-03-31"), ten), 144);
+        assert_eq!(berlin.day_length(day("2025-10-26")), TimeDelta::hours(25));
+        assert_eq!(
+            berlin.windows_in_day(day("2025-03-30"), TimeDelta::hours(1)),
+            23
+        );
+        assert_eq!(
+            berlin.windows_in_day(day("2025-10-26"), TimeDelta::minutes(15)),
+            100
+        );
+        assert_eq!(Zone::UTC.windows_in_day(day("2025-03-30"), ten), 144);
+        assert_eq!(
+            Zone::UTC.windows_in_day(day("2025-03-30"), TimeDelta::days(1)),
+            1
+        );
+        assert_eq!(
+            Zone::UTC.windows_in_day(day("2025-03-30"), TimeDelta::zero()),
+            0
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::frame::{column, utc_micros, within, NullTime};
 use crate::schema::day_file;
-use crate::{Day, Load, ParquetTarget, PostgresTarget, TimeRange, ASSET, SIGNAL, TIMESTAMP, VALUE};
+use crate::{
+    Day, Load, ParquetTarget, PostgresTarget, TimeRange, Zone, ASSET, SIGNAL, TIMESTAMP, VALUE,
+};
 
 /// A target the server reads statistics from and runs the ETL into.
 #[derive(Clone)]
@@ -89,12 +91,13 @@ impl StatsTarget {
         }
     }
 
-    /// Windows present per UTC day and asset (`""` for a single asset)
-    /// within `days`: the distinct timestamps of any statistic.
+    /// Windows present per local day of `zone` and asset (`""` for a single
+    /// asset) from `first` to `last`: the distinct timestamps of any statistic.
     pub async fn windows_per_day(
         &self,
         first: Day,
         last: Day,
+        zone: Zone,
     ) -> Result<BTreeMap<Day, BTreeMap<String, u32>>> {
         let mut out: BTreeMap<Day, BTreeMap<String, u32>> = BTreeMap::new();
         match self {
@@ -104,11 +107,11 @@ impl StatsTarget {
                 while day <= last {
                     let chunk_last = day.plus_days(30).unwrap_or(last).min(last);
                     let range = TimeRange {
-                        start: day.start(),
-                        end: chunk_last.end(),
+                        start: zone.day_range(day).start,
+                        end: zone.day_range(chunk_last).end,
                     };
                     let df = t.read_with_assets(range).await?;
-                    count_windows(&df, &mut out)?;
+                    count_windows(&df, zone, &mut out)?;
                     day = match chunk_last.succ() {
                         Some(d) => d,
                         None => break,
@@ -120,11 +123,15 @@ impl StatsTarget {
                 out = tokio::task::spawn_blocking(move || {
                     let mut out = BTreeMap::new();
                     let present: HashSet<Day> = t.days()?.into_iter().collect();
-                    let mut day = first;
+                    // The UTC day files that the local days touch.
+                    let mut day = Day::containing(zone.day_range(first).start);
+                    let last = Day::containing(
+                        zone.day_range(last).end - chrono::TimeDelta::microseconds(1),
+                    );
                     while day <= last {
                         if present.contains(&day) {
                             if let Some(df) = t.read_day(day)? {
-                                count_windows(&df, &mut out)?;
+                                count_windows(&df, zone, &mut out)?;
                             }
                         }
                         day = match day.succ() {
@@ -249,8 +256,12 @@ fn read_local(t: &ParquetTarget, range: TimeRange) -> Result<DataFrame> {
     }
 }
 
-/// Adds the distinct timestamps per (UTC day, asset) of `df` to `out`.
-fn count_windows(df: &DataFrame, out: &mut BTreeMap<Day, BTreeMap<String, u32>>) -> Result<()> {
+/// Adds the distinct timestamps per (local day of `zone`, asset) of `df` to `out`.
+fn count_windows(
+    df: &DataFrame,
+    zone: Zone,
+    out: &mut BTreeMap<Day, BTreeMap<String, u32>>,
+) -> Result<()> {
     let ts = utc_micros(column(df, TIMESTAMP)?)?;
     let assets = match df.column(ASSET) {
         Ok(a) => Some(a.cast(&DataType::String)?.str()?.clone()),
@@ -267,9 +278,7 @@ fn count_windows(df: &DataFrame, out: &mut BTreeMap<Day, BTreeMap<String, u32>>)
         let Some(when) = chrono::DateTime::from_timestamp_micros(t) else {
             continue;
         };
-        seen.entry((Day::containing(when), a))
-            .or_default()
-            .insert(t);
+        seen.entry((zone.day_of(when), a)).or_default().insert(t);
     }
     for ((day, asset), set) in seen {
         *out.entry(day)

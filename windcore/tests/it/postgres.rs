@@ -1072,3 +1072,37 @@ async fn keyed_on_asset_and_time_reads_the_same_as_keyed_on_time() {
         assert_eq!(by_asset, by_time);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_assets_of_every_day_by_index_and_by_distinct() {
+    // The newest day lacks T03; `scada` is keyed (turbine_id, ts) (a loose
+    // index scan), `scada_t` (ts, turbine_id) (select distinct).
+    let (src, _) = scada_source("assets_src", 3, "2024-01-01", 2).await;
+    client(&src)
+        .await
+        .batch_execute(
+            "delete from scada where turbine_id = 'T03' and ts >= '2024-01-02'; \
+             create table scada_t as select * from scada; \
+             alter table scada_t add primary key (ts, turbine_id)",
+        )
+        .await
+        .unwrap();
+    let loc: Location = src.parse().unwrap();
+    for table in ["scada", "scada_t"] {
+        let mut layout = scada_layout();
+        layout.table = table.into();
+        assert_eq!(
+            loc.source_assets(&layout).await.unwrap(),
+            ["T01", "T02", "T03"],
+            "{table}"
+        );
+    }
+    // The reference table has no asset column: one asset.
+    let (one, _, _) = setup("assets_one", "2024-01-01", 1).await;
+    let one: Location = one.parse().unwrap();
+    assert!(one
+        .source_assets(&SourceLayout::default())
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -185,6 +185,34 @@ impl PostgresSource {
         Ok(rows.into_iter().map(|r| Day::new(r.get(0))).collect())
     }
 
+    /// Every asset of the table, sorted (as text); empty without an asset
+    /// column. One query: a loose index scan (one index lookup per asset, see
+    /// [`Indexes::asset_scan`]) when the table has the index for it, else
+    /// `select distinct`.
+    pub async fn assets(&self) -> Result<Vec<String>> {
+        let Some(a) = &self.layout.asset_column else {
+            return Ok(Vec::new());
+        };
+        let a = quote_ident(a);
+        let table = self.layout.quoted_table();
+        let sql = if self.asset_scan {
+            format!(
+                "{} select v::text from \"windcore$assets\" where v is not null",
+                loose_asset_scan(&a, &table)
+            )
+        } else {
+            format!("select distinct {a}::text from {table} where {a} is not null")
+        };
+        let client = self.db.client().await?;
+        let rows = client
+            .query(&sql, &[])
+            .await
+            .map_err(self.db.err("listing the source assets"))?;
+        let mut assets: Vec<String> = rows.into_iter().map(|r| r.get(0)).collect();
+        assets.sort();
+        Ok(assets)
+    }
+
     /// The local days of `zone` with at least one sample, in order.
     pub async fn days_in(&self, zone: Zone) -> Result<Vec<Day>> {
         let client = self.db.client().await?;
@@ -283,4 +311,17 @@ impl PostgresSource {
         tx.commit().await.map_err(&err)?;
         Ok(n)
     }
+}
+
+/// `with recursive "windcore$assets"(v)`: the distinct values of the
+/// (quoted) asset column `a` of `table`, in order, each found by one lookup
+/// of an index that starts with `a` (a loose index scan).
+fn loose_asset_scan(a: &str, table: &str) -> String {
+    format!(
+        "with recursive \"windcore$assets\"(v) as (\
+         (select {a} from {table} order by {a} limit 1) \
+         union all \
+         select (select {a} from {table} where {a} > \"windcore$assets\".v order by {a} limit 1) \
+         from \"windcore$assets\" where \"windcore$assets\".v is not null)"
+    )
 }

@@ -159,14 +159,10 @@ impl PostgresSource {
             (Some(a), true) => {
                 let a = quote_ident(a);
                 format!(
-                    "(with recursive \"windcore$assets\"(v) as (\
-                     (select {a} from {table} order by {a} limit 1) \
-                     union all \
-                     select (select {a} from {table} where {a} > \"windcore$assets\".v order by {a} limit 1) \
-                     from \"windcore$assets\" where \"windcore$assets\".v is not null) \
-                     select \"windcore$rows\".* from \"windcore$assets\" cross join lateral \
+                    "({} select \"windcore$rows\".* from \"windcore$assets\" cross join lateral \
                      (select * from {table} where {a} = \"windcore$assets\".v and {cond} offset 0) \"windcore$rows\") \
-                     \"windcore$day\""
+                     \"windcore$day\"",
+                    super::loose_asset_scan(&a, &table)
                 )
             }
             _ => format!("{table} where {cond}"),

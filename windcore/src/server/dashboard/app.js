@@ -561,12 +561,14 @@
 
   function calendarCell(c, d, a, numbers, counts) {
     const w = d.windows[a] || 0;
+    // The API counts a complete day's windows: 138 or 150 on DST days.
+    const expected = d.expected_windows != null ? d.expected_windows : c.expected_windows;
     let cls;
-    if (w >= c.expected_windows) cls = "full";
+    if (w >= expected) cls = "full";
     else if (w > 0) { cls = "partial"; counts.incomplete++; }
     else if (d.source) { cls = "missing"; counts.incomplete++; }
     else { cls = "nosource"; counts.gaps++; }
-    const title = d.day + (a ? " " + a : "") + ": " + w + " of " + c.expected_windows +
+    const title = d.day + (a ? " " + a : "") + ": " + w + " of " + expected +
       " windows" + (d.source ? "" : ", no samples in the source");
     return '<span class="cell ' + cls + '" data-day="' + d.day + '" data-asset="' + esc(a) +
       '" data-windows="' + w + '" title="' + esc(title) + '">' + (numbers ? w : "") + "</span>";

@@ -14,10 +14,9 @@ use serde_json::{json, Map, Value};
 use crate::server::app::App;
 use crate::server::error::{chain, json_response, ApiError, ApiResult};
 use crate::server::params::{body_day, body_list, body_str, parse_body};
-use crate::server::routes::meta::newest_assets;
+use crate::server::routes::meta::source_assets;
 use crate::{
-    parse_stats, Day, DayOutcome, DayRange, Error, Generator, Location, Pipeline, RunConfig,
-    RunDays, Stat,
+    parse_stats, Day, DayOutcome, DayRange, Error, Generator, Location, RunConfig, RunDays, Stat,
 };
 
 /// The longest ETL or generate request, in days.
@@ -31,6 +30,8 @@ pub(crate) struct EtlRequest {
     pub variables: Option<Vec<String>>,
     /// The body field that lists the variables (for errors).
     pub variables_key: &'static str,
+    /// The variables that are angles in degrees (`None`: none).
+    pub angles: Option<Vec<String>>,
     /// `None`: mean, min, max, std.
     pub stats: Option<Vec<Stat>>,
     /// The zone of the days (the body's `timezone`; UTC when absent).
@@ -45,16 +46,26 @@ pub(crate) async fn etl_run(
     app.authorize(&headers)?;
     let m = parse_body(
         &body,
-        &["date", "from", "to", "variables", "stats", "timezone"],
+        &[
+            "date",
+            "from",
+            "to",
+            "variables",
+            "angles",
+            "stats",
+            "timezone",
+        ],
     )?;
-    let days = match (
-        body_day(&m, "date")?,
-        body_day(&m, "from")?,
-        body_day(&m, "to")?,
-    ) {
-        (Some(d), None, None) => DayRange::single(d),
-        (None, Some(f), Some(t)) => DayRange::new(f, t).map_err(|e| ApiError::param("to", e))?,
-        _ => {
+    let days = match RunDays::from_args(
+        body_str(&m, "date")?,
+        body_str(&m, "from")?,
+        body_str(&m, "to")?,
+    )
+    .map_err(|e| ApiError::param(e.arg.name(), e))?
+    {
+        RunDays::One(d) => DayRange::single(d),
+        RunDays::Range(r) => r,
+        RunDays::AllInSource => {
             return Err(ApiError::param(
                 "date",
                 "give either `date` or both `from` and `to` (YYYY-MM-DD)",
@@ -71,6 +82,7 @@ pub(crate) async fn etl_run(
         days: days.iter().collect(),
         variables: body_list(&m, "variables")?,
         variables_key: "variables",
+        angles: body_list(&m, "angles")?,
         stats: parse_body_stats(&m)?,
         zone: parse_body_zone(&m)?,
     };
@@ -91,18 +103,17 @@ pub(crate) fn parse_body_stats(m: &Map<String, Value>) -> ApiResult<Option<Vec<S
         .transpose()
 }
 
-/// Runs the ETL for the request's days through the library's [`RunConfig`]
-/// and answers with its summary (500 when a day failed).
+/// Runs the ETL for the request's days: a [`RunConfig`] of the server's
+/// open source and target, validated and prepared by the library exactly as
+/// `windcore-cli run` is (variables, angles, statistics, zone), then run over
+/// the request's days. Answers with its summary (500 when a day failed).
 pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Response> {
-    let Some(target_loc) = app.target_loc.clone() else {
-        // The standard "no target" answer.
-        app.target().await?;
-        return Err(ApiError::internal("no target"));
-    };
     let Some(first) = req.days.first().copied() else {
         return Err(ApiError::param("days", "no day to run"));
     };
-    let mut config = RunConfig::builder(app.source_loc.clone(), target_loc)
+    let target = app.target().await?;
+    let source = app.source().await?;
+    let mut config = RunConfig::builder_for(source, target.as_load())
         .days(RunDays::One(first))
         .timezone(req.zone);
     if let Some(v) = &req.variables {
@@ -111,6 +122,9 @@ pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Respon
         }
         config = config.variables(v.clone());
     }
+    if let Some(a) = &req.angles {
+        config = config.angles(a.clone());
+    }
     if let Some(s) = &req.stats {
         config = config.stats(s.clone());
     }
@@ -118,30 +132,11 @@ pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Respon
         .build()
         .map_err(|e| ApiError::from_windcore_as(e, req.variables_key))?;
     let _permit = app.permit().await?;
-    let pipeline = match (&app.source_loc, &app.target_loc) {
-        // The embedded store: exactly what `windcore-cli run` does.
-        (Location::Local(_), Some(Location::Local(_))) => {
-            config
-                .prepare()
-                .await
-                .map_err(|e| ApiError::from_windcore_as(e, req.variables_key))?
-                .pipeline
-        }
-        // Databases: the same configuration, through the server's pools.
-        _ => {
-            let source = app.source().await?;
-            let target = app.target().await?;
-            let mut b = Pipeline::builder_shared(source, target.as_load())
-                .transform(config.resampler().clone())
-                .timezone(config.timezone())
-                .jobs(config.jobs());
-            if let Some(v) = req.variables {
-                b = b.variables(v);
-            }
-            b.build()
-                .map_err(|e| ApiError::from_windcore_as(e, req.variables_key))?
-        }
-    };
+    let pipeline = config
+        .prepare()
+        .await
+        .map_err(|e| ApiError::from_windcore_as(e, req.variables_key))?
+        .pipeline;
     let summary = pipeline.run(req.days.iter().copied(), |_| {}).await;
     let failed: Vec<Value> = summary
         .days
@@ -191,7 +186,7 @@ pub(crate) struct GenerateRequest {
     pub days: DayRange,
     pub seed: Option<u64>,
     pub missing_rate: Option<f64>,
-    /// `None`: as many turbines as the embedded store's newest day holds (1 otherwise).
+    /// `None`: as many turbines as the embedded store holds (1 otherwise).
     pub turbines: Option<u32>,
 }
 
@@ -246,7 +241,7 @@ pub(crate) async fn run_generate(app: &Arc<App>, req: GenerateRequest) -> ApiRes
         Some(n) => n,
         // A farm stays a farm: as many turbines as the store holds.
         None if matches!(app.source_loc, Location::Local(_)) => {
-            (newest_assets(app).await?.len() as u32).max(1)
+            (source_assets(app).await?.len() as u32).max(1)
         }
         None => 1,
     };

@@ -7,17 +7,15 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, Response};
+use chrono::TimeDelta;
 use serde_json::{json, Value};
 
 use super::jobs::MAX_JOB_DAYS;
 use crate::server::app::{probe_range, App};
 use crate::server::docs;
 use crate::server::error::{chain, json_response, ApiError, ApiResult};
-use crate::server::params::Params;
-use crate::{Day, Location, SourceLayout, ASSET};
-
-/// Windows of a complete UTC day (10-minute windows).
-const EXPECTED_WINDOWS: u32 = 144;
+use crate::server::params::{parse_zone, Params};
+use crate::{format_every, parse_every, Day, Location, SourceLayout, Zone};
 
 pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, docs::openapi())
@@ -80,38 +78,23 @@ pub(crate) async fn info(
     ))
 }
 
-/// The assets of the source's newest day (empty for a single asset).
-pub(crate) async fn newest_assets(app: &App) -> ApiResult<Vec<String>> {
-    let source = app.source().await?;
-    if !app.source_has_assets(&source).await? {
-        return Ok(Vec::new());
-    }
-    let days = source_days(app).await?;
-    let Some(day) = days.last() else {
-        return Ok(Vec::new());
-    };
-    let df = tokio::time::timeout(app.timeout, source.extract(day.range(), &[]))
-        .await
-        .map_err(|_| ApiError::unavailable("reading the source timed out"))?
-        .map_err(ApiError::from_windcore)?;
-    let mut assets = BTreeSet::new();
-    if let Ok(col) = df.column(ASSET) {
-        let col = col
-            .cast(&polars::prelude::DataType::String)
-            .map_err(ApiError::internal)?;
-        for a in col.str().map_err(ApiError::internal)?.iter().flatten() {
-            if !assets.contains(a) {
-                assets.insert(a.to_string());
-            }
-        }
-    }
-    Ok(assets.into_iter().collect())
-}
-
-async fn source_days(app: &App) -> ApiResult<Vec<Day>> {
+/// Every asset of the source, on any day (empty for a single asset).
+pub(crate) async fn source_assets(app: &App) -> ApiResult<Vec<String>> {
     tokio::time::timeout(
         app.timeout,
-        app.source_loc.source_days_layout(&SourceLayout::default()),
+        app.source_loc.source_assets(&SourceLayout::default()),
+    )
+    .await
+    .map_err(|_| ApiError::unavailable("listing the source's assets timed out"))?
+    .map_err(ApiError::from_windcore)
+}
+
+/// The local days of `zone` with source samples.
+async fn source_days(app: &App, zone: Zone) -> ApiResult<Vec<Day>> {
+    tokio::time::timeout(
+        app.timeout,
+        app.source_loc
+            .source_days_in(&SourceLayout::default(), zone),
     )
     .await
     .map_err(|_| ApiError::unavailable("listing the source's days timed out"))?
@@ -127,17 +110,32 @@ pub(crate) async fn assets(
     let _permit = app.permit().await?;
     Ok(json_response(
         StatusCode::OK,
-        json!(newest_assets(&app).await?),
+        json!(source_assets(&app).await?),
     ))
 }
 
-/// `GET /coverage?from&to`: per UTC day, whether the source has samples and
-/// how many 10-minute windows the target holds per asset.
+/// `GET /coverage?from&to&timezone&every`: per local day (UTC by default),
+/// whether the source has samples, how many windows the target holds per
+/// asset, and how many a complete day has (138 or 150 ten-minute windows on
+/// the days the clocks change).
 pub(crate) async fn coverage(
     State(app): State<Arc<App>>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
-    let p = Params::parse(q.as_deref(), &["from", "to"])?;
+    let p = Params::parse(q.as_deref(), &["from", "to", "timezone", "every"])?;
+    let zone = parse_zone(&p)?;
+    let every = match p.one("every")? {
+        Some(s) => parse_every(s).map_err(|e| ApiError::param("every", e))?,
+        None => TimeDelta::minutes(10),
+    };
+    if 86_400 % every.num_seconds().max(1) != 0 {
+        return Err(ApiError::param(
+            "every",
+            format!("{} does not divide a day", format_every(every)),
+        ));
+    }
+    // A complete day of 24 hours.
+    let expected = (86_400 / every.num_seconds().max(1)) as u32;
     let day = |key: &'static str| -> ApiResult<Option<Day>> {
         p.one(key)?
             .map(|s| s.parse::<Day>().map_err(|e| ApiError::param(key, e)))
@@ -145,7 +143,7 @@ pub(crate) async fn coverage(
     };
     let (from, to) = (day("from")?, day("to")?);
     let _permit = app.permit().await?;
-    let present = source_days(&app).await?;
+    let present = source_days(&app, zone).await?;
     let (first, last) = match (from, to, present.first(), present.last()) {
         (Some(f), Some(t), _, _) => (f, t),
         (Some(f), None, _, Some(l)) => (f, (*l).max(f)),
@@ -158,7 +156,8 @@ pub(crate) async fn coverage(
         _ => {
             return Ok(json_response(
                 StatusCode::OK,
-                json!({"first": null, "last": null, "expected_windows": EXPECTED_WINDOWS,
+                json!({"first": null, "last": null, "timezone": zone.name(),
+                       "every": format_every(every), "expected_windows": expected,
                        "assets": [], "days": []}),
             ))
         }
@@ -177,7 +176,7 @@ pub(crate) async fn coverage(
         None => BTreeMap::new(),
         Some(_) => {
             let target = app.target().await?;
-            tokio::time::timeout(app.timeout, target.windows_per_day(first, last))
+            tokio::time::timeout(app.timeout, target.windows_per_day(first, last, zone))
                 .await
                 .map_err(|_| ApiError::unavailable("reading the target timed out"))?
                 .map_err(ApiError::from_windcore)?
@@ -185,7 +184,7 @@ pub(crate) async fn coverage(
     };
     let mut assets: BTreeSet<String> = windows.values().flat_map(|m| m.keys().cloned()).collect();
     if assets.is_empty() {
-        assets.extend(newest_assets(&app).await.unwrap_or_default());
+        assets.extend(source_assets(&app).await.unwrap_or_default());
     }
     let mut days = Vec::with_capacity(n as usize);
     let mut d = first;
@@ -194,6 +193,7 @@ pub(crate) async fn coverage(
         days.push(json!({
             "day": d.to_string(),
             "source": present.binary_search(&d).is_ok(),
+            "expected_windows": zone.windows_in_day(d, every),
             "windows": w.map(|m| json!(m)).unwrap_or_else(|| json!({})),
         }));
         if d >= last {
@@ -209,7 +209,9 @@ pub(crate) async fn coverage(
         json!({
             "first": first.to_string(),
             "last": last.to_string(),
-            "expected_windows": EXPECTED_WINDOWS,
+            "timezone": zone.name(),
+            "every": format_every(every),
+            "expected_windows": expected,
             "assets": assets,
             "days": days,
         }),

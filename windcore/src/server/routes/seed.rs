@@ -24,8 +24,8 @@ use super::jobs::{
 use super::signals::stream_signals;
 use crate::server::app::App;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::params::{body_day, body_list, body_str, parse_body, RangeQuery, SEED_RANGE};
-use crate::Day;
+use crate::server::params::{body_list, body_str, parse_body, RangeQuery, SEED_RANGE};
+use crate::{Day, RunDays};
 
 /// `GET /api/data?start_date&end_date&columns`: `GET /data`.
 pub(crate) async fn api_data(
@@ -66,11 +66,18 @@ pub(crate) async fn api_run_etl(
     body: Bytes,
 ) -> ApiResult<Response> {
     app.authorize(&headers)?;
-    let m = parse_body(&body, &["days", "date", "variables", "stats", "timezone"])?;
-    let mut days: Vec<Day> = match (
-        m.get("days").filter(|v| !v.is_null()),
-        body_day(&m, "date")?,
-    ) {
+    let m = parse_body(
+        &body,
+        &["days", "date", "variables", "angles", "stats", "timezone"],
+    )?;
+    // `date` is read as every front door reads it; `days` is this route's own.
+    let date = match RunDays::from_args(body_str(&m, "date")?, None, None)
+        .map_err(|e| ApiError::param(e.arg.name(), e))?
+    {
+        RunDays::One(d) => Some(d),
+        _ => None,
+    };
+    let mut days: Vec<Day> = match (m.get("days").filter(|v| !v.is_null()), date) {
         (Some(_), Some(_)) => {
             return Err(ApiError::param("date", "give `days` or `date`, not both"))
         }
@@ -110,6 +117,7 @@ pub(crate) async fn api_run_etl(
         days,
         variables: body_list(&m, "variables")?,
         variables_key: "variables",
+        angles: body_list(&m, "angles")?,
         stats: parse_body_stats(&m)?,
         zone: super::jobs::parse_body_zone(&m)?,
     };

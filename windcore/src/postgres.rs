@@ -618,7 +618,7 @@ impl PostgresSource {
         let ts = utc_micros(samples)?;
         let (lo, hi) = (day.range().start_micros(), day.range().end_micros());
         if let Some(t) = ts.iter().find(|t| **t < lo || **t >= hi) {
-            return Err(Error::config(
+            return Err(Error::data(
                 "samples",
                 format!("timestamp {t} µs since the epoch lies outside the day {day}"),
             ));
@@ -649,7 +649,7 @@ impl PostgresSource {
             buf.put_i16(n_fields);
             if let Some(a) = &assets {
                 let Some(s) = a.get(i) else {
-                    return Err(Error::config(
+                    return Err(Error::data(
                         "samples",
                         format!("row {i} has no {ASSET} (NULL); every sample needs its asset"),
                     ));
@@ -1010,10 +1010,7 @@ impl CopyDecoder {
     }
 
     fn bad(detail: &str) -> Error {
-        Error::Connection {
-            context: "decoding binary COPY data".into(),
-            detail: detail.into(),
-        }
+        Error::protocol("decoding binary COPY data", detail)
     }
 
     fn feed(&mut self, chunk: Bytes) -> Result<()> {
@@ -1086,8 +1083,8 @@ impl CopyDecoder {
                     pos += 8;
                 } else if f < first_var {
                     if len < 0 {
-                        return Err(Error::config(
-                            "source",
+                        return Err(Error::data(
+                            "source samples",
                             "a row has no asset (NULL in the asset column); every sample needs its asset",
                         ));
                     }
@@ -1517,7 +1514,7 @@ impl PostgresTarget {
                 let mut seen = std::collections::HashSet::new();
                 for s in a.iter() {
                     let s =
-                        s.ok_or_else(|| Error::config("statistics", "a row has no asset (NULL)"))?;
+                        s.ok_or_else(|| Error::data("statistics", "a row has no asset (NULL)"))?;
                     if seen.insert(s) {
                         asset_names.push(s.to_string());
                     }
@@ -1558,7 +1555,7 @@ impl PostgresTarget {
             }
             let list = &current.as_ref().expect("set above").1;
             let Some(id) = list.iter().find(|(n, _)| *n == s).map(|(_, id)| *id) else {
-                return Err(Error::config(
+                return Err(Error::data(
                     "statistics",
                     format!(
                         "signal `{s}` is not among the signals being loaded ({})",

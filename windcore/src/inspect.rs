@@ -15,7 +15,6 @@ use crate::location::Location;
 use crate::postgres::{PostgresTarget, SourceLayout};
 use crate::resample::{ASSET, SIGNAL, TIMESTAMP};
 use crate::store::{LocalStore, ParquetTarget};
-use crate::traits::Extract;
 use crate::zone::Zone;
 
 /// Local days a PostgreSQL target is read at a time (bounds the memory).
@@ -112,9 +111,8 @@ pub async fn day_fingerprints(
         };
         let mut rows = 0;
         for fp in assets.values() {
-            rows += fingerprint::rows_of(fp).ok_or_else(|| {
-                Error::data("fingerprints", format!("`{fp}` names no row count"))
-            })?;
+            rows += fingerprint::rows_of(fp)
+                .ok_or_else(|| Error::data("fingerprints", format!("`{fp}` names no row count")))?;
         }
         out.insert(day, DayFingerprints { rows, assets });
     }
@@ -282,10 +280,12 @@ mod tests {
         let all = days("2024-01-01", "2024-01-04");
         let assets = source_assets(&loc, &layout, all, Zone::UTC).await.unwrap();
         assert_eq!(assets, ["T01", "T02", "T03"]);
-        assert!(source_assets(&loc, &layout, days("2024-01-04", "2024-01-04"), Zone::UTC)
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(
+            source_assets(&loc, &layout, days("2024-01-04", "2024-01-04"), Zone::UTC)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         let fp = day_fingerprints(&loc, &layout, all, Zone::UTC, None)
             .await
@@ -315,7 +315,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(w.len(), 2);
-        assert!(w.values().all(|m| m.len() == 3 && m.values().all(|n| *n == 144)));
+        assert!(w
+            .values()
+            .all(|m| m.len() == 3 && m.values().all(|n| *n == 144)));
         // A local day of Berlin spans two UTC files: 23:00 to 23:00 UTC.
         let berlin: Zone = "Europe/Berlin".parse().unwrap();
         let w = target_windows(&loc, all, berlin, None, TimeDelta::zero())
@@ -323,14 +325,21 @@ mod tests {
             .unwrap();
         let n = |day: &str| w.get(&d(day)).map(|m| m["T01"]).unwrap_or(0);
         assert_eq!(
-            [n("2024-01-01"), n("2024-01-02"), n("2024-01-03"), n("2024-01-04")],
+            [
+                n("2024-01-01"),
+                n("2024-01-02"),
+                n("2024-01-03"),
+                n("2024-01-04")
+            ],
             [0, 138, 144, 6]
         );
         // Signals that are not there count nothing.
         let none = ["rotor_rpm_mean".to_string()];
-        assert!(target_windows(&loc, all, Zone::UTC, Some(&none), TimeDelta::zero())
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(
+            target_windows(&loc, all, Zone::UTC, Some(&none), TimeDelta::zero())
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

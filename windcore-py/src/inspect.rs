@@ -5,7 +5,7 @@
 
 use chrono::TimeDelta;
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDict, PyList};
+use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
 use windcore::{DayRange, Label, Location, SourceLayout};
 
 use crate::convert::{DayArg, Every, LocationArg, Names};

@@ -537,14 +537,16 @@ def test_a_task_retries_transient_errors_and_stops_at_final_ones(farm, dbs):
         ))
     # A sample without its asset: bad data, final (a DataError, no longer a ConfigError).
     bad = dbs.new("nullasset")
-    windcore.generate(days=1, start="2024-01-01", turbines=2, source=bad, **LAYOUT)
-    query(bad, "insert into scada (turbine_id, ts, power) values (null, '2024-01-01 12:00:30+00', 1)")
+    query(bad, "create table scada (turbine_id text, ts timestamptz, power float8); "
+               "insert into scada values ('T01', '2024-01-01 12:00+00', 1), "
+               "(null, '2024-01-01 12:00:30+00', 2)")
+    layout = dict(LAYOUT, variables=["power"])
     with pytest.raises(windcore.PipelineError) as info:
-        windcore.run(date="2024-01-01", source=bad, target=fresh_target(dbs), **LAYOUT)
-    assert isinstance(info.value.__cause__, windcore.DataError)
+        windcore.run(date="2024-01-01", source=bad, target=fresh_target(dbs), **layout)
+    assert isinstance(info.value.__cause__, windcore.DataError), info.value
     assert info.value.__cause__.transient is False and not info.value.transient
     record = windcore.dask._task(
-        "2024-01-01", None, dict(source=bad, target=fresh_target(dbs), **LAYOUT)
+        "2024-01-01", None, dict(source=bad, target=fresh_target(dbs), **layout)
     )
     assert record["error_class"] is windcore.DataError and "no asset" in record["error"]
 

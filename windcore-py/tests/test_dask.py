@@ -712,3 +712,14 @@ def test_a_cut_stream_is_retried_and_the_run_is_complete(dask_cluster, dbs, tmp_
     finally:
         uncut.close()
         cut.close()
+
+
+def test_a_plain_local_cluster(tmp_path):
+    """windcore.dask.run on `Client(LocalCluster())`, as it comes: nothing to configure."""
+    store = tmp_path / "store"
+    windcore.generate(days=2, start="2024-02-01", source=str(store), turbines=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as lc:
+        with distributed.Client(lc) as client:
+            summary = windcore.dask.run(client, start="2024-02-01", end="2024-02-02",
+                                        source=str(store))
+    assert summary.ok and summary.days_loaded == 2 and summary.rows_in == 2 * 2 * 1440

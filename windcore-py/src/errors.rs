@@ -14,6 +14,9 @@ pyo3::import_exception!(windcore.exceptions, WindcoreError);
 pyo3::import_exception!(windcore.exceptions, ConfigError);
 pyo3::import_exception!(windcore.exceptions, ColumnError);
 pyo3::import_exception!(windcore.exceptions, DatabaseError);
+pyo3::import_exception!(windcore.exceptions, SchemaError);
+pyo3::import_exception!(windcore.exceptions, ProtocolError);
+pyo3::import_exception!(windcore.exceptions, DataError);
 pyo3::import_exception!(windcore.exceptions, StoreError);
 pyo3::import_exception!(windcore.exceptions, PipelineError);
 
@@ -23,22 +26,33 @@ pub fn to_py_err(err: Error) -> PyErr {
 }
 
 /// The Python exception for a borrowed windcore error (e.g. one kept in a run summary).
+///
+/// Its `transient` attribute is the core's [`Error::is_transient`]: whether
+/// repeating the work may succeed (the class attribute is the usual answer
+/// for the class; the instance's is the core's for this error).
 pub fn exception_for(err: &Error) -> PyErr {
     let msg = message(err);
-    match err {
+    let exc = match err {
         Error::MissingColumn { .. } | Error::ColumnType { .. } | Error::NullTimestamps { .. } => {
             ColumnError::new_err(msg)
         }
         Error::InvalidConfig { .. } | Error::UnknownVariable { .. } => ConfigError::new_err(msg),
+        Error::Data { .. } => DataError::new_err(msg),
+        Error::Protocol { .. } => ProtocolError::new_err(msg),
         Error::Io { .. } => StoreError::new_err(msg),
-        Error::Database { .. } | Error::Connection { .. } | Error::Schema(_) => {
-            DatabaseError::new_err(msg)
-        }
+        Error::Database { .. } | Error::Connection { .. } => DatabaseError::new_err(msg),
+        Error::Schema(_) => SchemaError::new_err(msg),
         Error::Day { .. } => PipelineError::new_err(msg),
         Error::Polars(e) => polars_exception(e, msg),
         // `Cancelled` and any variant added to the #[non_exhaustive] enum later.
         _ => WindcoreError::new_err(msg),
-    }
+    };
+    let transient = err.is_transient();
+    Python::attach(|py| {
+        // Best effort: a failure to set it leaves the class's default.
+        let _ = exc.value(py).setattr("transient", transient);
+    });
+    exc
 }
 
 /// A polars error met outside the core (reading the Arrow input).

@@ -9,6 +9,7 @@
 mod arrow;
 mod convert;
 mod errors;
+mod inspect;
 mod ops;
 mod runtime;
 mod summary;
@@ -293,6 +294,10 @@ fn _windcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(init, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::source_assets, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::day_fingerprints, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::target_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::mask_password, m)?)?;
     m.add_class::<PyRunSummary>()?;
     m.add_class::<PyDayReport>()?;
     Ok(())

@@ -1,10 +1,15 @@
 """windcore.dask on a real local Dask cluster: a `dask scheduler` on 127.0.0.1 and two
-`dask worker` processes (started here, stopped by PID), against a real PostgreSQL
-(WINDCORE_TEST_DATABASE_URL; scripts/test starts one)."""
+stock `dask worker` processes (no --resources; started here, stopped by PID), against a
+real PostgreSQL (WINDCORE_TEST_DATABASE_URL; scripts/test starts one).
+
+The scheduler and the workers cannot import psycopg2 at all, and windcore's own modules
+cannot import it in this process either (tests/no_psycopg2): windcore.dask needs no
+database driver. The tests themselves use psycopg2 to set up and check the databases."""
 
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
 import os
 import pathlib
@@ -23,14 +28,30 @@ import windcore
 distributed = pytest.importorskip("distributed")
 import windcore.dask  # noqa: E402  (needs distributed)
 
+NO_PSYCOPG2 = pathlib.Path(__file__).parent / "no_psycopg2"
+
+
+def _load_blocker():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "windcore_test_no_psycopg2", NO_PSYCOPG2 / "sitecustomize.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+no_psycopg2 = _load_blocker()
+
 DAYS = 30
 TURBINES = ["T01", "T02", "T03", "T04", "T05"]
 START, END = "2024-01-01", "2024-01-30"
 LAYOUT = dict(table="scada", time_column="ts", asset_column="turbine_id")
-#: Threads per worker: more than the resource allows, so that the resource is the limit.
+#: Threads per worker: 2 workers x 2 threads run more tasks at once than the bound allows.
 THREADS = 2
-#: windcore_db slots per worker.
-SLOTS = 1
+#: The bound on tasks touching the databases at once, across the cluster (db_tasks).
+K = 2
 
 
 # --- PostgreSQL -----------------------------------------------------------------------
@@ -159,17 +180,25 @@ class LocalCluster:
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.dir / f"{name}.log", "wb")
-        proc = subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        # Neither the scheduler nor the workers can import psycopg2.
+        env = dict(os.environ, WINDCORE_NO_PSYCOPG2="all")
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(NO_PSYCOPG2), os.environ.get("PYTHONPATH")) if p
+        )
+        proc = subprocess.Popen(
+            [DASK, *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env
+        )
         log.close()
         self.procs[name] = proc
         return proc
 
-    def add_worker(self, name: str, threads: int = THREADS, slots: int = SLOTS) -> subprocess.Popen:
+    def add_worker(self, name: str, threads: int = THREADS) -> subprocess.Popen:
+        """A stock worker: no --resources."""
         (self.dir / name).mkdir(exist_ok=True)
         return self._start(name, [
             "worker", "--scheduler-file", str(self.scheduler_file), "--host", "127.0.0.1",
             "--nworkers", "1", "--nthreads", str(threads), "--no-nanny", "--no-dashboard",
-            "--resources", f"windcore_db={slots}", "--name", name,
+            "--name", name,
             "--local-directory", str(self.dir / name), "--death-timeout", "60",
         ])
 
@@ -188,6 +217,14 @@ class LocalCluster:
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def code_without_psycopg2():
+    """windcore's modules cannot import psycopg2 in this process while these tests run."""
+    no_psycopg2.install("code")
+    yield
+    no_psycopg2.uninstall()
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +309,8 @@ def test_run_equals_windcore_run_on_two_workers_within_the_db_limit(dask_cluster
     tgt = fresh_target(dbs)
     with ConnectionSampler(src, tgt) as sampler:
         summary = windcore.dask.run(
-            client, start=START, end=END, source=src, target=tgt, asset_batch_size=2, **LAYOUT
+            client, start=START, end=END, source=src, target=tgt, asset_batch_size=2,
+            db_tasks=K, **LAYOUT
         )
     assert isinstance(summary, windcore.dask.DaskRunSummary)
 
@@ -299,16 +337,15 @@ def test_run_equals_windcore_run_on_two_workers_within_the_db_limit(dask_cluster
     assert {t.pid for t in summary.tasks} == worker_pids
     assert sum(len(t) for t in summary.by_worker.values()) == DAYS * 3
 
-    # The limit on tasks touching the databases at once: each worker has 2 threads but
-    # 1 windcore_db slot, so at most 1 task per worker, 2 in all, ran at any moment ...
-    for worker in summary.by_worker:
-        mine = [(t.started, t.finished) for t in summary.tasks if t.worker == worker]
-        assert max_overlap(mine) == 1, worker
-    assert max_overlap([(t.started, t.finished) for t in summary.tasks]) <= 2 * SLOTS
+    # The bound on tasks touching the databases at once, across the cluster: 2 workers x 2
+    # threads, but never more than K tasks at work at any moment (the tasks record their
+    # start and end while they hold their lease) ...
+    assert max_overlap([(t.started, t.finished) for t in summary.tasks]) <= K
+    assert any(t.waited > 0.01 for t in summary.tasks)  # the 3rd and 4th threads waited
     # ... and PostgreSQL saw at most 2 connections per task and database.
     assert sampler.samples > 20
-    assert 1 <= sampler.peak[db_name(src)] <= 2 * 2 * SLOTS, sampler.peak
-    assert 1 <= sampler.peak[db_name(tgt)] <= 2 * 2 * SLOTS, sampler.peak
+    assert 1 <= sampler.peak[db_name(src)] <= 2 * K, sampler.peak
+    assert 1 <= sampler.peak[db_name(tgt)] <= 2 * K, sampler.peak
     print(f"\npeak windcore connections: {sampler.peak} over {sampler.samples} samples")
 
     # A re-run changes nothing.
@@ -321,14 +358,15 @@ def test_run_equals_windcore_run_on_two_workers_within_the_db_limit(dask_cluster
     assert query(tgt, "select id, asset, name from signal order by id") == signal_ids
 
 
-def test_without_the_resource_the_threads_are_the_limit(dask_cluster, farm, dbs):
-    """The control of the test above: with resource=None, the 2 x 2 threads run more
-    than 2 tasks at once -- it is the resource that bounds them."""
+def test_without_the_bound_the_threads_are_the_limit(dask_cluster, farm, dbs):
+    """The control of the test above: with db_tasks=None, the 2 x 2 threads run more
+    than 2 tasks at once -- it is the semaphore that bounds them."""
     _, client = dask_cluster
     src, _, _, _ = farm
     tgt = fresh_target(dbs)
     summary = windcore.dask.run(
-        client, start="2024-01-01", end="2024-01-12", source=src, target=tgt, resource=None, **LAYOUT
+        client, start="2024-01-01", end="2024-01-12", source=src, target=tgt, db_tasks=None,
+        **LAYOUT
     )
     assert summary.ok and summary.days_loaded == 12 and len(summary.tasks) == 12  # a task per day
     assert max_overlap([(t.started, t.finished) for t in summary.tasks]) > 2
@@ -382,8 +420,11 @@ def test_failed_day_is_named_and_a_rerun_of_it_completes(dask_cluster, farm, dbs
 def test_config_errors(dask_cluster, farm, tmp_path):
     _, client = dask_cluster
     src, ref, _, _ = farm
+    # The optional worker resource: no stock worker offers it.
     with pytest.raises(windcore.ConfigError, match=r'--resources "gpu=2"'):
         windcore.dask.run(client, date="2024-01-01", source=src, target=ref, resource="gpu", **LAYOUT)
+    with pytest.raises(windcore.ConfigError, match="db_tasks"):
+        windcore.dask.run(client, date="2024-01-01", source=src, target=ref, db_tasks=0, **LAYOUT)
     # A setting every task rejects is a ConfigError, not days to re-run (and not retried).
     with pytest.raises(windcore.ConfigError, match="median"):
         windcore.dask.run(client, start="2024-01-01", end="2024-01-02", source=src, target=ref,
@@ -464,3 +505,221 @@ def test_kill_9_of_a_worker_mid_run_still_completes_identically(dask_cluster, fa
     for key in killed["in_flight"]:  # windcore-<day>-<batch>-<run>
         day, batch = key[len("windcore-"):][:10], batches[int(key.split("-")[4])]
         assert (day, batch) in done_by_survivor, key
+
+
+# --- Retries follow windcore's typed errors ---------------------------------------------
+
+
+def test_exception_tree_and_transient():
+    assert issubclass(windcore.ProtocolError, windcore.DatabaseError)
+    assert issubclass(windcore.SchemaError, windcore.DatabaseError)
+    assert issubclass(windcore.DataError, (windcore.WindcoreError, ValueError))
+    for cls in (windcore.DatabaseError, windcore.ProtocolError, windcore.StoreError):
+        assert cls.transient and windcore.is_transient(cls("x")), cls
+    for cls in (windcore.ConfigError, windcore.ColumnError, windcore.DataError,
+                windcore.SchemaError, windcore.WindcoreError):
+        assert not cls.transient and not windcore.is_transient(cls("x")), cls
+    assert not windcore.is_transient(ValueError("x"))
+    err = windcore.PipelineError("day failed")
+    assert not err.transient
+    err.__cause__ = windcore.ProtocolError("cut")
+    assert err.transient and windcore.is_transient(err)
+
+
+def test_a_task_retries_transient_errors_and_stops_at_final_ones(farm, dbs):
+    """The decision is the task's (run in-process here): a transient error raises
+    TaskError, so that Dask runs the task again; a final one is returned at once."""
+    src, _, _, _ = farm
+    # An unreachable database: transient.
+    with pytest.raises(windcore.dask.TaskError, match="DatabaseError"):
+        windcore.dask._task("2024-01-01", None, dict(
+            source="postgres://windcore@127.0.0.1:1/nothing", target=fresh_target(dbs), **LAYOUT
+        ))
+    # A sample without its asset: bad data, final (a DataError, no longer a ConfigError).
+    bad = dbs.new("nullasset")
+    query(bad, "create table scada (turbine_id text, ts timestamptz, power float8); "
+               "insert into scada values ('T01', '2024-01-01 12:00+00', 1), "
+               "(null, '2024-01-01 12:00:30+00', 2)")
+    layout = dict(LAYOUT, variables=["power"])
+    with pytest.raises(windcore.PipelineError) as info:
+        windcore.run(date="2024-01-01", source=bad, target=fresh_target(dbs), **layout)
+    assert isinstance(info.value.__cause__, windcore.DataError), info.value
+    assert info.value.__cause__.transient is False and not info.value.transient
+    record = windcore.dask._task(
+        "2024-01-01", None, dict(source=bad, target=fresh_target(dbs), **layout)
+    )
+    assert record["error_class"] is windcore.DataError and "no asset" in record["error"]
+
+
+def test_passwords_are_masked_by_windcore():
+    masked = windcore.mask_password("postgres://etl:s3cret@db.example:5432/scada")
+    assert "s3cret" not in masked and masked == "postgres://etl:***@db.example:5432/scada"
+    kv = windcore.mask_password("host=db.example user=etl password=s3cret dbname=scada")
+    assert "s3cret" not in kv and "password=***" in kv and "dbname=scada" in kv
+    query_form = windcore.mask_password("postgres://db.example/scada?user=etl&password=s3cret")
+    assert "s3cret" not in query_form
+    for text in ("postgres://etl:s3cret@db/x", "host=db password=s3cret"):
+        assert "s3cret" not in windcore.dask._mask(text)
+    # No regex of its own left in windcore.dask.
+    assert "re.sub" not in pathlib.Path(windcore.dask.__file__).read_text()
+
+
+# --- No psycopg2 -------------------------------------------------------------------------
+
+NO_DRIVER_RUN = """
+import json, sys
+import windcore.dask
+try:
+    import psycopg2  # noqa: F401
+except ImportError:
+    pass
+else:
+    sys.exit("psycopg2 is importable")
+args = json.loads(sys.argv[1])
+summary = windcore.dask.run(args.pop("scheduler"), **args)
+print(json.dumps({"ok": summary.ok, "tasks": len(summary.tasks),
+                  "assets": sorted({t.assets for t in summary.tasks})}))
+"""
+
+
+def test_windcore_dask_runs_where_psycopg2_cannot_be_imported(dask_cluster, farm, dbs, tmp_path):
+    """A client process that cannot import psycopg2 (a sys.meta_path finder), on workers
+    that cannot either: the assets are listed by windcore itself."""
+    c, _ = dask_cluster
+    src, _, _, ref_rows = farm
+    tgt = fresh_target(dbs)
+    env = dict(os.environ, WINDCORE_NO_PSYCOPG2="all")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NO_PSYCOPG2), env.get("PYTHONPATH")) if p)
+    args = dict(scheduler=c.address, start="2024-01-01", end="2024-01-03", source=src,
+                target=tgt, asset_batch_size=2, db_tasks=K, **LAYOUT)
+    out = subprocess.run([sys.executable, "-c", NO_DRIVER_RUN, json.dumps(args)], env=env,
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"ok": True, "tasks": 9,
+                      "assets": [["T01", "T02"], ["T03", "T04"], ["T05"]]}
+    first_three = lambda rows: [r for r in rows if r[2] < dt.datetime(2024, 1, 4, tzinfo=dt.timezone.utc)]  # noqa: E731
+    assert target_rows(tgt)[0] == first_three(ref_rows[0])
+
+
+def test_source_assets_and_target_windows(farm):
+    src, ref, _, _ = farm
+    assert windcore.source_assets(src, START, END, **LAYOUT) == TURBINES
+    assert windcore.source_assets(src, "2025-01-01", "2025-01-02", **LAYOUT) == []
+    w = windcore.target_windows(ref, "2024-01-01", "2024-01-02")
+    assert w == {"day": [dt.date(2024, 1, 1)] * 5 + [dt.date(2024, 1, 2)] * 5,
+                 "asset": TURBINES * 2, "windows": [144] * 10}
+    # A local day of Berlin: the first one starts at 23:00 UTC the day before.
+    w = windcore.target_windows(ref, "2024-01-01", "2024-01-01", timezone="Europe/Berlin")
+    assert w["windows"] == [138] * 5
+
+
+# --- A cut stream is retried ---------------------------------------------------------------
+
+
+class FakeApi:
+    """windcore's connector API (GET /info, GET /data as an Arrow stream) over an embedded
+    store's source files, in a thread; the first `cut` /data responses are cut off in the
+    middle of their body (the header promises the whole length)."""
+
+    def __init__(self, store: pathlib.Path, cut: int = 0) -> None:
+        import polars as pl
+
+        frames = [pl.read_parquet(f) for f in sorted((store / "source").glob("*.parquet"))]
+        self.samples = pl.concat(frames)
+        self.cut = cut
+        self.requests: list[str] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                api.handle(self)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def handle(self, h) -> None:
+        import urllib.parse
+
+        import polars as pl
+        import pyarrow as pa
+
+        url = urllib.parse.urlsplit(h.path)
+        if url.path == "/info":
+            body = json.dumps({"variables": ["wind_speed", "power"]}).encode()
+            ctype = "application/json"
+        elif url.path == "/data":
+            q = urllib.parse.parse_qs(url.query)
+            when = lambda k: dt.datetime.fromisoformat(q[k][0].replace("Z", "+00:00"))  # noqa: E731
+            names = q["variables"][0].split(",")
+            ts = pl.col("timestamp")
+            frame = self.samples.filter((ts >= when("start")) & (ts < when("end")))
+            table = frame.select(["timestamp", *names]).to_arrow()
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            body, ctype = sink.getvalue().to_pybytes(), "application/vnd.apache.arrow.stream"
+            self.requests.append(q["start"][0])
+        else:
+            h.send_error(404)
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if url.path == "/data" and self.cut > 0:
+            self.cut -= 1
+            h.wfile.write(body[: len(body) // 2])  # and the connection closes: cut
+            return
+        h.wfile.write(body)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_cut_stream_is_retried_and_the_run_is_complete(dask_cluster, dbs, tmp_path):
+    _, client = dask_cluster
+    store = tmp_path / "store"
+    windcore.generate(days=2, start="2024-03-01", source=str(store))
+    uncut, cut = FakeApi(store), FakeApi(store, cut=1)
+    try:
+        # The reference: windcore.run over the uncut API.
+        ref = fresh_target(dbs)
+        reference = windcore.run(start="2024-03-01", end="2024-03-02", source=uncut.url, target=ref)
+        assert reference.ok and reference.rows_in == 2 * 1440
+        # A cut stream is a ProtocolError: transient.
+        with pytest.raises(windcore.PipelineError) as info:
+            windcore.run(date="2024-03-01", source=FakeApi(store, cut=1).url, target=ref)
+        assert isinstance(info.value.__cause__, windcore.ProtocolError), info.value
+        assert info.value.transient
+
+        tgt = fresh_target(dbs)
+        summary = windcore.dask.run(
+            client, start="2024-03-01", end="2024-03-02", source=cut.url, target=tgt,
+            retries=2, db_tasks=K,
+        )
+        assert summary.ok and summary.days_loaded == 2 and summary.rows_in == 2 * 1440
+        # The first response was cut and its day asked for again.
+        assert len(cut.requests) == 3 and cut.cut == 0
+        assert sorted(cut.requests) == sorted(cut.requests[:1] + uncut.requests)
+        assert target_rows(tgt) == target_rows(ref)
+    finally:
+        uncut.close()
+        cut.close()
+
+
+def test_a_plain_local_cluster(tmp_path):
+    """windcore.dask.run on `Client(LocalCluster())`, as it comes: nothing to configure."""
+    store = tmp_path / "store"
+    windcore.generate(days=2, start="2024-02-01", source=str(store), turbines=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as lc:
+        with distributed.Client(lc) as client:
+            summary = windcore.dask.run(client, start="2024-02-01", end="2024-02-02",
+                                        source=str(store))
+    assert summary.ok and summary.days_loaded == 2 and summary.rows_in == 2 * 2 * 1440

@@ -52,6 +52,28 @@ pub enum Error {
         detail: String,
     },
 
+    /// A peer spoke badly or a stream was cut short: a response that is not
+    /// HTTP, an Arrow or COPY stream that ends early, JSON that is not the
+    /// API's. Transient: the same request may well succeed again.
+    #[error("{context}: {detail}")]
+    Protocol {
+        /// What was being read, and from where (password masked).
+        context: String,
+        /// What was wrong with it.
+        detail: String,
+    },
+
+    /// The data themselves are bad: a sample without its asset, a timestamp
+    /// outside the day being written, statistics of a signal not being
+    /// loaded. Final: repeating the same work fails the same way.
+    #[error("{context}: {detail}")]
+    Data {
+        /// Which data (e.g. `samples`, `statistics`).
+        context: String,
+        /// What is wrong with them.
+        detail: String,
+    },
+
     /// A variable that the source does not provide.
     #[error("unknown variable `{name}` (known variables: {known})")]
     UnknownVariable {
@@ -101,15 +123,6 @@ pub enum Error {
         detail: String,
     },
 
-    /// The data themselves are bad (a file without its time column, ...).
-    #[error("{context}: {detail}")]
-    Data {
-        /// What was being read.
-        context: String,
-        /// What is wrong.
-        detail: String,
-    },
-
     /// The target database has a schema windcore will not write into.
     #[error("{0}")]
     Schema(String),
@@ -124,6 +137,45 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether repeating the failed work may succeed: a store that could not
+    /// be reached, a statement or request that failed on the server, a cut
+    /// stream, a file that could not be read, a cancelled operation. False
+    /// for what a repeat cannot fix: settings, input columns, bad data, a
+    /// schema windcore does not write into, and errors of the transform.
+    /// A failed [`Day`](Error::Day) is transient when its cause is.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connection { .. }
+            | Error::Database { .. }
+            | Error::Protocol { .. }
+            | Error::Io { .. }
+            | Error::Cancelled => true,
+            Error::Day { source, .. } => source.is_transient(),
+            Error::MissingColumn { .. }
+            | Error::ColumnType { .. }
+            | Error::NullTimestamps { .. }
+            | Error::InvalidConfig { .. }
+            | Error::UnknownVariable { .. }
+            | Error::Data { .. }
+            | Error::Schema(_)
+            | Error::Polars(_) => false,
+        }
+    }
+
+    pub(crate) fn protocol(context: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Protocol {
+            context: context.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn data(context: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Data {
+            context: context.into(),
+            detail: detail.into(),
+        }
+    }
+
     pub(crate) fn config(what: &'static str, detail: impl Into<String>) -> Self {
         Error::InvalidConfig {
             what,
@@ -141,5 +193,49 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_errors_are_those_a_repeat_may_fix() {
+        let day = |e: Error| Error::Day {
+            day: Day::from_ymd(2024, 1, 1).expect("a day"),
+            source: Box::new(e),
+        };
+        for e in [
+            Error::protocol("Arrow stream", "cut"),
+            Error::Connection {
+                context: "db".into(),
+                detail: "refused".into(),
+            },
+            Error::Database {
+                context: "db".into(),
+                detail: "deadlock".into(),
+            },
+            Error::Cancelled,
+            day(Error::protocol("JSON response", "not JSON")),
+        ] {
+            assert!(e.is_transient(), "{e:?}");
+        }
+        for e in [
+            Error::data("samples", "a row has no asset"),
+            Error::config("stat", "median"),
+            Error::Schema("not windcore's".into()),
+            Error::NullTimestamps {
+                column: "timestamp".into(),
+                nulls: 1,
+            },
+            day(Error::data("statistics", "a row has no asset (NULL)")),
+        ] {
+            assert!(!e.is_transient(), "{e:?}");
+        }
+        assert_eq!(
+            Error::protocol("Arrow stream", "cut").to_string(),
+            "Arrow stream: cut"
+        );
     }
 }

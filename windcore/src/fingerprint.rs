@@ -82,6 +82,12 @@ pub fn of_frame(df: &DataFrame, variables: &[String]) -> Result<Fingerprints> {
         .collect())
 }
 
+/// The row count a fingerprint was made of (both kinds, the frame's
+/// `f:<rows>:…` and PostgreSQL's `pg:<rows>:…`).
+pub(crate) fn rows_of(fingerprint: &str) -> Option<u64> {
+    fingerprint.split(':').nth(1)?.parse().ok()
+}
+
 /// A short, stable hash of a text (FNV-1a, 64 bits), for the run settings
 /// that are part of every fingerprint.
 pub fn text_hash(s: &str) -> String {

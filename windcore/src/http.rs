@@ -225,7 +225,7 @@ impl HttpSource {
                     return Err(self.conn_err(format!("response larger than {MAX_BODY} bytes")));
                 }
             }
-            parse_response(&raw).map_err(|d| self.conn_err(format!("malformed response: {d}")))
+            parse_response(&raw).map_err(|d| self.protocol_err(format!("malformed response: {d}")))
         };
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
@@ -234,6 +234,12 @@ impl HttpSource {
                 self.timeout.as_secs()
             ))),
         }
+    }
+
+    /// The server answered, but not with a complete, well-formed response
+    /// (e.g. it cut the stream): [`Error::Protocol`], worth a retry.
+    fn protocol_err(&self, detail: String) -> Error {
+        Error::protocol(format!("HTTP source {}", mask_password(&self.url)), detail)
     }
 
     fn conn_err(&self, detail: String) -> Error {
@@ -293,7 +299,7 @@ impl Extract for HttpSource {
             HttpFormat::Arrow => decode_arrow(&resp.body, &vars),
             HttpFormat::Json => decode_json(&resp.body, &vars),
         }
-        .map_err(|e| self.conn_err(format!("decoding the {:?} response: {e}", self.format)))?;
+        .map_err(|e| self.protocol_err(format!("decoding the {:?} response: {e}", self.format)))?;
         Ok(df)
     }
 }
@@ -440,7 +446,7 @@ fn decode_arrow(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
                 }
             }
             StreamState::Waiting => {
-                return Err(Error::config(
+                return Err(Error::protocol(
                     "Arrow stream",
                     "the stream ended before its end-of-stream marker",
                 ))
@@ -460,7 +466,7 @@ fn decode_arrow(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
 /// Decodes the API's JSON: an array of objects with an RFC 3339 `timestamp`
 /// and a number or null per variable.
 fn decode_json(body: &[u8], vars: &[&str]) -> Result<DataFrame> {
-    let bad = |d: String| Error::config("JSON response", d);
+    let bad = |d: String| Error::protocol("JSON response", d);
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
     let rows = value

@@ -29,6 +29,9 @@
 //! * [`Location`] — a store named by one string: a directory (embedded store),
 //!   a `postgres://` URL, or (source only) the `http://` address of a
 //!   `windcore-cli serve` connector API, read by [`HttpSource`].
+//! * [`source_assets`], [`day_fingerprints`], [`target_windows`] — what a
+//!   source and a target hold (assets, fingerprints per day, windows per
+//!   day and asset), for orchestrators that plan or check runs.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
 //! * `server` (feature `server`) — the HTTP connector API and the dashboard
 //!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
@@ -103,6 +106,7 @@ mod fingerprint;
 mod frame;
 mod generate;
 mod http;
+mod inspect;
 mod location;
 mod pipeline;
 mod postgres;
@@ -125,6 +129,7 @@ pub use files::{
 pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
+pub use inspect::{day_fingerprints, source_assets, target_windows, DayFingerprints};
 pub use location::Location;
 pub use pipeline::{default_variables, Pipeline, PipelineBuilder, DEFAULT_VARIABLES};
 pub use postgres::{

@@ -172,7 +172,7 @@ impl ParquetSource {
         let mut cols = vec![utc_micros(samples, day)?];
         if let Ok(a) = samples.column(ASSET) {
             if a.null_count() > 0 {
-                return Err(Error::config(
+                return Err(Error::data(
                     "samples",
                     format!(
                         "the `{ASSET}` column has {} NULL value(s); every sample needs its asset",
@@ -199,7 +199,7 @@ impl ParquetSource {
             channels += 1;
         }
         if channels == 0 {
-            return Err(Error::config(
+            return Err(Error::data(
                 "samples",
                 format!(
                     "no numeric channel to write (columns: {})",
@@ -648,7 +648,7 @@ fn utc_micros(df: &DataFrame, day: Day) -> Result<Column> {
     let phys = ts.as_materialized_series().datetime()?.physical().clone();
     let (lo, hi) = (day.range().start_micros(), day.range().end_micros());
     if let Some(t) = phys.into_no_null_iter().find(|t| *t < lo || *t >= hi) {
-        return Err(Error::config(
+        return Err(Error::data(
             "samples",
             format!("timestamp {t} µs since the epoch lies outside the day {day}"),
         ));

@@ -97,7 +97,7 @@ def scheduler(tmp_path_factory):
         for name in ("w1", "w2"):
             start(name, ["worker", "--scheduler-file", str(file), "--host", "127.0.0.1",
                          "--nthreads", "1", "--nworkers", "1", "--no-nanny", "--no-dashboard",
-                         "--resources", "windcore_db=1", "--name", name,
+                         "--name", name,
                          "--local-directory", str(tmp / name), "--death-timeout", "60"])
         deadline = time.time() + 60
         address = None
@@ -179,6 +179,8 @@ def test_three_partitions_in_one_run_on_the_cluster(dbs, scheduler):
 
 
 def test_a_single_partition_run_and_a_cluster_without_the_resource(dbs, scheduler):
+    """Stock workers run it (the bound is a cluster-wide semaphore); asking for a worker
+    resource that no worker offers fails at once."""
     one = dg.materialize([wind_statistics], partition_key="2024-01-02",
                          resources=resources(dbs, scheduler))
     assert one.success

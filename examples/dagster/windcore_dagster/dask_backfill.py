@@ -6,8 +6,8 @@ executors spread the *steps* of one run, not partitions: the asset of
 Here the asset has a ``BackfillPolicy``: a backfill of 3 years becomes runs of up to
 :data:`MAX_PARTITIONS_PER_RUN` days each, and each run hands its days to
 :func:`windcore.dask.run`, which splits them into (day, asset batch) tasks over the
-cluster's workers -- with retries, and at most ``windcore_db`` tasks per worker touching
-the databases at once (see ``docs/scale-out.md``).
+cluster's workers -- with retries, and at most ``db_tasks`` tasks touching the databases
+at once across the whole cluster (see ``docs/scale-out.md``).
 
 - ``DaskCluster``: the scheduler's address (``WINDCORE_DASK_SCHEDULER``, e.g.
   ``tcp://scheduler:8786``) and how to split the work (``asset_batch_size``, ``retries``).
@@ -54,7 +54,7 @@ LOG_EVERY = 50
 
 class DaskCluster(dg.ConfigurableResource):
     """A Dask distributed cluster whose workers can import windcore and reach the source
-    and target databases (workers started with ``--resources "windcore_db=K"``)."""
+    and target databases (any cluster: no worker resources needed)."""
 
     scheduler_address: str = Field(
         description="The scheduler, e.g. tcp://scheduler:8786 (env WINDCORE_DASK_SCHEDULER)."
@@ -66,10 +66,17 @@ class DaskCluster(dg.ConfigurableResource):
         "Batches need a PostgreSQL source with an asset column, or `turbines` on the source.",
     )
     retries: int = Field(default=3, ge=0, description="Times a failed task is run again.")
+    db_tasks: Optional[int] = Field(
+        default=windcore.dask.DEFAULT_DB_TASKS,
+        ge=1,
+        description="The most tasks touching the databases at once, across the cluster "
+        "(a distributed.Semaphore; None: no bound). A task holds at most 2 connections "
+        "per database.",
+    )
     resource: Optional[str] = Field(
-        default=windcore.dask.RESOURCE,
-        description="The worker resource bounding the tasks touching the databases at once "
-        "(None: no bound).",
+        default=None,
+        description="Optionally, a worker resource each task needs one unit of as well "
+        "(workers started with --resources \"windcore_db=K\": at most K tasks per worker).",
     )
     connect_timeout_seconds: float = Field(default=30.0, description="Connecting to the scheduler.")
     timeout_seconds: Optional[float] = Field(default=None, description="The most a run may take.")
@@ -147,6 +154,7 @@ def build_backfill_asset(
                         assets=assets,
                         asset_batch_size=dask.asset_batch_size,
                         retries=dask.retries,
+                        db_tasks=dask.db_tasks,
                         resource=dask.resource,
                         timeout=dask.timeout_seconds,
                         on_task=progress,

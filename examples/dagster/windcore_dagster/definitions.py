@@ -17,8 +17,9 @@ own calendar, with late data.
   of partitions runs windcore once for the range; with ``changed_only`` (run config, or
   the sync job's run tag) it rewrites only the (day, turbine) pairs whose samples changed.
 - ``scada_samples``: the source, an observable source asset with the same partitions. An
-  observation fingerprints each day's samples (row count and sums of row hashes, computed
-  by PostgreSQL without moving the rows) and records it as the partition's data version,
+  observation fingerprints each day's samples (windcore's own fingerprints per turbine,
+  computed by PostgreSQL without moving the rows) and records it as the partition's data
+  version,
   so a partition of ``wind_statistics`` whose samples changed after it was materialized
   (late data) is reported stale by Dagster.
 - ``wind_statistics_job`` (one partition per run: observe the day, then load it),
@@ -35,8 +36,6 @@ import datetime as dt
 import hashlib
 import os
 import warnings
-from contextlib import closing
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -228,100 +227,16 @@ class TargetDatabase(dg.ConfigurableResource):
     url: str = Field(description="A postgres:// URL or an embedded-store directory.")
 
 
-def _is_postgres(location: str) -> bool:
-    return location.strip().startswith(("postgres://", "postgresql://"))
-
-
-def _store_dir(location: str) -> Path:
-    location = location.strip()
-    if location.startswith("parquet:"):
-        location = location[len("parquet:") :]
-    return Path(location)
-
-
-def _utc_dates(start: dt.datetime, end: dt.datetime) -> List[dt.date]:
-    """The UTC days that ``[start, end)`` touches (the embedded store's files)."""
-    first, last = start.date(), (end - dt.timedelta(microseconds=1)).date()
-    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
-
-
 # --- Fingerprints of the source: the data versions of scada_samples -------------------------
 
-# Per local day: the row count and two sums of 64-bit row hashes (PostgreSQL's own hash
-# functions, as windcore's fingerprints), computed in the database: nothing but one row per
-# day leaves it. The session runs in UTC, so a timestamptz renders the same in every session.
-_PG_FINGERPRINT_SQL = """
-select to_char(({time}::timestamptz at time zone %(zone)s)::date, 'YYYY-MM-DD') as day,
-       count(*)::int8,
-       coalesce(sum(hashtextextended({row}::text, 0)), 0)::text,
-       coalesce(sum(hashtextextended({row}::text, 7919)), 0)::text
-from {table} s
-where {time} >= %(start)s and {time} < %(end)s
-group by 1
-"""
 
-
-def _version(n: int, *sums: Any) -> str:
-    """A day's data version: ``<rows>-<digest of the hash sums>``, or ``empty``."""
-    if not n:
+def _version(rows: int, assets: Mapping[str, str]) -> str:
+    """A day's data version: ``<rows>-<digest of the per-turbine fingerprints>``, or
+    ``empty``."""
+    if not rows:
         return EMPTY_DAY_VERSION
-    digest = hashlib.sha256(":".join(str(s) for s in sums).encode()).hexdigest()[:16]
-    return f"{n}-{digest}"
-
-
-def _pg_fingerprints(
-    source: SourceDatabase, start: dt.datetime, end: dt.datetime
-) -> Dict[str, str]:
-    import psycopg2
-    from psycopg2 import sql
-
-    table = source.table or "data"
-    # As windcore: `schema.table` splits at the first dot.
-    table_ident = sql.Identifier(*table.split(".", 1))
-    time = sql.Identifier(source.time_column or "timestamp")
-    if source.variables:
-        # The samples windcore aggregates: the turbine, the time and the channels.
-        cols = [sql.Identifier(source.asset_column)] if source.asset_column else []
-        cols += [time] + [sql.Identifier(v) for v in source.variables]
-        row = sql.SQL("row({})").format(sql.SQL(", ").join(cols))
-    else:
-        row = sql.SQL("s")  # the whole row
-    query = sql.SQL(_PG_FINGERPRINT_SQL).format(time=time, row=row, table=table_ident)
-    with closing(psycopg2.connect(source.url.strip())) as conn, conn.cursor() as cur:
-        cur.execute("set time zone 'UTC'")
-        cur.execute(query, {"zone": source.timezone, "start": start, "end": end})
-        return {day: _version(n, s1, s2) for day, n, s1, s2 in cur.fetchall()}
-
-
-def _parquet_fingerprints(
-    source: SourceDatabase, start: dt.datetime, end: dt.datetime
-) -> Dict[str, str]:
-    import polars as pl  # a dependency of windcore
-
-    root = _store_dir(source.url) / "source"
-    files = [root / f"{d.isoformat()}.parquet" for d in _utc_dates(start, end)]
-    frames = [pl.read_parquet(f) for f in files if f.exists()]
-    if not frames:
-        return {}
-    frame = pl.concat(frames, how="diagonal_relaxed")
-    ts = pl.col("timestamp")
-    if frame.schema["timestamp"].time_zone is None:  # naive: UTC
-        frame = frame.with_columns(ts.dt.replace_time_zone("UTC"))
-    frame = frame.filter((ts >= start) & (ts < end))
-    if frame.is_empty():
-        return {}
-    keys = (["asset"] if "asset" in frame.columns else []) + ["timestamp"]
-    cols = keys + (list(source.variables) if source.variables else
-                   [c for c in frame.columns if c not in keys])
-    # polars' row hash (stable within a polars version), summed in two 32-bit halves.
-    h = frame.select(cols).hash_rows(seed=0)
-    sums = (
-        frame.select(day=ts.dt.convert_time_zone(source.timezone).dt.date())
-        .with_columns(hi=h // 2**32, lo=h % 2**32)
-        .group_by("day")
-        .agg(pl.len().alias("n"), pl.col("hi").sum(), pl.col("lo").sum())
-    )
-    return {d.isoformat(): _version(n, hi, lo) for d, n, hi, lo in sums.iter_rows()}
+    text = "\n".join(f"{asset}={fp}" for asset, fp in sorted(assets.items()))
+    return f"{rows}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def source_fingerprints(source: SourceDatabase, days: Sequence[str]) -> Dict[str, str]:
@@ -329,48 +244,29 @@ def source_fingerprints(source: SourceDatabase, days: Sequence[str]) -> Dict[str
     source: ``<rows>-<digest>``, or ``empty`` for a day without samples. Any change of a
     sample (a late row, a corrected value, a deleted row) changes the day's version.
 
-    PostgreSQL: one aggregate query over the days (``count`` and sums of
-    ``hashtextextended`` of each row), without moving the rows; with ``variables`` the
-    hash covers the turbine, the time and those channels, otherwise the whole row. An
-    embedded store: the same from its parquet files, with polars' row hash.
+    The fingerprints are windcore's own (:func:`windcore.day_fingerprints`, those an
+    incremental run compares), per turbine over the time and the channels
+    (``variables``; by default every channel of the source): a PostgreSQL source
+    computes them in the database without moving the rows; an embedded store from its
+    files.
     """
     days = sorted(days)
     if not days:
         return {}
-    start = local_day_bounds(days[0], source.timezone)[0]
-    end = local_day_bounds(days[-1], source.timezone)[1]
-    if _is_postgres(source.url):
-        found = _pg_fingerprints(source, start, end)
-    elif source.url.strip().startswith(("http://", "https://")):
-        raise dg.Failure(
-            "the connector API cannot fingerprint its source: observe the database itself"
-        )
-    else:
-        found = _parquet_fingerprints(source, start, end)
-    return {day: found.get(day, EMPTY_DAY_VERSION) for day in days}
+    layout = {
+        name: getattr(source, name)
+        for name in ("table", "time_column", "asset_column")
+        if getattr(source, name) is not None
+    }
+    found = windcore.day_fingerprints(
+        source.url.strip(), days[0], days[-1], variables=source.variables,
+        timezone=source.timezone, **layout,
+    )
+    versions = {day.isoformat(): _version(v["rows"], v["assets"]) for day, v in found.items()}
+    return {day: versions.get(day, EMPTY_DAY_VERSION) for day in days}
 
 
 # --- Counting the windows in the target ---------------------------------------------------
-
-# Distinct window timestamps per asset of the run's signals in [start, end). The target's
-# primary key (signal_id, timestamp) makes this an index range scan per signal.
-WINDOWS_PER_ASSET_SQL = """
-select s.asset, count(distinct d.timestamp)
-from data d
-join signal s on s.id = d.signal_id
-where s.name = any(%(signals)s)
-  and d.timestamp >= %(start)s and d.timestamp < %(end)s
-group by s.asset
-order by s.asset
-"""
-
-
-def _window_stamps(day: Any, timezone: str, label: str) -> Tuple[dt.datetime, dt.datetime]:
-    """``[first, last)`` of the window timestamps of the local day: the window starts, or
-    with ``label="end"`` the window ends (one window later)."""
-    start, end = local_day_bounds(day, timezone)
-    shift = WINDOW if label == "end" else dt.timedelta(0)
-    return start + shift, end + shift
 
 
 def windows_per_turbine(
@@ -382,44 +278,18 @@ def windows_per_turbine(
 ) -> Dict[str, int]:
     """The windows each turbine (asset; ``''`` for a single turbine) has in ``target`` on
     the local ``day`` ('YYYY-MM-DD') of ``timezone``: distinct timestamps of any of
-    ``signals``.
+    ``signals`` (windows stamped by their start, or with ``label="end"`` by their end).
 
-    ``target`` is a postgres:// URL (counted with SQL) or an embedded-store directory
-    (counted in its ``target/<UTC day>.parquet`` files; a local day spans two). A turbine
-    without any window is absent.
+    ``target`` is a postgres:// URL or an embedded-store directory; windcore counts
+    (:func:`windcore.target_windows`). A turbine without any window is absent.
     """
     signals = list(signals)
     if not signals:
         return {}
-    start, end = _window_stamps(day, timezone, label)
-    if _is_postgres(target):
-        import psycopg2
-
-        with closing(psycopg2.connect(target.strip())) as conn, conn.cursor() as cur:
-            cur.execute(WINDOWS_PER_ASSET_SQL, {"signals": signals, "start": start, "end": end})
-            return {asset: int(n) for asset, n in cur.fetchall()}
-
-    import polars as pl  # a dependency of windcore
-
-    root = _store_dir(target) / "target"
-    files = [root / f"{d.isoformat()}.parquet" for d in _utc_dates(start, end)]
-    frames = [pl.read_parquet(f) for f in files if f.exists()]
-    if not frames:
-        return {}
-    frame = pl.concat(frames, how="diagonal_relaxed")
-    if "asset" not in frame.columns:
-        frame = frame.with_columns(asset=pl.lit(""))
-    counts = (
-        frame.filter(
-            pl.col("signal").is_in(signals)
-            & (pl.col("timestamp") >= start)
-            & (pl.col("timestamp") < end)
-        )
-        .group_by("asset")
-        .agg(pl.col("timestamp").n_unique().alias("windows"))
-        .sort("asset")
+    counts = windcore.target_windows(
+        target.strip(), day, day, timezone=timezone, signals=signals, label=label, every=EVERY
     )
-    return {asset: int(n) for asset, n in counts.iter_rows()}
+    return {asset: int(n) for asset, n in zip(counts["asset"], counts["windows"])}
 
 
 # --- The check ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Type stubs of the native module ``windcore._windcore``.
 
 Use the ``windcore`` package: it re-exports ``run``, ``generate``, ``init``,
+``source_assets``, ``day_fingerprints``, ``target_windows``, ``mask_password``,
 ``RunSummary`` and ``DayReport`` from here, and wraps ``resample`` with the
 pandas / polars / pyarrow front end.
 """
@@ -123,6 +124,60 @@ def init(
     or PostgreSQL tables); safe to repeat. With neither given, both in
     ``windcore-data``.
     """
+
+def source_assets(
+    source: _Location,
+    from_: Optional[_Day] = None,
+    to: Optional[_Day] = None,
+    *,
+    table: Optional[str] = None,
+    time_column: Optional[str] = None,
+    asset_column: Optional[str] = None,
+    source_timezone: Optional[str] = None,
+    timezone: Optional[str] = None,
+) -> List[str]:
+    """The assets with samples in ``source`` on the local days ``from_``..``to``
+    of ``timezone`` (with neither: on any day), sorted; ``['']`` for a source
+    with one asset. A PostgreSQL source answers with one aggregate query.
+    """
+
+def day_fingerprints(
+    source: _Location,
+    from_: _Day,
+    to: _Day,
+    *,
+    variables: Optional[_Names] = None,
+    table: Optional[str] = None,
+    time_column: Optional[str] = None,
+    asset_column: Optional[str] = None,
+    source_timezone: Optional[str] = None,
+    timezone: Optional[str] = None,
+) -> Dict[datetime.date, Dict[str, Any]]:
+    """Per local day ``from_``..``to``: ``{"rows": int, "assets": {asset:
+    fingerprint}}`` -- the fingerprints an incremental run compares, over the
+    timestamp and ``variables`` (default: every variable of the source). A
+    day without samples: ``rows`` 0, no assets.
+    """
+
+def target_windows(
+    target: _Location,
+    from_: _Day,
+    to: _Day,
+    *,
+    timezone: Optional[str] = None,
+    signals: Optional[_Names] = None,
+    label: Optional[str] = None,
+    every: _Every = "10m",
+) -> Dict[str, List[Any]]:
+    """Windows per (local day, asset) in ``target``: columns ``{"day": [date],
+    "asset": [str], "windows": [int]}`` ordered by day and asset (distinct window
+    timestamps of any of ``signals``; ``label="end"``: stamps ``every`` after
+    the window start). A (day, asset) without windows is absent.
+    """
+
+def mask_password(text: str) -> str:
+    """``text`` with the password of a URL (``postgres://user:***@host``) or of a
+    ``password=`` key masked."""
 
 @final
 class DayReport:

@@ -25,14 +25,35 @@ is replaced as a whole in one transaction, so a repeat changes nothing.
 
 Database connections
 --------------------
-Each task needs the worker resource ``windcore_db`` (``resource=``): a worker
-started with ``dask worker --resources "windcore_db=K"`` runs at most ``K``
-tasks at once, whatever its thread count, and a worker without the resource
-runs none. A task holds at most 2 connections to the source and 2 to the
-target (measured: 2 and 1), for its duration only. So the cluster opens at
-most ``2 x (sum of K over the workers)`` connections per database. If no
-worker offers the resource, :func:`run` fails at once rather than queueing
-tasks no worker can run (``resource=None`` lifts the limit).
+A task holds at most 2 connections to the source and 2 to the target
+(measured: 2 and 1), for its duration only. PostgreSQL's ``max_connections``
+is a limit of the whole database, so the tasks touching the databases are
+bounded across the whole cluster: by default with a
+``distributed.Semaphore(max_leases=db_tasks, name="windcore-db-<db_tasks>")``
+that each task holds while it runs (``db_tasks=``, default
+:data:`DEFAULT_DB_TASKS`). At most ``db_tasks`` tasks run at once, whatever
+the number of workers and threads, so the cluster opens at most
+``2 x db_tasks`` connections per database. This works on any cluster, e.g. a
+plain ``Client(LocalCluster())``: no worker needs to be started in a special
+way. Runs with the same ``db_tasks`` share one semaphore (by its name), so
+concurrent runs stay within the bound together; pass your own
+``distributed.Semaphore`` as ``db_tasks=`` to choose its name, or
+``db_tasks=None`` for no bound. A worker whose process dies loses its lease
+after the scheduler's lease timeout (``distributed.scheduler.locks.lease-timeout``).
+
+Optionally, ``resource=`` also names a worker resource that each task needs
+one unit of (``dask worker --resources "windcore_db=K"``): a limit *per
+worker* (at most ``K`` tasks at once on it), on top of the semaphore's. If no
+worker offers it, :func:`run` fails at once rather than queueing tasks no
+worker can run.
+
+Retries
+-------
+A task whose error is transient (:func:`windcore.is_transient`: a store that
+could not be reached, a failed statement, a cut stream -- ``DatabaseError``,
+``ProtocolError``, ``StoreError``) is run again, up to ``retries`` times. An
+error that a repeat cannot fix (``ConfigError``, ``ColumnError``,
+``DataError``, ``SchemaError``) stops the task at once.
 
 Differences to :func:`windcore.run`
 -----------------------------------
@@ -41,7 +62,7 @@ Differences to :func:`windcore.run`
   "skipped"). :func:`run` raises a :class:`windcore.PipelineError` naming them
   once every task has finished; ``err.summary`` has what was loaded.
 * ``jobs`` is accepted and ignored: a task is one day (``jobs=1``); the
-  cluster's size and the resource are the parallelism.
+  cluster's size and ``db_tasks`` are the parallelism.
 * The days must be given (``date``, ``start`` + ``end`` or ``days``).
 * With asset batches, a batch's assets without samples on a day have their
   statistics of the day removed (as ``windcore.run(assets=...)`` does), and a
@@ -50,6 +71,7 @@ Differences to :func:`windcore.run`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -60,19 +82,23 @@ import uuid
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import windcore
-from windcore.exceptions import ColumnError, ConfigError, PipelineError, WindcoreError
+from windcore.exceptions import ConfigError, PipelineError, WindcoreError, is_transient
 
 __all__ = [
     "run",
     "RESOURCE",
+    "DEFAULT_DB_TASKS",
     "DaskRunSummary",
     "DaskDayReport",
     "TaskRecord",
     "TaskError",
 ]
 
-#: The worker resource each task needs one unit of (``dask worker --resources "windcore_db=2"``).
+#: The conventional name of the optional worker resource (``resource=RESOURCE``;
+#: ``dask worker --resources "windcore_db=2"``).
 RESOURCE = "windcore_db"
+#: The tasks touching the databases at once, across the cluster, by default.
+DEFAULT_DB_TASKS = 8
 #: Times a failed task is run again (Dask ``retries``).
 DEFAULT_RETRIES = 3
 
@@ -91,9 +117,6 @@ RUN_OPTIONS = (
     "changed_only",
     "source_timezone",
 )
-
-# Errors a repeat cannot fix: reported at once, not retried.
-_FINAL = (ConfigError, ColumnError)
 
 Batch = Optional[Tuple[str, ...]]
 _Day = Union[str, dt.date, dt.datetime]
@@ -141,35 +164,39 @@ def _describe(day: str, batch: Batch) -> str:
     return f"day {day} (assets {shown})"
 
 
-def _task(day: str, batch: Batch, options: Dict[str, Any]) -> Dict[str, Any]:
-    """One (day, asset batch): ``windcore.run`` on this worker. Returns a
-    picklable record; raises :class:`TaskError` on a failure worth retrying."""
-    started = time.time()
+def _task(day: str, batch: Batch, options: Dict[str, Any], limit: Any = None) -> Dict[str, Any]:
+    """One (day, asset batch): ``windcore.run`` on this worker, holding a lease of
+    ``limit`` (a ``distributed.Semaphore``) if given. Returns a picklable record;
+    raises :class:`TaskError` on a transient failure (so that Dask retries it)."""
+    queued = time.time()
     record: Dict[str, Any] = {
         "worker": _worker_address(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "started": started,
     }
     failure = None
-    try:
-        summary = windcore.run(
-            date=day, assets=list(batch) if batch is not None else None, jobs=1, **options
-        )
-    except WindcoreError as e:
-        cause = e.__cause__ if isinstance(e, PipelineError) and e.__cause__ is not None else e
-        message = f"{_describe(day, batch)}: {type(cause).__name__}: {cause}"
-        if isinstance(cause, _FINAL) or isinstance(e, _FINAL):
-            # A repeat would fail the same way: no retry.
-            record.update(finished=time.time(), error=message, error_type=type(cause).__name__)
-            return record
-        failure = message
+    with limit if limit is not None else contextlib.nullcontext():
+        record["started"] = time.time()
+        record["waited"] = record["started"] - queued
+        try:
+            summary = windcore.run(
+                date=day, assets=list(batch) if batch is not None else None, jobs=1, **options
+            )
+        except WindcoreError as e:
+            cause = e.__cause__ if isinstance(e, PipelineError) and e.__cause__ is not None else e
+            message = f"{_describe(day, batch)}: {type(cause).__name__}: {cause}"
+            if not is_transient(e):
+                # A repeat would fail the same way: no retry.
+                record.update(finished=time.time(), error=message, error_class=type(cause))
+                return record
+            failure = message
+        finally:
+            record["finished"] = time.time()
     if failure is not None:
         # Raised outside the except block: no chained windcore error (its native
         # summary does not pickle) travels back to the client.
         raise TaskError(failure)
     record.update(
-        finished=time.time(),
         summary=summary.to_dict(),
         reports=[_report_dict(r) for r in summary.reports],
     )
@@ -192,7 +219,8 @@ class TaskRecord:
     worker: str
     host: str
     pid: int
-    #: Wall-clock start and end on the worker (``time.time()``).
+    #: Wall-clock start and end of the work on the worker (``time.time()``), while
+    #: it held its lease of the database bound.
     started: float
     finished: float
     #: What windcore itself reported for the day (``RunSummary.elapsed_seconds``).
@@ -201,6 +229,8 @@ class TaskRecord:
     rows_in: int
     rows_out: int
     windows: int
+    #: Seconds the task waited for its lease of the database bound (``db_tasks``).
+    waited: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -424,63 +454,13 @@ def _location(location: Any) -> str:
 
 
 def _mask(location: Any) -> str:
-    """A location without its password (as windcore reports it)."""
+    """A location without its password (windcore's own masking)."""
     text = os.fspath(location) if not isinstance(location, str) else location
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", text)
+    return windcore.mask_password(text)
 
 
-def _identifier(name: str) -> Any:
-    from psycopg2 import sql
-
-    return sql.Identifier(*name.split("."))
-
-
-def source_assets(
-    source: str,
-    first: dt.date,
-    last: dt.date,
-    table: str,
-    asset_column: str,
-    time_column: Optional[str] = None,
-) -> List[str]:
-    """The assets with samples in a PostgreSQL ``source`` table from ``first``
-    to ``last`` (a day's margin either side, so that any reporting time zone is
-    covered; an asset without samples on a day just has nothing loaded).
-
-    Needs ``psycopg2``. For a large fleet, prefer passing ``assets=`` from the
-    asset register: this query reads the range's rows (on the client).
-    """
-    try:
-        import psycopg2
-        from psycopg2 import sql
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "listing the assets of the source needs psycopg2 (pip install psycopg2-binary); "
-            "or pass assets=[...]"
-        ) from e
-    low = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    high = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
-    query = sql.SQL(
-        "select distinct {a}::text from {t} where {ts} >= %s and {ts} < %s and {a} is not null"
-    ).format(
-        a=_identifier(asset_column),
-        t=_identifier(table),
-        ts=_identifier(time_column or "timestamp"),
-    )
-    try:
-        conn = psycopg2.connect(source.strip(), application_name="windcore-dask")
-    except psycopg2.Error as e:
-        raise windcore.DatabaseError(f"cannot connect to {_mask(source)}: {e}".strip()) from None
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, (low, high))
-            return sorted(row[0] for row in cur.fetchall())
-    except psycopg2.Error as e:
-        raise windcore.DatabaseError(
-            f"listing the assets of {_mask(source)} (table {table}): {e}".strip()
-        ) from None
-    finally:
-        conn.close()
+#: The options of :func:`windcore.run` that say where the source's samples are.
+_LAYOUT = ("table", "time_column", "asset_column", "source_timezone", "timezone")
 
 
 def _batches(
@@ -503,16 +483,17 @@ def _batches(
             "with an embedded store use asset_batch_size=None (one task per day)"
         )
     if names is None:
-        if not _is_postgres(source) or not options.get("asset_column"):
+        if _is_postgres(source) and not options.get("asset_column"):
             raise ConfigError(
-                "asset batches need the assets: pass assets=[...], or a PostgreSQL source "
-                "with table= and asset_column= to list them from"
+                "asset batches need the assets: pass assets=[...], or a source with "
+                "assets (a PostgreSQL source: table= and asset_column=) to list them from"
             )
-        names = source_assets(
-            source, days[0], days[-1], options.get("table") or "data",
-            options["asset_column"], options.get("time_column"),
+        # The source lists them itself (PostgreSQL: one aggregate query).
+        names = windcore.source_assets(
+            source, days[0], days[-1],
+            **{k: options[k] for k in _LAYOUT if options.get(k) is not None},
         )
-        if not names:  # no samples at all: one task per day reports it
+        if not names or names == [""]:  # no samples, or one asset: one task per day
             return [None]
     names = list(dict.fromkeys(names))
     return [tuple(names[i : i + asset_batch_size]) for i in range(0, len(names), asset_batch_size)]
@@ -524,6 +505,25 @@ def _workers(client: Any) -> Dict[str, Any]:
     except TypeError:  # older distributed: every worker anyway
         info = client.scheduler_info()
     return info.get("workers", {})
+
+
+def _semaphore(client: Any, db_tasks: Any) -> Any:
+    """The ``distributed.Semaphore`` bounding the tasks on the databases, or None."""
+    if db_tasks is None:
+        return None
+    from distributed import Semaphore
+
+    if isinstance(db_tasks, Semaphore):
+        return db_tasks
+    if not isinstance(db_tasks, int) or isinstance(db_tasks, bool) or db_tasks < 1:
+        raise ConfigError(
+            f"db_tasks must be a positive integer, a distributed.Semaphore or None, "
+            f"got {db_tasks!r}"
+        )
+    return Semaphore(
+        max_leases=db_tasks, name=f"windcore-db-{db_tasks}",
+        scheduler_rpc=client.scheduler, loop=client.loop,
+    )
 
 
 def _check_resource(client: Any, resource: Optional[str], wait: float) -> None:
@@ -538,9 +538,9 @@ def _check_resource(client: Any, resource: Optional[str], wait: float) -> None:
     if slots < 1:
         raise ConfigError(
             f"none of the cluster's {len(workers)} worker(s) offers the resource {resource!r} "
-            f"that bounds the tasks touching the databases at once: start the workers with "
+            f"that bounds the tasks per worker: start the workers with "
             f'`dask worker --resources "{resource}=2" ...` (2 tasks at once per worker), '
-            f"or pass resource=None to run without the limit"
+            f"or pass resource=None (the cluster-wide bound db_tasks= applies either way)"
         )
 
 
@@ -561,7 +561,8 @@ def run(
     assets: Optional[Iterable[str]] = None,
     asset_batch_size: Optional[int] = None,
     retries: int = DEFAULT_RETRIES,
-    resource: Optional[str] = RESOURCE,
+    db_tasks: Any = DEFAULT_DB_TASKS,
+    resource: Optional[str] = None,
     wait_for_workers: float = 60.0,
     timeout: Optional[float] = None,
     on_task: Optional[Callable[[TaskRecord], None]] = None,
@@ -581,12 +582,22 @@ def run(
 
     Tasks: one per day (``asset_batch_size=None``, the default; every asset of
     the day, or those of ``assets``), or one per (day, batch of
-    ``asset_batch_size`` assets) of ``assets`` -- by default the assets found in
-    a PostgreSQL source over the range (``table`` / ``asset_column``).
+    ``asset_batch_size`` assets) of ``assets`` -- by default the assets the
+    source has over the range (:func:`windcore.source_assets`; a PostgreSQL
+    source needs ``table`` / ``asset_column``).
 
-    ``retries``: times a failed task is run again (a task whose worker dies is
-    rescheduled by Dask as well). ``resource``: the worker resource each task
-    needs one unit of (``None``: no limit). ``wait_for_workers``: seconds to
+    ``retries``: times a task whose error is transient
+    (:func:`windcore.is_transient`) is run again (a task whose worker dies is
+    rescheduled by Dask as well); other errors stop the task at once.
+    ``db_tasks``: the most tasks touching the databases at once, across the
+    whole cluster (default :data:`DEFAULT_DB_TASKS`; a task holds at most 2
+    connections per database): an int (a ``distributed.Semaphore`` named
+    ``windcore-db-<n>``, shared by the runs with the same bound), your own
+    ``distributed.Semaphore``, or ``None`` (no bound). It works on any
+    cluster. ``resource``: optionally, a worker resource each task needs one
+    unit of as well (``dask worker --resources "windcore_db=K"``: at most ``K``
+    tasks at once per worker); ``None`` (the default): none.
+    ``wait_for_workers``: seconds to
     wait for a first worker when the cluster has none. ``timeout``: seconds
     for the whole run (then the remaining tasks are cancelled and
     ``TimeoutError`` is raised). ``on_task``: called on the client with each
@@ -628,7 +639,10 @@ def run(
         client = own_client = Client(client)
     try:
         _check_resource(client, resource, wait_for_workers)
-        return _run(client, day_list, batches, run_options, retries, resource, timeout, on_task)
+        return _run(
+            client, day_list, batches, run_options, retries, _semaphore(client, db_tasks),
+            resource, timeout, on_task,
+        )
     finally:
         if own_client is not None:
             own_client.close()
@@ -640,6 +654,7 @@ def _run(
     batches: List[Batch],
     options: Dict[str, Any],
     retries: int,
+    limit: Any,
     resource: Optional[str],
     timeout: Optional[float],
     on_task: Optional[Callable[[TaskRecord], None]],
@@ -658,6 +673,7 @@ def _run(
         [specs[k][0].isoformat() for k in keys],
         [specs[k][1] for k in keys],
         [options] * len(keys),
+        [limit] * len(keys),
         key=keys,
         retries=retries,
         resources={resource: 1} if resource else None,
@@ -667,7 +683,7 @@ def _run(
     by_key = {f.key: f for f in futures}
     del futures
     records: Dict[str, Dict[str, Any]] = {}
-    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[str]]] = {}
+    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[type]]] = {}
     try:
         for future in pending:
             key = future.key
@@ -684,7 +700,7 @@ def _run(
             else:
                 out = future.result()
                 if "error" in out:
-                    failures[key] = (out["error"], None, out.get("error_type"))
+                    failures[key] = (out["error"], None, out.get("error_class"))
                 else:
                     records[key] = out
                     if on_task is not None:
@@ -710,6 +726,7 @@ def _record(day: dt.date, batch: Batch, out: Dict[str, Any]) -> TaskRecord:
         day=day, assets=batch, worker=out["worker"], host=out["host"], pid=out["pid"],
         started=out["started"], finished=out["finished"], work_seconds=s["elapsed_seconds"],
         outcome=outcome, rows_in=s["rows_in"], rows_out=s["rows_out"], windows=s["windows"],
+        waited=out.get("waited", 0.0),
     )
 
 
@@ -717,7 +734,7 @@ def _merge(
     day_list: List[dt.date],
     specs: Dict[str, Tuple[dt.date, Batch]],
     records: Dict[str, Dict[str, Any]],
-    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[str]]],
+    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[type]]],
     options: Dict[str, Any],
     elapsed: float,
 ) -> DaskRunSummary:
@@ -789,13 +806,13 @@ def _merge(
 def _raise(
     summary: DaskRunSummary,
     specs: Dict[str, Tuple[dt.date, Batch]],
-    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[str]]],
+    failures: Dict[str, Tuple[str, Optional[BaseException], Optional[type]]],
     tasks: int,
     retries: int,
 ) -> None:
-    kinds = {kind for _, _, kind in failures.values()}
+    kinds = [kind for _, _, kind in failures.values()]
     first_day, first_batch, first_error = summary.failed_tasks[0]
-    if kinds == {"ConfigError"}:
+    if all(kind is not None and issubclass(kind, ConfigError) for kind in kinds):
         # A setting every task rejects: no day to re-run, a setting to fix.
         raise ConfigError(first_error)
     rerun = summary.days_to_rerun

@@ -1,25 +1,42 @@
 """The exceptions windcore raises. All derive from :class:`WindcoreError`.
 
-==================  ========================  =============================================
-class               also a                    raised for
-==================  ========================  =============================================
-``WindcoreError``   ``Exception``             the root; anything not covered below
-``ConfigError``     ``ValueError``            a bad ``every``, stat, date, date range,
-                                              variable, location, ``jobs`` ...
-``ColumnError``     ``ValueError``            input columns: missing ``timestamp`` or
-                                              variable, wrong type, null timestamps
-``DatabaseError``                             PostgreSQL or the connector API: connection,
-                                              SQL / request, schema
-``StoreError``      ``OSError``               files of the embedded store
-``PipelineError``                             a day of ``windcore.run`` failed
-==================  ========================  =============================================
+==================  ========================  =========  ===================================
+class               also a                    transient  raised for
+==================  ========================  =========  ===================================
+``WindcoreError``   ``Exception``             no         the root; anything not covered below
+``ConfigError``     ``ValueError``            no         a bad ``every``, stat, date, date
+                                                         range, variable, location, ``jobs``
+``ColumnError``     ``ValueError``            no         input columns: missing ``timestamp``
+                                                         or variable, wrong type, null
+                                                         timestamps
+``DataError``       ``ValueError``            no         the data themselves: a sample without
+                                                         its asset, a timestamp outside the
+                                                         day being written, ...
+``DatabaseError``                             yes        PostgreSQL or the connector API:
+                                                         connection, SQL / request
+``SchemaError``     ``DatabaseError``         no         a target schema windcore will not
+                                                         write into
+``ProtocolError``   ``DatabaseError``         yes        a peer spoke badly or cut its stream:
+                                                         a truncated Arrow or COPY stream, a
+                                                         response that is not HTTP, bad JSON
+``StoreError``      ``OSError``               yes        files of the embedded store
+``PipelineError``                             its cause  a day of ``windcore.run`` failed
+==================  ========================  =========  ===================================
+
+``transient``: whether repeating the same work may succeed (a store that was
+unreachable, a cut stream, a failed statement) or not (a setting, the input's
+columns, bad data, a schema: a repeat fails the same way). Every exception has
+it as an attribute: the class's value above, and on the instances windcore
+raises, windcore's own verdict for that error. ``windcore.dask`` retries a
+task only when its error is transient. Check it with :func:`is_transient`.
 
 A ``PipelineError`` carries ``day`` (the first failed day), ``failed_days``,
 ``days_to_rerun`` and ``summary`` (the :class:`windcore.RunSummary`), and has the
-failed day's own error (e.g. a ``DatabaseError``) as ``__cause__``.
+failed day's own error (e.g. a ``DatabaseError``) as ``__cause__``; it is
+transient when that cause is.
 
-The exceptions are defined here, in Python, because ``ConfigError`` and
-``ColumnError`` have two bases; the native module raises these very classes.
+The exceptions are defined here, in Python, because some have two bases; the
+native module raises these very classes.
 """
 
 from __future__ import annotations
@@ -34,14 +51,23 @@ __all__ = [
     "WindcoreError",
     "ConfigError",
     "ColumnError",
+    "DataError",
     "DatabaseError",
+    "SchemaError",
+    "ProtocolError",
     "StoreError",
     "PipelineError",
+    "is_transient",
 ]
 
 
 class WindcoreError(Exception):
-    """Base class of every error windcore raises."""
+    """Base class of every error windcore raises.
+
+    ``transient``: whether repeating the work may succeed (see the module's table).
+    """
+
+    transient: bool = False
 
 
 class ConfigError(WindcoreError, ValueError):
@@ -52,13 +78,36 @@ class ColumnError(WindcoreError, ValueError):
     """The input table lacks a column, or a column has a type windcore cannot use."""
 
 
+class DataError(WindcoreError, ValueError):
+    """The data themselves are bad (a sample without its asset, a timestamp outside
+    the day being written, ...): repeating the work fails the same way."""
+
+
 class DatabaseError(WindcoreError):
     """PostgreSQL (or the HTTP connector API) could not be reached, a statement or
-    request failed, or the schema is not windcore's."""
+    request failed, or (:class:`SchemaError`) the schema is not windcore's."""
+
+    transient = True
+
+
+class SchemaError(DatabaseError):
+    """The target database has a schema windcore will not write into."""
+
+    transient = False
+
+
+class ProtocolError(DatabaseError):
+    """A peer spoke badly or cut its stream short: an Arrow or COPY stream that
+    ends early, a response that is not HTTP, JSON that is not the API's. Worth a
+    retry."""
+
+    transient = True
 
 
 class StoreError(WindcoreError, OSError):
     """A file of the embedded store could not be read or written."""
+
+    transient = True
 
 
 class PipelineError(WindcoreError):
@@ -73,3 +122,24 @@ class PipelineError(WindcoreError):
     failed_days: List[datetime.date]
     days_to_rerun: List[datetime.date]
     summary: "RunSummary"
+
+    @property  # type: ignore[override]
+    def transient(self) -> bool:  # noqa: D401
+        """Whether re-running the failed day may succeed: that of its cause."""
+        own = self.__dict__.get("_transient")
+        if own is not None:
+            return own
+        return is_transient(self.__cause__) if self.__cause__ is not None else False
+
+    @transient.setter
+    def transient(self, value: bool) -> None:
+        self.__dict__["_transient"] = bool(value)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether repeating the work that raised ``error`` may succeed: its
+    ``transient`` attribute for windcore's errors (a :class:`PipelineError`: its
+    cause's); False for any other exception."""
+    if isinstance(error, WindcoreError):
+        return bool(error.transient)
+    return False

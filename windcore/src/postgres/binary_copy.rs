@@ -164,10 +164,7 @@ impl CopyDecoder {
     }
 
     fn bad(detail: &str) -> Error {
-        Error::Connection {
-            context: "decoding binary COPY data".into(),
-            detail: detail.into(),
-        }
+        Error::protocol("decoding binary COPY data", detail)
     }
 
     fn feed(&mut self, chunk: Bytes) -> Result<()> {
@@ -240,8 +237,8 @@ impl CopyDecoder {
                     pos += 8;
                 } else if f < first_var {
                     if len < 0 {
-                        return Err(Error::config(
-                            "source",
+                        return Err(Error::data(
+                            "source samples",
                             "a row has no asset (NULL in the asset column); every sample needs its asset",
                         ));
                     }

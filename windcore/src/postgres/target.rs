@@ -278,7 +278,7 @@ impl PostgresTarget {
                 let mut seen = std::collections::HashSet::new();
                 for s in a.iter() {
                     let s =
-                        s.ok_or_else(|| Error::config("statistics", "a row has no asset (NULL)"))?;
+                        s.ok_or_else(|| Error::data("statistics", "a row has no asset (NULL)"))?;
                     if seen.insert(s) {
                         asset_names.push(s.to_string());
                     }
@@ -315,7 +315,7 @@ impl PostgresTarget {
             }
             let list = &current.as_ref().expect("set above").1;
             let Some(id) = list.iter().find(|(n, _)| *n == s).map(|(_, id)| *id) else {
-                return Err(Error::config(
+                return Err(Error::data(
                     "statistics",
                     format!(
                         "signal `{s}` is not among the signals being loaded ({})",

@@ -63,7 +63,9 @@ impl ApiError {
         use crate::Error as E;
         let detail = chain(&e);
         match e {
-            E::Connection { .. } | E::Database { .. } => ApiError::unavailable(detail),
+            E::Connection { .. } | E::Database { .. } | E::Protocol { .. } => {
+                ApiError::unavailable(detail)
+            }
             E::UnknownVariable { .. } => ApiError::param(variables, detail),
             E::InvalidConfig { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", detail)

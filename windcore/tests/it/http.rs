@@ -85,6 +85,9 @@ async fn an_aborted_stream_is_an_error_not_a_short_day() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("aborted"), "{err}");
+    // A peer that cut its stream: worth a retry.
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+    assert!(err.is_transient());
 }
 
 #[tokio::test]

@@ -239,7 +239,7 @@ impl PostgresSource {
         let ts = utc_micros(samples)?;
         let (lo, hi) = (day.range().start_micros(), day.range().end_micros());
         if let Some(t) = ts.iter().find(|t| **t < lo || **t >= hi) {
-            return Err(Error::config(
+            return Err(Error::data(
                 "samples",
                 format!("timestamp {t} µs since the epoch lies outside the day {day}"),
             ));
@@ -267,7 +267,7 @@ impl PostgresSource {
             copy.row(n_fields);
             if let Some(a) = &assets {
                 let Some(s) = a.get(i) else {
-                    return Err(Error::config(
+                    return Err(Error::data(
                         "samples",
                         format!("row {i} has no {ASSET} (NULL); every sample needs its asset"),
                     ));

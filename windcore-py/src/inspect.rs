@@ -1,0 +1,174 @@
+//! `source_assets`, `day_fingerprints`, `target_windows` and `mask_password`:
+//! what a source and a target hold, for orchestrators (windcore.dask, the
+//! Dagster example) that would otherwise need a database driver of their own.
+//! The logic is the core's (`windcore::inspect`); this only converts.
+
+use chrono::TimeDelta;
+use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
+use windcore::{DayRange, Label, Location, SourceLayout};
+
+use crate::convert::{DayArg, Every, LocationArg, Names};
+use crate::errors::{to_py_err, ConfigError};
+use crate::runtime::wait_for;
+use crate::{label_arg, layout, zone_arg};
+
+/// The days `from_`..`to` (both needed; or, with neither, the source's days).
+fn day_range(from_: Option<DayArg>, to: Option<DayArg>) -> PyResult<Option<DayRange>> {
+    match (from_, to) {
+        (Some(f), Some(t)) => Ok(Some(DayRange::new(f.0, t.0).map_err(to_py_err)?)),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::new_err(
+            "`from_` and `to` go together: give both (the range includes both days)",
+        )),
+    }
+}
+
+/// The given days, or every local day the source holds samples on.
+async fn days_or_all(
+    source: &Location,
+    layout: &SourceLayout,
+    zone: windcore::Zone,
+    days: Option<DayRange>,
+) -> windcore::Result<Option<DayRange>> {
+    if let Some(d) = days {
+        return Ok(Some(d));
+    }
+    let all = source.source_days_in(layout, zone).await?;
+    match (all.first(), all.last()) {
+        (Some(f), Some(l)) => Ok(Some(DayRange::new(*f, *l)?)),
+        _ => Ok(None),
+    }
+}
+
+fn py_date(py: Python<'_>, d: windcore::Day) -> PyResult<Bound<'_, PyDate>> {
+    use chrono::Datelike;
+    let d = d.date();
+    PyDate::new(py, d.year(), d.month() as u8, d.day() as u8)
+}
+
+/// The assets (turbines) with samples in the source on the local days
+/// `from_`..`to` of `timezone` (with neither, on any day), sorted; `['']` for
+/// a source with one asset. A PostgreSQL source answers with one aggregate
+/// query, without moving its samples.
+#[pyfunction]
+#[pyo3(signature = (
+    source, from_=None, to=None, *, table=None, time_column=None, asset_column=None,
+    source_timezone=None, timezone=None,
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn source_assets(
+    py: Python<'_>,
+    source: LocationArg,
+    from_: Option<DayArg>,
+    to: Option<DayArg>,
+    table: Option<String>,
+    time_column: Option<String>,
+    asset_column: Option<String>,
+    source_timezone: Option<String>,
+    timezone: Option<String>,
+) -> PyResult<Vec<String>> {
+    let days = day_range(from_, to)?;
+    let layout = layout(table, time_column, asset_column, source_timezone.as_deref())?;
+    let zone = zone_arg(timezone.as_deref())?;
+    let source = source.0;
+    wait_for(py, async move {
+        match days_or_all(&source, &layout, zone, days).await? {
+            Some(d) => windcore::source_assets(&source, &layout, d, zone).await,
+            None => Ok(Vec::new()),
+        }
+    })
+}
+
+/// Per local day `from_`..`to` of `timezone`: ``{"rows": n, "assets": {asset:
+/// fingerprint}}``, the fingerprints an incremental run compares, over the
+/// timestamp and `variables` (default: every variable of the source). A day
+/// without samples has ``rows`` 0 and no assets. Keys are ``datetime.date``.
+#[pyfunction]
+#[pyo3(signature = (
+    source, from_, to, *, variables=None, table=None, time_column=None, asset_column=None,
+    source_timezone=None, timezone=None,
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn day_fingerprints<'py>(
+    py: Python<'py>,
+    source: LocationArg,
+    from_: DayArg,
+    to: DayArg,
+    variables: Option<Names>,
+    table: Option<String>,
+    time_column: Option<String>,
+    asset_column: Option<String>,
+    source_timezone: Option<String>,
+    timezone: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let days = DayRange::new(from_.0, to.0).map_err(to_py_err)?;
+    let layout = layout(table, time_column, asset_column, source_timezone.as_deref())?;
+    let zone = zone_arg(timezone.as_deref())?;
+    let source = source.0;
+    let variables = variables.map(|v| v.0);
+    let found = wait_for(py, async move {
+        windcore::day_fingerprints(&source, &layout, days, zone, variables.as_deref()).await
+    })?;
+    let out = PyDict::new(py);
+    for (day, fp) in found {
+        let entry = PyDict::new(py);
+        entry.set_item("rows", fp.rows)?;
+        entry.set_item("assets", fp.assets.into_py_dict(py)?)?;
+        out.set_item(py_date(py, day)?, entry)?;
+    }
+    Ok(out)
+}
+
+/// The windows per (local day of `timezone`, asset) that the target holds on
+/// `from_`..`to`: distinct window timestamps of any of `signals` (default:
+/// any signal), windows labelled by their start or, with ``label="end"``, by
+/// their end (``every`` later). Returns columns ``{"day": [date], "asset":
+/// [str], "windows": [int]}`` ordered by day and asset, for
+/// ``pandas.DataFrame(...)`` / ``polars.DataFrame(...)``; a (day, asset)
+/// without windows is absent; the asset is ``''`` for a single turbine.
+#[pyfunction]
+#[pyo3(signature = (target, from_, to, *, timezone=None, signals=None, label=None, every=Every::default()))]
+#[allow(clippy::too_many_arguments)]
+pub fn target_windows<'py>(
+    py: Python<'py>,
+    target: LocationArg,
+    from_: DayArg,
+    to: DayArg,
+    timezone: Option<String>,
+    signals: Option<Names>,
+    label: Option<String>,
+    every: Every,
+) -> PyResult<Bound<'py, PyDict>> {
+    let days = DayRange::new(from_.0, to.0).map_err(to_py_err)?;
+    let zone = zone_arg(timezone.as_deref())?;
+    let offset = match label_arg(label.as_deref())? {
+        Label::End => every.0,
+        _ => TimeDelta::zero(),
+    };
+    let target = target.0;
+    let signals = signals.map(|s| s.0);
+    let found = wait_for(py, async move {
+        windcore::target_windows(&target, days, zone, signals.as_deref(), offset).await
+    })?;
+    let (day, asset, windows) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
+    for (d, per_asset) in found {
+        for (a, n) in per_asset {
+            day.append(py_date(py, d)?)?;
+            asset.append(a)?;
+            windows.append(n)?;
+        }
+    }
+    let out = PyDict::new(py);
+    out.set_item("day", day)?;
+    out.set_item("asset", asset)?;
+    out.set_item("windows", windows)?;
+    Ok(out)
+}
+
+/// `text` (a location, or a message naming one) with any password masked:
+/// ``postgres://user:***@host/db`` and ``password=***`` (key/value form).
+#[pyfunction]
+pub fn mask_password(text: &str) -> String {
+    windcore::mask_password(text)
+}

@@ -10,6 +10,7 @@ use chrono::TimeDelta;
 
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
+use crate::files::{FileOptions, FileSource};
 use crate::location::Location;
 use crate::pipeline::Pipeline;
 use crate::postgres::{pool_size_for_jobs, SourceLayout};
@@ -198,6 +199,7 @@ pub struct RunConfig {
     source: Store<dyn Extract>,
     target: Store<dyn Load>,
     layout: SourceLayout,
+    files: FileOptions,
     variables: Option<Vec<String>>,
     resampler: Resampler,
     days: RunDays,
@@ -213,6 +215,7 @@ pub struct RunConfigBuilder {
     source: Store<dyn Extract>,
     target: Store<dyn Load>,
     layout: SourceLayout,
+    files: FileOptions,
     variables: Option<Vec<String>>,
     angles: Vec<String>,
     stats: Vec<Stat>,
@@ -364,11 +367,15 @@ impl RunConfigBuilder {
                 format!("{} is not in 1 ..= 64", self.jobs),
             ));
         }
-        if let Store::At(t @ Location::Http(_)) = &self.target {
+        if let Store::At(t @ (Location::Http(_) | Location::Files(_))) = &self.target {
+            let kind = match t {
+                Location::Files(_) => "a file source",
+                _ => "windcore's HTTP API",
+            };
             return Err(Error::config(
                 "target",
                 format!(
-                    "{t} is windcore's HTTP API, which can only be read from as a source; it cannot be a target: give a postgres:// URL or a directory"
+                    "{t} is {kind}, which can only be read from as a source; it cannot be a target: give a postgres:// URL or a directory"
                 ),
             ));
         }
@@ -396,6 +403,7 @@ impl RunConfigBuilder {
             source: self.source,
             target: self.target,
             layout: self.layout,
+            files: self.files,
             variables: self.variables,
             resampler,
             days: self.days,
@@ -435,6 +443,7 @@ impl RunConfig {
             source,
             target,
             layout: SourceLayout::default(),
+            files: FileOptions::default(),
             variables: None,
             angles: Vec::new(),
             stats: Stat::DEFAULT.to_vec(),
@@ -494,7 +503,20 @@ impl RunConfig {
     /// against the source's channels, and lists the days.
     pub async fn prepare(&self) -> Result<PreparedRun> {
         let pool_size = pool_size_for_jobs(self.jobs);
-        let source = match &self.source {
+        // A file source is read once, here: its days come from what it read.
+        let mut file_days = None;
+        let source: Arc<dyn Extract> = match &self.source {
+            Store::At(Location::Files(pattern)) => {
+                let vars: Option<Vec<String>> = self
+                    .variables
+                    .as_ref()
+                    .map(|v| v.iter().map(|s| s.trim().to_string()).collect());
+                let files =
+                    FileSource::open_async(pattern, &self.layout, &self.files, vars.as_deref())
+                        .await?;
+                file_days = Some(files.days());
+                Arc::new(files)
+            }
             Store::At(l) => l.open_source_layout(&self.layout, pool_size).await?,
             Store::Open(s) => s.clone(),
         };
@@ -532,6 +554,15 @@ impl RunConfig {
             RunDays::One(d) => vec![d],
             RunDays::Range(r) => r.iter().collect(),
             RunDays::AllInSource => match &self.source {
+                Store::At(Location::Files(_)) => {
+                    let mut days: Vec<Day> = file_days
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flat_map(|d| self.zone.days_touching(d.range()))
+                        .collect();
+                    days.dedup();
+                    days
+                }
                 Store::At(l) => l.source_days_in(&self.layout, self.zone).await?,
                 Store::Open(s) => {
                     return Err(Error::config(

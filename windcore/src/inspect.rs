@@ -174,10 +174,10 @@ pub async fn target_windows(
                 count(df, &mut seen)?;
             }
         }
-        Location::Http(_) => {
+        Location::Http(_) | Location::Files(_) => {
             return Err(Error::config(
                 "target",
-                format!("{location} is windcore's HTTP API, a source only: it holds no statistics"),
+                format!("{location} is a source only: it holds no statistics"),
             ))
         }
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
+use crate::files::{FileOptions, FileSource};
 use crate::generate::Generator;
 use crate::http::HttpSource;
 use crate::postgres::{
@@ -25,6 +26,11 @@ use crate::zone::Zone;
 /// both source (`<dir>/source`) and target (`<dir>/target`). `http://…` (or
 /// `https://…`) is windcore's connector API (`windcore-cli serve`), usable as a
 /// source only.
+///
+/// Files as a source ([`FileSource`](crate::FileSource)): `files:` followed by a
+/// file, glob or directory; without the prefix, a glob (`exports/*.csv`), an
+/// existing file, or an existing directory that holds CSV or Parquet files
+/// and is not an embedded store (no `source/` or `target/` inside).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// The embedded Parquet store rooted at this directory.
@@ -33,6 +39,8 @@ pub enum Location {
     Postgres(String),
     /// The connector API at this URL (`windcore-cli serve`); a source only.
     Http(String),
+    /// Files (a file, a glob or a directory of CSV / TOA5 / Parquet files); a source only.
+    Files(String),
 }
 
 impl fmt::Debug for Location {
@@ -47,6 +55,7 @@ impl fmt::Display for Location {
         match self {
             Location::Local(p) => write!(f, "parquet:{}", p.display()),
             Location::Postgres(url) | Location::Http(url) => f.write_str(&mask_password(url)),
+            Location::Files(p) => write!(f, "files:{p}"),
         }
     }
 }
@@ -67,6 +76,12 @@ impl FromStr for Location {
         }
         if t.starts_with("http://") || t.starts_with("https://") {
             return Ok(Location::Http(t.to_string()));
+        }
+        if let Some(p) = t.strip_prefix("files:") {
+            return Ok(Location::Files(p.to_string()));
+        }
+        if crate::files::names_files(t) {
+            return Ok(Location::Files(t.to_string()));
         }
         if let Some((scheme, _)) = t.split_once("://") {
             return Err(Error::config(
@@ -117,6 +132,9 @@ impl Location {
                 Arc::new(PostgresSource::connect_layout(url, layout, pool_size).await?)
             }
             Location::Http(url) => Arc::new(HttpSource::new(url)?.discover().await),
+            Location::Files(pattern) => Arc::new(
+                FileSource::open_async(pattern, layout, &FileOptions::default(), None).await?,
+            ),
         })
     }
 
@@ -133,7 +151,9 @@ impl Location {
             Location::Postgres(url) => {
                 Arc::new(PostgresTarget::connect_with_pool_size(url, pool_size).await?)
             }
-            Location::Http(_) => return Err(self.http_is_source_only("a target")),
+            Location::Http(_) | Location::Files(_) => {
+                return Err(self.http_is_source_only("a target"))
+            }
         })
     }
 
@@ -183,6 +203,11 @@ impl Location {
                 "days",
                 format!("the HTTP source {self} cannot list its days: give the days to process (e.g. --date or --from/--to)"),
             )),
+            Location::Files(pattern) => {
+                Ok(FileSource::open_async(pattern, layout, &FileOptions::default(), None)
+                    .await?
+                    .days())
+            }
         }
     }
 
@@ -209,6 +234,14 @@ impl Location {
                 "assets",
                 format!("the HTTP source {self} cannot list its assets"),
             )),
+            Location::Files(pattern) => {
+                let mut assets =
+                    FileSource::open_async(pattern, layout, &FileOptions::default(), None)
+                        .await?
+                        .assets();
+                assets.sort();
+                Ok(assets)
+            }
         }
     }
 
@@ -223,7 +256,7 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
             Location::Postgres(url) => PostgresSource::init_layout(url, layout).await,
-            Location::Http(_) => Err(self.http_is_source_only("initialised")),
+            Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("initialised")),
         }
     }
 
@@ -232,7 +265,7 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).target().dir().to_path_buf()),
             Location::Postgres(url) => PostgresTarget::init(url).await,
-            Location::Http(_) => Err(self.http_is_source_only("a target")),
+            Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("a target")),
         }
     }
 
@@ -293,7 +326,7 @@ impl Location {
                     progress(day);
                 }
             }
-            Location::Http(_) => {
+            Location::Http(_) | Location::Files(_) => {
                 return Err(self.http_is_source_only(
                     "filled with demo data here (use the API's POST /generate)",
                 ))
@@ -303,10 +336,14 @@ impl Location {
     }
 
     fn http_is_source_only(&self, what: &str) -> Error {
+        let kind = match self {
+            Location::Files(_) => "a file source",
+            _ => "windcore's HTTP API",
+        };
         Error::config(
             "location",
             format!(
-                "{self} is windcore's HTTP API, which can only be read from as a source; it cannot be {what}: give a postgres:// URL or a directory"
+                "{self} is {kind}, which can only be read from as a source; it cannot be {what}: give a postgres:// URL or a directory"
             ),
         )
     }

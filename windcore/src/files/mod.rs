@@ -23,3 +23,27 @@ pub use dialect::{CsvDialect, DEFAULT_NA};
 pub use rows::{BadRow, BadRows, BAD_ROW_EXAMPLES};
 pub use source::{FileOptions, FileReport, FileSource};
 pub use time::TimeFormat;
+
+/// Whether a location string names files rather than an embedded store: a
+/// glob, an existing file, or an existing directory that holds CSV or
+/// Parquet files and no `source/` or `target/` of an embedded store.
+pub(crate) fn names_files(s: &str) -> bool {
+    if s.contains("://") {
+        return false;
+    }
+    if open::is_glob(s) {
+        return true;
+    }
+    let path = std::path::Path::new(s);
+    if path.is_file() {
+        return true;
+    }
+    if path.is_dir() && !path.join("source").is_dir() && !path.join("target").is_dir() {
+        return std::fs::read_dir(path).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().is_file() && open::format_of(&e.path()).is_some())
+        });
+    }
+    false
+}

@@ -110,8 +110,10 @@ impl App {
             Some(Location::Local(dir)) => {
                 return Ok(StatsTarget::Local(LocalStore::new(dir).target()))
             }
-            Some(Location::Http(_)) => {
-                return Err(ApiError::internal("an HTTP API cannot be a target"))
+            Some(Location::Http(_) | Location::Files(_)) => {
+                return Err(ApiError::internal(
+                    "an HTTP API or files cannot be a target",
+                ))
             }
             Some(Location::Postgres(url)) => url,
         };

@@ -199,10 +199,12 @@ impl ServerConfigBuilder {
                 "the server reads a database or an embedded store, not another HTTP API",
             ));
         }
-        if let Some(t @ Location::Http(_)) = &c.target {
+        if let Some(t @ (Location::Http(_) | Location::Files(_))) = &c.target {
             return Err(Error::config(
                 "target",
-                format!("{t} is an HTTP API; the target must be a postgres:// URL or a directory"),
+                format!(
+                    "{t} is a source only; the target must be a postgres:// URL or a directory"
+                ),
             ));
         }
         if c.max_range_days == 0 {

@@ -100,6 +100,14 @@ impl serde::Serialize for Day {
     }
 }
 
+/// A day deserialises from `YYYY-MM-DD` (as [`FromStr`] reads it).
+impl<'de> serde::Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Day {
     type Err = Error;
 

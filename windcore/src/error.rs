@@ -131,6 +131,12 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// A failure known only by its message, as another process reported it
+    /// (e.g. the error of a failed day in a deserialised
+    /// [`RunSummary`](crate::RunSummary)).
+    #[error("{0}")]
+    Reported(String),
+
     /// An error from polars.
     #[error(transparent)]
     Polars(#[from] polars::error::PolarsError),
@@ -142,7 +148,8 @@ impl Error {
     /// stream, a file that could not be read, a cancelled operation. False
     /// for what a repeat cannot fix: settings, input columns, bad data, a
     /// schema windcore does not write into, and errors of the transform.
-    /// A failed [`Day`](Error::Day) is transient when its cause is.
+    /// A failed [`Day`](Error::Day) is transient when its cause is; a
+    /// [`Reported`](Error::Reported) failure is not (its kind is not known).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connection { .. }
@@ -158,6 +165,7 @@ impl Error {
             | Error::UnknownVariable { .. }
             | Error::Data { .. }
             | Error::Schema(_)
+            | Error::Reported(_)
             | Error::Polars(_) => false,
         }
     }

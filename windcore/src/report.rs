@@ -5,11 +5,15 @@
 //!
 //! Every type here serialises with serde (days as `YYYY-MM-DD`, durations as
 //! seconds, an error as its message), so a front door can hand a report on
-//! as one structure.
+//! as one structure, and deserialises again (a failed day's error becomes an
+//! [`Error::Reported`] with its message), so that the reports of parts of a
+//! run made elsewhere (e.g. on the workers of a cluster) can be put together
+//! with [`RunSummary::merge`].
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::day::Day;
 use crate::error::Error;
@@ -17,7 +21,10 @@ use crate::error::Error;
 /// What a resampling (or a pipeline day) met in its input: the quality
 /// counters. Nothing is dropped silently: every sample a rule leaves out is
 /// counted here.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+///
+/// A counter left out when deserialising is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Quality {
     /// Input rows (samples) read.
     pub samples: u64,
@@ -59,9 +66,15 @@ impl std::ops::AddAssign for Quality {
 /// What happened to one day.
 ///
 /// Serialised as `{"outcome": "<name>"}`, with `"error": "<message>"` for a
-/// failed day (see [`name`](Self::name)).
-#[derive(Debug, Serialize)]
-#[serde(tag = "outcome", content = "error", rename_all = "snake_case")]
+/// failed day (see [`name`](Self::name)); deserialised from the same, a
+/// failed day's error as an [`Error::Reported`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(
+    tag = "outcome",
+    content = "error",
+    rename_all = "snake_case",
+    from = "OutcomeText"
+)]
 pub enum DayOutcome {
     /// Statistics were computed and loaded.
     Loaded,
@@ -71,7 +84,7 @@ pub enum DayOutcome {
     /// nothing was written.
     Unchanged,
     /// The day failed; its previous contents in the target are untouched.
-    Failed(#[serde(serialize_with = "error_message")] Error),
+    Failed(#[serde(serialize_with = "error_message", deserialize_with = "reported_error")] Error),
     /// Not attempted, because an earlier day failed.
     Skipped,
 }
@@ -80,8 +93,9 @@ pub enum DayOutcome {
 ///
 /// Serialised flat: the outcome's `outcome` (and `error`) beside the other
 /// fields; the times as `extract_seconds`, `transform_seconds` and
-/// `load_seconds`.
-#[derive(Debug, Serialize)]
+/// `load_seconds`. When deserialising, only `day` and `outcome` are needed:
+/// a counter or time left out is 0.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct DayReport {
     /// The day.
     pub day: Day,
@@ -89,32 +103,56 @@ pub struct DayReport {
     #[serde(flatten)]
     pub outcome: DayOutcome,
     /// Source rows read.
+    #[serde(default)]
     pub rows_in: u64,
     /// Windows with at least one statistic.
+    #[serde(default)]
     pub windows: u64,
     /// Target rows written.
+    #[serde(default)]
     pub rows_out: u64,
     /// Time spent extracting.
-    #[serde(rename = "extract_seconds", serialize_with = "seconds")]
+    #[serde(
+        rename = "extract_seconds",
+        default,
+        serialize_with = "seconds",
+        deserialize_with = "from_seconds"
+    )]
     pub extract: Duration,
     /// Time spent transforming.
-    #[serde(rename = "transform_seconds", serialize_with = "seconds")]
+    #[serde(
+        rename = "transform_seconds",
+        default,
+        serialize_with = "seconds",
+        deserialize_with = "from_seconds"
+    )]
     pub transform: Duration,
     /// Time spent loading.
-    #[serde(rename = "load_seconds", serialize_with = "seconds")]
+    #[serde(
+        rename = "load_seconds",
+        default,
+        serialize_with = "seconds",
+        deserialize_with = "from_seconds"
+    )]
     pub load: Duration,
     /// What the day's input held and what the rules left out.
+    #[serde(default)]
     pub quality: Quality,
     /// Assets in the day's source (1 for a source with one asset).
+    #[serde(default)]
     pub assets: u64,
     /// Incremental runs: assets whose samples did not change (not written).
+    #[serde(default)]
     pub assets_unchanged: u64,
     /// Incremental runs: assets whose samples changed (rewritten).
+    #[serde(default)]
     pub assets_changed: u64,
     /// Incremental runs: assets not loaded before (written).
+    #[serde(default)]
     pub assets_new: u64,
     /// Incremental runs: assets loaded before that have no samples any more
     /// (their statistics of the day deleted).
+    #[serde(default)]
     pub assets_removed: u64,
 }
 
@@ -163,19 +201,95 @@ impl DayReport {
     }
 }
 
+impl DayReport {
+    /// The reports of parts of one day as one (see [`RunSummary::merge`]).
+    fn merge(day: Day, reports: Vec<DayReport>) -> DayReport {
+        let mut out = DayReport::new(day, DayOutcome::Loaded);
+        let mut outcomes = Vec::with_capacity(reports.len());
+        for r in reports {
+            out.rows_in += r.rows_in;
+            out.windows += r.windows;
+            out.rows_out += r.rows_out;
+            out.extract += r.extract;
+            out.transform += r.transform;
+            out.load += r.load;
+            out.quality += r.quality;
+            out.assets += r.assets;
+            out.assets_unchanged += r.assets_unchanged;
+            out.assets_changed += r.assets_changed;
+            out.assets_new += r.assets_new;
+            out.assets_removed += r.assets_removed;
+            outcomes.push(r.outcome);
+        }
+        out.outcome = DayOutcome::merge(outcomes, out.rows_in);
+        out
+    }
+}
+
+impl DayOutcome {
+    /// The outcome of a day from those of its parts (see [`RunSummary::merge`]).
+    fn merge(mut parts: Vec<DayOutcome>, rows_in: u64) -> DayOutcome {
+        use DayOutcome::*;
+        if let Some(i) = parts.iter().position(|o| matches!(o, Failed(_))) {
+            return parts.swap_remove(i);
+        }
+        if parts.iter().any(|o| matches!(o, Skipped)) {
+            Skipped
+        } else if rows_in == 0 && parts.iter().all(|o| matches!(o, Loaded | NoSourceRows)) {
+            NoSourceRows
+        } else if !parts.is_empty() && parts.iter().all(|o| matches!(o, Unchanged)) {
+            Unchanged
+        } else {
+            Loaded
+        }
+    }
+}
+
 /// The report of a run over several days.
 ///
 /// Serialised as its days and `elapsed_seconds`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     /// One report per day, in day order.
     pub days: Vec<DayReport>,
     /// Wall-clock time of the run.
-    #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+    #[serde(
+        rename = "elapsed_seconds",
+        default,
+        serialize_with = "seconds",
+        deserialize_with = "from_seconds"
+    )]
     pub elapsed: Duration,
 }
 
 impl RunSummary {
+    /// The summaries of parts of one run (e.g. the (day, asset batch) tasks
+    /// of a cluster, each run on its own) as one summary: one report per day,
+    /// in day order, whose counters, times and quality are the sums over the
+    /// day's reports in the parts. The day's outcome: `failed` (with the
+    /// first failure's error, in the order of `parts`) if any part failed,
+    /// else `skipped` if any part was skipped, else `no_source_rows` if no
+    /// part read a row and each was loaded or had none, else `unchanged` if
+    /// every part was unchanged, else `loaded`. `elapsed` is the sum of the
+    /// parts' (their work, not the wall time of parts run side by side).
+    pub fn merge(parts: impl IntoIterator<Item = RunSummary>) -> RunSummary {
+        let mut by_day: BTreeMap<Day, Vec<DayReport>> = BTreeMap::new();
+        let mut elapsed = Duration::ZERO;
+        for part in parts {
+            elapsed += part.elapsed;
+            for report in part.days {
+                by_day.entry(report.day).or_default().push(report);
+            }
+        }
+        RunSummary {
+            days: by_day
+                .into_iter()
+                .map(|(day, reports)| DayReport::merge(day, reports))
+                .collect(),
+            elapsed,
+        }
+    }
+
     /// Days whose statistics were loaded.
     pub fn loaded(&self) -> usize {
         self.count(|o| matches!(o, DayOutcome::Loaded))
@@ -340,6 +454,35 @@ fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// A [`DayOutcome`] as it is serialised, the error as its message.
+#[derive(Deserialize)]
+#[serde(tag = "outcome", content = "error", rename_all = "snake_case")]
+enum OutcomeText {
+    Loaded,
+    NoSourceRows,
+    Unchanged,
+    Failed(String),
+    Skipped,
+}
+
+impl From<OutcomeText> for DayOutcome {
+    fn from(o: OutcomeText) -> Self {
+        match o {
+            OutcomeText::Loaded => DayOutcome::Loaded,
+            OutcomeText::NoSourceRows => DayOutcome::NoSourceRows,
+            OutcomeText::Unchanged => DayOutcome::Unchanged,
+            OutcomeText::Failed(message) => DayOutcome::Failed(Error::Reported(message)),
+            OutcomeText::Skipped => DayOutcome::Skipped,
+        }
+    }
+}
+
+fn from_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|e| serde::de::Error::custom(format!("{secs} is not a duration in seconds ({e})")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +554,109 @@ mod tests {
             assert_eq!(o.name(), name);
             assert_eq!(serde_json::to_value(&o).unwrap()["outcome"], name);
         }
+    }
+
+    #[test]
+    fn reports_deserialise_from_what_they_serialise() {
+        let mut ok = DayReport::new(d("2024-01-01"), DayOutcome::Loaded);
+        ok.rows_in = 1440;
+        ok.quality.missing = 3;
+        ok.transform = Duration::from_millis(250);
+        let failed = Error::Day {
+            day: d("2024-01-02"),
+            source: Box::new(Error::config("jobs", "boom")),
+        };
+        let summary = RunSummary {
+            days: vec![
+                ok,
+                DayReport::new(d("2024-01-02"), DayOutcome::Failed(failed)),
+                DayReport::new(d("2024-01-03"), DayOutcome::Skipped),
+            ],
+            elapsed: Duration::from_secs(2),
+        };
+        let json = serde_json::to_string(&summary).unwrap();
+        let back: RunSummary = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.failure_message(), summary.failure_message());
+        assert!(matches!(
+            back.days[1].outcome.error(),
+            Some(Error::Reported(_))
+        ));
+        // Only the day and its outcome are needed.
+        let short: RunSummary = serde_json::from_str(
+            r#"{"days": [{"day": "2024-01-05", "outcome": "failed", "error": "lost"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(short.days[0].rows_in, 0);
+        assert_eq!(short.first_error().unwrap().1.to_string(), "lost");
+        let bad = r#"{"days": [{"day": "2024-02-30", "outcome": "loaded"}]}"#;
+        assert!(serde_json::from_str::<RunSummary>(bad).is_err());
+        let bad = r#"{"days": [{"day": "2024-01-01", "outcome": "eaten"}]}"#;
+        assert!(serde_json::from_str::<RunSummary>(bad).is_err());
+        let bad = r#"{"days": [], "elapsed_seconds": -1.0}"#;
+        assert!(serde_json::from_str::<RunSummary>(bad).is_err());
+    }
+
+    #[test]
+    fn merge_adds_up_the_parts_of_each_day() {
+        let part = |day: &str, outcome: DayOutcome, rows_in: u64| {
+            let mut r = DayReport::new(d(day), outcome);
+            r.rows_in = rows_in;
+            r.rows_out = 2 * rows_in;
+            r.assets = 1;
+            r.quality.samples = rows_in;
+            r.load = Duration::from_secs(1);
+            RunSummary {
+                days: vec![r],
+                elapsed: Duration::from_secs(1),
+            }
+        };
+        let merged = RunSummary::merge([
+            part("2024-01-02", DayOutcome::Loaded, 10),
+            part("2024-01-01", DayOutcome::Loaded, 10),
+            part("2024-01-01", DayOutcome::Loaded, 5),
+            part(
+                "2024-01-02",
+                DayOutcome::Failed(Error::Reported("a".into())),
+                0,
+            ),
+            part(
+                "2024-01-02",
+                DayOutcome::Failed(Error::Reported("b".into())),
+                0,
+            ),
+            part("2024-01-03", DayOutcome::Loaded, 0),
+            part("2024-01-03", DayOutcome::NoSourceRows, 0),
+            part("2024-01-04", DayOutcome::Unchanged, 7),
+            part("2024-01-04", DayOutcome::Unchanged, 7),
+            part("2024-01-05", DayOutcome::Unchanged, 7),
+            part("2024-01-05", DayOutcome::Loaded, 7),
+        ]);
+        let days: Vec<String> = merged.days.iter().map(|r| r.day.to_string()).collect();
+        assert_eq!(
+            days,
+            [
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-03",
+                "2024-01-04",
+                "2024-01-05"
+            ]
+        );
+        let outcomes: Vec<&str> = merged.days.iter().map(|r| r.outcome.name()).collect();
+        assert_eq!(
+            outcomes,
+            ["loaded", "failed", "no_source_rows", "unchanged", "loaded"]
+        );
+        let first = &merged.days[0];
+        assert_eq!((first.rows_in, first.rows_out, first.assets), (15, 30, 2));
+        assert_eq!(first.quality.samples, 15);
+        assert_eq!(first.load, Duration::from_secs(2));
+        assert_eq!(merged.days[1].outcome.error().unwrap().to_string(), "a");
+        assert_eq!(merged.days[1].rows_in, 10);
+        assert_eq!(merged.elapsed, Duration::from_secs(11));
+        assert_eq!(merged.rows_in(), 15 + 10 + 14 + 14);
+        assert_eq!(merged.rerun_days_text(), "2024-01-02");
+        assert!(RunSummary::merge([]).days.is_empty());
     }
 }

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime, PyDelta, PyString, PyTzInfo};
-use windcore::{parse_every, parse_stats, Day, Location, Stat};
+use windcore::{parse_every, parse_stats, Day, DaysArg, Location, RunDays, RunDaysError, Stat};
 
 use crate::errors::{to_py_err, ConfigError};
 
@@ -113,16 +113,25 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Names {
     }
 }
 
-/// A UTC day: `"YYYY-MM-DD"`, a `datetime.date`, or a `datetime.datetime`
-/// (aware: converted to UTC first; naive: taken as UTC).
-pub struct DayArg(pub Day);
+/// A UTC day as `YYYY-MM-DD` text, for the core to parse (`Day::from_str`,
+/// `RunDays::from_args`): a string as it is, a `datetime.date` formatted, a
+/// `datetime.datetime` as its UTC day (aware: converted to UTC first;
+/// naive: taken as UTC).
+pub struct DayArg(pub String);
+
+impl DayArg {
+    /// The day (the core's parser and its error).
+    pub fn day(&self) -> PyResult<Day> {
+        self.0.parse::<Day>().map_err(to_py_err)
+    }
+}
 
 impl<'a, 'py> FromPyObject<'a, 'py> for DayArg {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         if let Ok(s) = obj.cast::<PyString>() {
-            return s.to_cow()?.parse::<Day>().map(DayArg).map_err(to_py_err);
+            return Ok(DayArg(s.to_cow()?.to_string()));
         }
         let py = obj.py();
         let date = if obj.is_instance_of::<PyDateTime>() {
@@ -143,10 +152,60 @@ impl<'a, 'py> FromPyObject<'a, 'py> for DayArg {
         let year: i32 = date.getattr("year")?.extract()?;
         let month: u32 = date.getattr("month")?.extract()?;
         let day: u32 = date.getattr("day")?.extract()?;
-        Day::from_ymd(year, month, day)
-            .map(DayArg)
-            .ok_or_else(|| ConfigError::new_err(format!("invalid date {year}-{month}-{day}")))
+        Ok(DayArg(format!("{year:04}-{month:02}-{day:02}")))
     }
+}
+
+/// `windcore.run`'s names of the core's `date`, `from` and `to`.
+pub const RUN_DAY_NAMES: [&str; 3] = ["date", "start", "end"];
+
+/// The days of a run from a single day or the two ends of a range, by the
+/// core's one parser of days (`RunDays::from_args`); `names` are the Python
+/// names of the core's `date`, `from` and `to`, for the messages.
+pub fn days_arg(
+    date: Option<DayArg>,
+    from: Option<DayArg>,
+    to: Option<DayArg>,
+    names: [&str; 3],
+) -> PyResult<RunDays> {
+    fn text(d: &Option<DayArg>) -> Option<&str> {
+        d.as_ref().map(|d| d.0.as_str())
+    }
+    RunDays::from_args(text(&date), text(&from), text(&to)).map_err(|e| days_error(e, names))
+}
+
+/// A `RunDaysError` in Python's words: the core names a range's ends `from`
+/// and `to` (the CLI's flags), a Python function by its own arguments
+/// (`windcore.run`: `start` and `end`). The message starts with the argument
+/// (`` `end`: invalid date range: ...``), which the `ConfigError` also
+/// carries as `argument`.
+fn days_error(e: RunDaysError, [date, from, to]: [&str; 3]) -> PyErr {
+    let arg = match e.arg {
+        DaysArg::Date => date,
+        DaysArg::From => from,
+        DaysArg::To => to,
+    };
+    let text = e
+        .error
+        .to_string()
+        .replace(
+            "a date or a range (from and to)",
+            &format!("`{date}` or a range (`{from}` and `{to}`)"),
+        )
+        .replace(
+            "give from and to",
+            &format!("give `{from}` and `{to}` together"),
+        )
+        .replace(
+            "--to must not be before --from",
+            &format!("`{to}` must not be before `{from}`"),
+        );
+    let err = ConfigError::new_err(format!("`{arg}`: {text}"));
+    Python::attach(|py| {
+        // Best effort, as `transient` in `errors::exception_for`.
+        let _ = err.value(py).setattr("argument", arg);
+    });
+    err
 }
 
 /// A store: a directory (`str` or `os.PathLike`), a `postgres://` URL, or

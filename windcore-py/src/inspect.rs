@@ -6,23 +6,31 @@
 use chrono::TimeDelta;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
-use windcore::{DayRange, Label, Location, SourceLayout};
+use windcore::{DayRange, Label, Location, RunDays, SourceLayout};
 
-use crate::convert::{DayArg, Every, LocationArg, Names};
-use crate::errors::{to_py_err, ConfigError};
+use crate::convert::{days_arg, DayArg, Every, LocationArg, Names};
+use crate::errors::ConfigError;
 use crate::runtime::wait_for;
 use crate::{label_arg, layout, zone_arg};
 
-/// The days `from_`..`to` (both needed; or, with neither, the source's days).
+/// The days `from_`..`to` (both needed; or, with neither, the source's days),
+/// by the core's one parser of days.
 fn day_range(from_: Option<DayArg>, to: Option<DayArg>) -> PyResult<Option<DayRange>> {
-    match (from_, to) {
-        (Some(f), Some(t)) => Ok(Some(DayRange::new(f.0, t.0).map_err(to_py_err)?)),
-        (None, None) => Ok(None),
-        _ => Err(ConfigError::new_err(
-            "`from_` and `to` go together: give both (the range includes both days)",
-        )),
-    }
+    Ok(match days_arg(None, from_, to, DAY_NAMES)? {
+        RunDays::Range(r) => Some(r),
+        RunDays::One(d) => Some(DayRange::single(d)),
+        RunDays::AllInSource => None,
+    })
 }
+
+/// The days `from_`..`to`, both given.
+fn given_range(from_: DayArg, to: DayArg) -> PyResult<DayRange> {
+    day_range(Some(from_), Some(to))?
+        .ok_or_else(|| ConfigError::new_err("`from_` and `to` are needed"))
+}
+
+/// The Python names of the core's `date`, `from` and `to` here.
+const DAY_NAMES: [&str; 3] = ["date", "from_", "to"];
 
 /// The given days, or every local day the source holds samples on.
 async fn days_or_all(
@@ -102,7 +110,7 @@ pub fn day_fingerprints<'py>(
     source_timezone: Option<String>,
     timezone: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let days = DayRange::new(from_.0, to.0).map_err(to_py_err)?;
+    let days = given_range(from_, to)?;
     let layout = layout(table, time_column, asset_column, source_timezone.as_deref())?;
     let zone = zone_arg(timezone.as_deref())?;
     let source = source.0;
@@ -140,7 +148,7 @@ pub fn target_windows<'py>(
     label: Option<String>,
     every: Every,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let days = DayRange::new(from_.0, to.0).map_err(to_py_err)?;
+    let days = given_range(from_, to)?;
     let zone = zone_arg(timezone.as_deref())?;
     let offset = match label_arg(label.as_deref())? {
         Label::End => every.0,

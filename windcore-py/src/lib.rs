@@ -15,16 +15,16 @@ mod runtime;
 mod summary;
 
 use pyo3::prelude::*;
-use pyo3::types::PyCapsule;
+use pyo3::types::{PyCapsule, PyDate};
 use windcore::{
     DayRange, Generator, Label, RunConfig, RunDays, SourceLayout, Zone, DEFAULT_DATA_DIR,
     DEFAULT_SEED, TIMESTAMP,
 };
 
-use crate::convert::{DayArg, Every, LocationArg, Names, Stats};
-use crate::errors::{to_py_err, ConfigError};
+use crate::convert::{days_arg, DayArg, Every, LocationArg, Names, Stats, RUN_DAY_NAMES};
+use crate::errors::to_py_err;
 use crate::runtime::{wait_for, wait_for_blocking};
-use crate::summary::{summary_or_error, PyDayReport, PyRunSummary};
+use crate::summary::{py_date, summary_or_error};
 
 /// Resamples an Arrow-exportable table into window statistics.
 ///
@@ -142,22 +142,8 @@ fn run(
     changed_only: bool,
     source_timezone: Option<String>,
     assets: Option<Names>,
-) -> PyResult<PyRunSummary> {
-    let days = match (date, start, end) {
-        (Some(d), None, None) => RunDays::One(d.0),
-        (None, Some(s), Some(e)) => RunDays::Range(DayRange::new(s.0, e.0).map_err(to_py_err)?),
-        (None, None, None) => RunDays::AllInSource,
-        (Some(_), _, _) => {
-            return Err(ConfigError::new_err(
-                "give either `date` or `start` and `end`, not both",
-            ))
-        }
-        _ => {
-            return Err(ConfigError::new_err(
-                "`start` and `end` go together: give both (the range includes both days)",
-            ))
-        }
-    };
+) -> PyResult<Bound<'_, PyAny>> {
+    let days = days_arg(date, start, end, RUN_DAY_NAMES)?;
     let source = match source {
         Some(s) => s.0,
         None => DEFAULT_DATA_DIR.parse().map_err(to_py_err)?,
@@ -190,6 +176,35 @@ fn run(
     let config = config.build().map_err(to_py_err)?;
     let outcome = wait_for(py, ops::run(config))?;
     summary_or_error(py, outcome)
+}
+
+/// The days `windcore.run` would run for `date`, or `start` and `end` (both
+/// included), as a list of `datetime.date`; None when none is given (every
+/// day in the source). The same parser and errors as `run` (`ConfigError`,
+/// `TypeError`); `names` are the names of the three arguments in the
+/// messages (default `("date", "start", "end")`).
+#[pyfunction]
+#[pyo3(signature = (date=None, start=None, end=None, names=None))]
+fn run_days<'py>(
+    py: Python<'py>,
+    date: Option<DayArg>,
+    start: Option<DayArg>,
+    end: Option<DayArg>,
+    names: Option<(String, String, String)>,
+) -> PyResult<Option<Vec<Bound<'py, PyDate>>>> {
+    let names = names.as_ref().map_or(RUN_DAY_NAMES, |(d, s, e)| {
+        [d.as_str(), s.as_str(), e.as_str()]
+    });
+    let range = match days_arg(date, start, end, names)? {
+        RunDays::AllInSource => return Ok(None),
+        RunDays::One(d) => DayRange::single(d),
+        RunDays::Range(r) => r,
+    };
+    range
+        .iter()
+        .map(|d| py_date(py, d.date()))
+        .collect::<PyResult<_>>()
+        .map(Some)
 }
 
 /// A time zone name (None: UTC), parsed by the core.
@@ -250,7 +265,7 @@ fn generate(
     asset_column: Option<String>,
 ) -> PyResult<u64> {
     let start = match start {
-        Some(d) => d.0,
+        Some(d) => d.day()?,
         None => "2024-01-01".parse().map_err(to_py_err)?,
     };
     let range = DayRange::starting(start, days).map_err(to_py_err)?;
@@ -298,7 +313,7 @@ fn _windcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect::day_fingerprints, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::target_windows, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::mask_password, m)?)?;
-    m.add_class::<PyRunSummary>()?;
-    m.add_class::<PyDayReport>()?;
+    m.add_function(wrap_pyfunction!(run_days, m)?)?;
+    m.add_function(wrap_pyfunction!(summary::merge_summaries, m)?)?;
     Ok(())
 }

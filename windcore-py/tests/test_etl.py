@@ -184,7 +184,7 @@ def test_failed_day_raises_pipeline_error(store):
     err = info.value
     msg = str(err)
     assert "day 2024-01-02 failed" in msg
-    assert "re-run these 2 day(s): 2024-01-02 2024-01-03" in msg
+    assert "re-run these 2 day(s): 2024-01-02..2024-01-03" in msg  # consecutive days as a range
     assert err.day == dt.date(2024, 1, 2)
     assert err.failed_days == [dt.date(2024, 1, 2)]
     assert err.days_to_rerun == [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]

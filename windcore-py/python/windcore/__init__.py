@@ -37,11 +37,10 @@ import sys
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union, overload
 
 from windcore import _windcore
+from windcore._report import DayReport, Quality, RunSummary
 from windcore._windcore import (
     DEFAULT_DATA_DIR,
     DEFAULT_SEED,
-    DayReport,
-    RunSummary,
     __version__,
     day_fingerprints,
     generate,
@@ -83,6 +82,7 @@ __all__ = [
     "is_transient",
     "RunSummary",
     "DayReport",
+    "Quality",
     "WindcoreError",
     "ConfigError",
     "ColumnError",

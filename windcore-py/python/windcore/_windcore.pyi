@@ -1,14 +1,17 @@
 """Type stubs of the native module ``windcore._windcore``.
 
 Use the ``windcore`` package: it re-exports ``run``, ``generate``, ``init``,
-``source_assets``, ``day_fingerprints``, ``target_windows``, ``mask_password``,
-``RunSummary`` and ``DayReport`` from here, and wraps ``resample`` with the
-pandas / polars / pyarrow front end.
+``source_assets``, ``day_fingerprints``, ``target_windows``, ``mask_password``
+from here, and wraps ``resample`` with the pandas / polars / pyarrow front end.
+``run`` returns a :class:`windcore.RunSummary` (``windcore/_report.py``): the
+core's report, serialised once and wrapped in Python.
 """
 
 import datetime
 import os
 from typing import Any, Dict, Iterable, List, Optional, Union, final
+
+from windcore._report import RunSummary
 
 __version__: str
 DEFAULT_DATA_DIR: str
@@ -179,87 +182,22 @@ def mask_password(text: str) -> str:
     """``text`` with the password of a URL (``postgres://user:***@host``) or of a
     ``password=`` key masked."""
 
-@final
-class DayReport:
-    """What happened to one UTC day of a run."""
+def run_days(
+    date: Optional[_Day] = None,
+    start: Optional[_Day] = None,
+    end: Optional[_Day] = None,
+) -> Optional[List[datetime.date]]:
+    """The days :func:`run` would run for ``date``, or ``start``..``end`` (both
+    included); None when neither is given (every day in the source). The core's
+    one parser of days, with the same errors as :func:`run`."""
 
-    @property
-    def day(self) -> datetime.date:
-        """The UTC day."""
-    @property
-    def outcome(self) -> str:
-        """``'loaded'``, ``'no_source_rows'``, ``'failed'`` or ``'skipped'``."""
-    @property
-    def error(self) -> Optional[str]:
-        """Why the day failed, or None."""
-    @property
-    def rows_in(self) -> int:
-        """Source rows read."""
-    @property
-    def windows(self) -> int:
-        """Windows with at least one statistic."""
-    @property
-    def rows_out(self) -> int:
-        """Target rows written."""
-    @property
-    def extract_seconds(self) -> float:
-        """Seconds spent reading the source."""
-    @property
-    def transform_seconds(self) -> float:
-        """Seconds spent resampling."""
-    @property
-    def load_seconds(self) -> float:
-        """Seconds spent writing the target."""
-
-@final
-class RunSummary:
-    """The report of :func:`run`."""
-
-    @property
-    def days(self) -> int:
-        """Number of days in the run."""
-    @property
-    def days_loaded(self) -> int:
-        """Days whose statistics were loaded."""
-    @property
-    def rows_in(self) -> int:
-        """Source rows read."""
-    @property
-    def rows_out(self) -> int:
-        """Target rows written."""
-    @property
-    def windows(self) -> int:
-        """Windows produced."""
-    @property
-    def elapsed_seconds(self) -> float:
-        """Wall-clock seconds of the run."""
-    @property
-    def failed_days(self) -> List[datetime.date]:
-        """Days that failed (they kept their previous contents)."""
-    @property
-    def days_to_rerun(self) -> List[datetime.date]:
-        """Failed days and the days skipped after a failure."""
-    @property
-    def empty_days(self) -> List[datetime.date]:
-        """Days without source rows; nothing was written for them."""
-    @property
-    def reports(self) -> List[DayReport]:
-        """One report per day, in day order."""
-    @property
-    def ok(self) -> bool:
-        """True when no day failed or was skipped."""
-    @property
-    def error(self) -> Optional[str]:
-        """The first failure, or None."""
-    @property
-    def source(self) -> str:
-        """The source (password masked)."""
-    @property
-    def target(self) -> str:
-        """The target (password masked)."""
-    @property
-    def signals(self) -> List[str]:
-        """The signals written (and replaced) per day, e.g. ``power_std``."""
-    def to_dict(self) -> Dict[str, Any]:
-        """The totals as a JSON-friendly dict, days as 'YYYY-MM-DD' strings
-        (e.g. for Dagster metadata or structured logging)."""
+def merge_summaries(
+    parts: List[str],
+    elapsed_seconds: Optional[float] = None,
+    source: str = "",
+    target: str = "",
+    signals: List[str] = ...,
+) -> RunSummary:
+    """The summaries of parts of one run (each ``RunSummary._report_json()``)
+    merged by the core (``RunSummary::merge``): one report per day, its counters
+    summed over the parts; ``elapsed_seconds`` replaces the parts' summed time."""

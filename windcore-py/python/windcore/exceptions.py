@@ -45,7 +45,7 @@ import datetime
 from typing import TYPE_CHECKING, List
 
 if TYPE_CHECKING:  # pragma: no cover
-    from windcore._windcore import RunSummary
+    from windcore._report import RunSummary
 
 __all__ = [
     "WindcoreError",

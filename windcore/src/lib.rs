@@ -122,10 +122,7 @@ mod zone;
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
 pub use error::{Error, Result};
-pub use files::{
-    BadRow, BadRows, CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, BAD_ROW_EXAMPLES,
-    DEFAULT_NA,
-};
+pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};
 pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
@@ -136,7 +133,9 @@ pub use postgres::{
     mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, SourceLayout,
     DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
 };
-pub use report::{day_ranges, DayOutcome, DayReport, Quality, RunSummary};
+pub use report::{
+    day_ranges, BadRow, BadRows, DayOutcome, DayReport, Quality, RunSummary, BAD_ROW_EXAMPLES,
+};
 pub use resample::{
     format_every, parse_every, parse_stats, Label, Resampler, ResamplerBuilder, Stat,
 };

@@ -165,7 +165,7 @@ impl DayReport {
 
 /// The report of a run over several days.
 ///
-/// Serialised as its days and `elapsed_seconds`.
+/// Serialised as its days, `elapsed_seconds`, the source's notes and its bad rows.
 #[derive(Debug, Default, Serialize)]
 pub struct RunSummary {
     /// One report per day, in day order.
@@ -173,6 +173,12 @@ pub struct RunSummary {
     /// Wall-clock time of the run.
     #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// What the source says a user should know (e.g. a table read without
+    /// an index on its time column), once per run.
+    pub notes: Vec<String>,
+    /// Rows of the source that were not samples (a file source's rows whose
+    /// time or a number did not parse), with the first few.
+    pub bad_rows: BadRows,
 }
 
 impl RunSummary {
@@ -340,6 +346,42 @@ fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// How many bad rows a report keeps with file, line and reason.
+pub const BAD_ROW_EXAMPLES: usize = 5;
+
+/// One bad row: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadRow {
+    /// The file.
+    pub file: std::path::PathBuf,
+    /// The line (1-based) where the row starts.
+    pub line: u64,
+    /// What did not parse.
+    pub reason: String,
+}
+
+/// Rows that were not samples: how many, and the first few.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BadRows {
+    /// How many rows did not parse.
+    pub count: u64,
+    /// The first [`BAD_ROW_EXAMPLES`] of them.
+    pub first: Vec<BadRow>,
+}
+
+impl BadRows {
+    pub(crate) fn add(&mut self, file: &std::path::Path, line: u64, reason: String) {
+        self.count += 1;
+        if self.first.len() < BAD_ROW_EXAMPLES {
+            self.first.push(BadRow {
+                file: file.to_path_buf(),
+                line,
+                reason,
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +414,7 @@ mod tests {
                 DayReport::new(d("2024-01-04"), DayOutcome::Skipped),
             ],
             elapsed: Duration::ZERO,
+            ..RunSummary::default()
         };
         assert_eq!(
             summary.failure_message().unwrap(),
@@ -391,8 +434,12 @@ mod tests {
                 DayReport::new(d("2024-01-02"), DayOutcome::Failed(Error::Cancelled)),
             ],
             elapsed: Duration::from_secs(2),
+            notes: vec!["a note".into()],
+            ..RunSummary::default()
         };
         let v = serde_json::to_value(&summary).unwrap();
+        assert_eq!(v["notes"][0], "a note");
+        assert_eq!(v["bad_rows"]["count"], 0);
         assert_eq!(v["elapsed_seconds"], 2.0);
         assert_eq!(v["days"][0]["day"], "2024-01-01");
         assert_eq!(v["days"][0]["outcome"], "loaded");

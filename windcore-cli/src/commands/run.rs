@@ -49,6 +49,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     if !quiet {
         report::print_summary(&pipeline, &summary, &target, every)?;
     }
+    report::source_notes(&summary);
     report::empty_days_note(&summary.empty_days());
     if report::failure(&summary) {
         return Ok(ExitCode::FAILURE);

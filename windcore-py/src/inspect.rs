@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
-use windcore::{DayRange, Label, Location, SourceLayout};
+use windcore::{DayRange, Label};
 
 use crate::convert::{DayArg, Every, LocationArg, Names};
 use crate::errors::{to_py_err, ConfigError};
@@ -21,23 +21,6 @@ fn day_range(from_: Option<DayArg>, to: Option<DayArg>) -> PyResult<Option<DayRa
         _ => Err(ConfigError::new_err(
             "`from_` and `to` go together: give both (the range includes both days)",
         )),
-    }
-}
-
-/// The given days, or every local day the source holds samples on.
-async fn days_or_all(
-    source: &Location,
-    layout: &SourceLayout,
-    zone: windcore::Zone,
-    days: Option<DayRange>,
-) -> windcore::Result<Option<DayRange>> {
-    if let Some(d) = days {
-        return Ok(Some(d));
-    }
-    let all = source.source_days_in(layout, zone).await?;
-    match (all.first(), all.last()) {
-        (Some(f), Some(l)) => Ok(Some(DayRange::new(*f, *l)?)),
-        _ => Ok(None),
     }
 }
 
@@ -72,12 +55,7 @@ pub fn source_assets(
     let layout = layout(table, time_column, asset_column, source_timezone.as_deref())?;
     let zone = zone_arg(timezone.as_deref())?;
     let source = source.0;
-    wait_for(py, async move {
-        match days_or_all(&source, &layout, zone, days).await? {
-            Some(d) => windcore::source_assets(&source, &layout, d, zone).await,
-            None => Ok(Vec::new()),
-        }
-    })
+    wait_for(py, async move { windcore::source_assets(&source, &layout, days, zone).await })
 }
 
 /// Per local day `from_`..`to` of `timezone`: ``{"rows": n, "assets": {asset:

@@ -30,6 +30,8 @@
 //!   a `postgres://` URL, or (source only) the `http://` address of a
 //!   `windcore-cli serve` connector API, read by [`HttpSource`].
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
+//! * [`demo`] — the demo data ([`DEMO_DAYS`] days from [`DEMO_START`]) that
+//!   an empty embedded store gets, and filling a store with it.
 //! * `server` (feature `server`) — the HTTP connector API and the dashboard
 //!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
 //!
@@ -97,6 +99,7 @@
 
 mod config;
 mod day;
+pub mod demo;
 mod error;
 mod fingerprint;
 mod generate;
@@ -113,6 +116,7 @@ mod zone;
 
 pub use config::{PreparedRun, RunConfig, RunConfigBuilder, RunDays};
 pub use day::{Day, DayRange, TimeRange};
+pub use demo::{DEMO_DAYS, DEMO_START};
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};

@@ -317,10 +317,12 @@ mod tests {
             .unwrap();
 
         let all = days("2024-01-01", "2024-01-04");
-        let assets = source_assets(&loc, &layout, all, Zone::UTC).await.unwrap();
+        let assets = source_assets(&loc, &layout, Some(all), Zone::UTC).await.unwrap();
         assert_eq!(assets, ["T01", "T02", "T03"]);
+        let every_day = source_assets(&loc, &layout, None, Zone::UTC).await.unwrap();
+        assert_eq!(every_day, assets);
         assert!(
-            source_assets(&loc, &layout, days("2024-01-04", "2024-01-04"), Zone::UTC)
+            source_assets(&loc, &layout, Some(days("2024-01-04", "2024-01-04")), Zone::UTC)
                 .await
                 .unwrap()
                 .is_empty()

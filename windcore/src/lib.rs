@@ -33,6 +33,8 @@
 //!   source and a target hold (assets, fingerprints per day, windows per
 //!   day and asset), for orchestrators that plan or check runs.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
+//! * [`demo`] — the demo data ([`DEMO_DAYS`] days from [`DEMO_START`]) that
+//!   an empty embedded store gets, and filling a store with it.
 //! * `server` (feature `server`) — the HTTP connector API and the dashboard
 //!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
 //!
@@ -100,6 +102,7 @@
 
 mod config;
 mod day;
+pub mod demo;
 mod error;
 mod files;
 mod fingerprint;
@@ -121,6 +124,7 @@ mod zone;
 
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
+pub use demo::{DEMO_DAYS, DEMO_START};
 pub use error::{Error, Result};
 pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};
 pub use fingerprint::Fingerprints;

@@ -55,7 +55,9 @@ pub fn source_assets(
     let layout = layout(table, time_column, asset_column, source_timezone.as_deref())?;
     let zone = zone_arg(timezone.as_deref())?;
     let source = source.0;
-    wait_for(py, async move { windcore::source_assets(&source, &layout, days, zone).await })
+    wait_for(py, async move {
+        windcore::source_assets(&source, &layout, days, zone).await
+    })
 }
 
 /// Per local day `from_`..`to` of `timezone`: ``{"rows": n, "assets": {asset:

@@ -151,11 +151,25 @@ pub async fn target_windows(
     match location {
         Location::Postgres(url) => {
             let target = PostgresTarget::connect_with_pool_size(url, 1).await?;
-            windows_of(StatsStore::Postgres(&target), days, zone, signals, label_offset).await
+            windows_of(
+                StatsStore::Postgres(&target),
+                days,
+                zone,
+                signals,
+                label_offset,
+            )
+            .await
         }
         Location::Local(dir) => {
             let target = LocalStore::new(dir).target();
-            windows_of(StatsStore::Local(&target), days, zone, signals, label_offset).await
+            windows_of(
+                StatsStore::Local(&target),
+                days,
+                zone,
+                signals,
+                label_offset,
+            )
+            .await
         }
         Location::Http(_) | Location::Files(_) => Err(Error::config(
             "target",
@@ -317,16 +331,21 @@ mod tests {
             .unwrap();
 
         let all = days("2024-01-01", "2024-01-04");
-        let assets = source_assets(&loc, &layout, Some(all), Zone::UTC).await.unwrap();
+        let assets = source_assets(&loc, &layout, Some(all), Zone::UTC)
+            .await
+            .unwrap();
         assert_eq!(assets, ["T01", "T02", "T03"]);
         let every_day = source_assets(&loc, &layout, None, Zone::UTC).await.unwrap();
         assert_eq!(every_day, assets);
-        assert!(
-            source_assets(&loc, &layout, Some(days("2024-01-04", "2024-01-04")), Zone::UTC)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(source_assets(
+            &loc,
+            &layout,
+            Some(days("2024-01-04", "2024-01-04")),
+            Zone::UTC
+        )
+        .await
+        .unwrap()
+        .is_empty());
 
         let fp = day_fingerprints(&loc, &layout, all, Zone::UTC, None)
             .await

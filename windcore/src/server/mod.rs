@@ -70,7 +70,6 @@ pub use dashboard::UPLOT_VERSION;
 
 // The demo data moved to `windcore::demo`; these names stay until
 // `windcore-cli serve` imports it from there.
-pub use crate::demo::{prepare_store as fill_demo_if_empty, DemoReport, DEMO_DAYS, DEMO_START};
 
 /// A validated server configuration. Built by [`ServerConfig::builder`].
 /// Its `Debug` output masks the token (and, through [`Location`], passwords).

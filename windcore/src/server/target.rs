@@ -8,8 +8,8 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::inspect::{windows_of, StatsStore};
 use crate::frame::{within, NullTime};
+use crate::inspect::{windows_of, StatsStore};
 use crate::schema::day_file;
 use crate::{
     Day, Load, ParquetTarget, PostgresTarget, TimeRange, Zone, ASSET, SIGNAL, TIMESTAMP, VALUE,
@@ -222,4 +222,3 @@ fn read_local(t: &ParquetTarget, range: TimeRange) -> Result<DataFrame> {
         }
     }
 }
-

@@ -8,10 +8,10 @@ use polars::prelude::*;
 
 use super::files::{list_days, read_day_file, read_day_schema, write_atomic};
 use super::frame::{naive_to_utc, utc_micros};
-use crate::frame::{within, NullTime};
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
 use crate::frame::{column, column_list};
+use crate::frame::{within, NullTime};
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::SourceLayout;
 use crate::schema::{ASSET, TIMESTAMP};

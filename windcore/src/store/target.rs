@@ -9,12 +9,12 @@ use polars::prelude::*;
 
 use super::files::{list_days, read_day_file, remove_day_file, write_atomic};
 use super::frame::to_utc_micros;
-use crate::frame::{within, NullTime};
 use super::record::LoadRecord;
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
-use crate::frame::column_list;
 use crate::fingerprint::Fingerprints;
+use crate::frame::column_list;
+use crate::frame::{within, NullTime};
 use crate::schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::traits::{Load, LoadScope};
 
@@ -99,7 +99,12 @@ impl ParquetTarget {
             // day's earlier contents) have one.
             let with_asset = stats.column(ASSET).is_ok()
                 || old.as_ref().is_some_and(|o| o.column(ASSET).is_ok());
-            let new = within(&normalize_long(stats, with_asset)?, day_range, NullTime::Drop)?.0;
+            let new = within(
+                &normalize_long(stats, with_asset)?,
+                day_range,
+                NullTime::Drop,
+            )?
+            .0;
             let kept = match old {
                 Some(old) => {
                     let old = normalize_long(&old, with_asset)?;

@@ -26,9 +26,17 @@
 //! * [`PostgresSource`], [`PostgresTarget`] — the reference system's
 //!   PostgreSQL schema, read and written with binary COPY through a
 //!   deadpool-postgres pool.
+//! * [`FileSource`] — files as a source: CSV exports (any delimiter, decimal
+//!   commas, comment lines, `.gz` / `.zst`), TOA5 logger files and Parquet
+//!   dumps, named by a file, a glob or a directory ([`FileOptions`]); rows that
+//!   do not parse are counted ([`BadRows`]), never samples.
 //! * [`Location`] — a store named by one string: a directory (embedded store),
-//!   a `postgres://` URL, or (source only) the `http://` address of a
+//!   a `postgres://` URL, files (a glob, a file, a directory of CSV/Parquet;
+//!   source only), or (source only) the `http://` address of a
 //!   `windcore-cli serve` connector API, read by [`HttpSource`].
+//! * [`RunSummary`], [`DayReport`], [`Quality`] — the report of a run: what
+//!   each day did, what rules left out, the days to run again, the source's
+//!   notes and bad rows; serialisable with serde.
 //! * [`source_assets`], [`day_fingerprints`], [`target_windows`] — what a
 //!   source and a target hold (assets, fingerprints per day, windows per
 //!   day and asset), for orchestrators that plan or check runs.

@@ -281,7 +281,7 @@ impl RunSummary {
         let rerun = self.to_rerun();
         Some(format!(
             "day {day} failed: {}\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these {} day(s): {}",
-            error_text(err),
+            crate::error::error_chain(err),
             rerun.len(),
             day_ranges(&rerun)
         ))
@@ -323,23 +323,8 @@ pub fn day_ranges(days: &[Day]) -> String {
     out.join(" ")
 }
 
-/// An error and the causes its own message does not already name.
-fn error_text(err: &Error) -> String {
-    let mut out = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
-}
-
 fn error_message<S: Serializer>(err: &Error, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&error_text(err))
+    s.serialize_str(&crate::error::error_chain(err))
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

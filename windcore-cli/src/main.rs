@@ -50,15 +50,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
 /// The error and its causes on one line, skipping causes already spelled out
 /// by the message above them.
 fn error_chain(err: &anyhow::Error) -> String {
-    let mut out = err.to_string();
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-    }
-    out
+    windcore::error_chain(err.as_ref())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

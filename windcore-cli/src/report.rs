@@ -139,6 +139,25 @@ pub fn print_summary(
     Ok(())
 }
 
+/// The source's notes and its bad rows (stderr, even with --quiet: what a rule
+/// left out is always reported).
+pub fn source_notes(summary: &RunSummary) {
+    for note in &summary.notes {
+        eprintln!("windcore-cli: note: {note}");
+    }
+    let bad = &summary.bad_rows;
+    if bad.count > 0 {
+        let rows = if bad.count == 1 { "row" } else { "rows" };
+        eprintln!(
+            "windcore-cli: note: {} bad {rows} left out (a time or a number that did not parse); the first:",
+            bad.count
+        );
+        for b in &bad.first {
+            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
+        }
+    }
+}
+
 /// The note about days the source had no rows for (stderr; nothing if none).
 pub fn empty_days_note(empty: &[Day]) {
     if !empty.is_empty() {

@@ -4,8 +4,6 @@
 //! because some of them have two bases (`ConfigError` is both a
 //! `WindcoreError` and a `ValueError`), which `create_exception!` cannot express.
 
-use std::error::Error as _;
-
 use polars::prelude::PolarsError;
 use pyo3::prelude::*;
 use windcore::Error;
@@ -74,15 +72,5 @@ fn polars_exception(err: &PolarsError, msg: String) -> PyErr {
 
 /// The error and its causes on one line, skipping causes its message already spells out.
 pub fn message(err: &Error) -> String {
-    let mut out = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
+    windcore::error_chain(err)
 }

@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
-use windcore::{DayRange, Label, Location, RunDays, SourceLayout};
+use windcore::{DayRange, Label, RunDays};
 
 use crate::convert::{days_arg, DayArg, Every, LocationArg, Names};
 use crate::errors::ConfigError;
@@ -31,23 +31,6 @@ fn given_range(from_: DayArg, to: DayArg) -> PyResult<DayRange> {
 
 /// The Python names of the core's `date`, `from` and `to` here.
 const DAY_NAMES: [&str; 3] = ["date", "from_", "to"];
-
-/// The given days, or every local day the source holds samples on.
-async fn days_or_all(
-    source: &Location,
-    layout: &SourceLayout,
-    zone: windcore::Zone,
-    days: Option<DayRange>,
-) -> windcore::Result<Option<DayRange>> {
-    if let Some(d) = days {
-        return Ok(Some(d));
-    }
-    let all = source.source_days_in(layout, zone).await?;
-    match (all.first(), all.last()) {
-        (Some(f), Some(l)) => Ok(Some(DayRange::new(*f, *l)?)),
-        _ => Ok(None),
-    }
-}
 
 fn py_date(py: Python<'_>, d: windcore::Day) -> PyResult<Bound<'_, PyDate>> {
     use chrono::Datelike;
@@ -81,10 +64,7 @@ pub fn source_assets(
     let zone = zone_arg(timezone.as_deref())?;
     let source = source.0;
     wait_for(py, async move {
-        match days_or_all(&source, &layout, zone, days).await? {
-            Some(d) => windcore::source_assets(&source, &layout, d, zone).await,
-            None => Ok(Vec::new()),
-        }
+        windcore::source_assets(&source, &layout, days, zone).await
     })
 }
 

@@ -246,7 +246,7 @@ fn layout(
 /// number of rows written.
 #[pyfunction]
 #[pyo3(
-    signature = (days=10, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None,
+    signature = (days=windcore::DEMO_DAYS, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None,
                  turbines=1, table=None, time_column=None, asset_column=None),
     text_signature = "(days=10, start='2024-01-01', seed=42, missing_rate=0.0, source='windcore-data', \
         turbines=1, table='data', time_column='timestamp', asset_column=None)"
@@ -266,7 +266,7 @@ fn generate(
 ) -> PyResult<u64> {
     let start = match start {
         Some(d) => d.day()?,
-        None => "2024-01-01".parse().map_err(to_py_err)?,
+        None => windcore::demo::start(),
     };
     let range = DayRange::starting(start, days).map_err(to_py_err)?;
     let generator = Generator::builder()

@@ -204,6 +204,22 @@ impl Error {
     }
 }
 
+/// An error and its causes on one line, leaving out causes its message (or
+/// an earlier cause's) already spells out: what every front door prints.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

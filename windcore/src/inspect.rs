@@ -57,19 +57,32 @@ fn assets_of(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
     Ok(())
 }
 
-/// The assets with samples in the local days `days` of `zone` of the source
-/// at `location` laid out as `layout`, sorted (`[""]` for a source with one
-/// asset and samples; empty without samples).
+/// The assets with samples in the source at `location` laid out as
+/// `layout`, sorted: on the local days `days` of `zone`, or (`None`) on any
+/// day. `[""]` for a source with one asset and samples; empty without
+/// samples.
 ///
-/// A PostgreSQL source answers with one aggregate query (its fingerprints,
-/// per asset) without moving the samples; the other sources are read a day
-/// at a time.
+/// For some days, a PostgreSQL source answers with one aggregate query (its
+/// fingerprints, per asset) without moving the samples; the other sources
+/// are read a day at a time. For every day, PostgreSQL lists the distinct
+/// assets (by a loose index scan where the table has the index for it), the
+/// embedded store reads the asset column of each day file.
 pub async fn source_assets(
     location: &Location,
     layout: &SourceLayout,
-    days: DayRange,
+    days: Option<DayRange>,
     zone: Zone,
 ) -> Result<Vec<String>> {
+    let Some(days) = days else {
+        let mut assets = location.source_assets(layout).await?;
+        if assets.is_empty() && layout.asset_column.is_none() {
+            let any = !location.source_days_layout(layout).await?.is_empty();
+            if any {
+                assets.push(String::new());
+            }
+        }
+        return Ok(assets);
+    };
     let source = location.open_source_layout(layout, 1).await?;
     if let Some(found) = source.fingerprints(span(days, zone), &[], None).await? {
         return Ok(found.into_keys().collect());
@@ -135,13 +148,59 @@ pub async fn target_windows(
     signals: Option<&[String]>,
     label_offset: TimeDelta,
 ) -> Result<BTreeMap<Day, BTreeMap<String, u64>>> {
+    match location {
+        Location::Postgres(url) => {
+            let target = PostgresTarget::connect_with_pool_size(url, 1).await?;
+            windows_of(
+                StatsStore::Postgres(&target),
+                days,
+                zone,
+                signals,
+                label_offset,
+            )
+            .await
+        }
+        Location::Local(dir) => {
+            let target = LocalStore::new(dir).target();
+            windows_of(
+                StatsStore::Local(&target),
+                days,
+                zone,
+                signals,
+                label_offset,
+            )
+            .await
+        }
+        Location::Http(_) | Location::Files(_) => Err(Error::config(
+            "target",
+            format!("{location} is a source only: it holds no statistics"),
+        )),
+    }
+}
+
+/// An open target of statistics, as [`windows_of`] reads it.
+#[derive(Clone, Copy)]
+pub(crate) enum StatsStore<'a> {
+    /// A PostgreSQL target.
+    Postgres(&'a PostgresTarget),
+    /// The embedded store's target.
+    Local(&'a ParquetTarget),
+}
+
+/// [`target_windows`] of an open target (the server's, or one just opened).
+pub(crate) async fn windows_of(
+    target: StatsStore<'_>,
+    days: DayRange,
+    zone: Zone,
+    signals: Option<&[String]>,
+    label_offset: TimeDelta,
+) -> Result<BTreeMap<Day, BTreeMap<String, u64>>> {
     let mut seen: HashMap<(Day, String), HashSet<i64>> = HashMap::new();
     let count = |df: &DataFrame, seen: &mut HashMap<(Day, String), HashSet<i64>>| {
         count_windows(df, zone, signals, label_offset, days, seen)
     };
-    match location {
-        Location::Postgres(url) => {
-            let target = PostgresTarget::connect_with_pool_size(url, 1).await?;
+    match target {
+        StatsStore::Postgres(target) => {
             let mut first = days.first();
             loop {
                 let last = first
@@ -162,8 +221,8 @@ pub async fn target_windows(
                 }
             }
         }
-        Location::Local(dir) => {
-            let target = LocalStore::new(dir).target();
+        StatsStore::Local(target) => {
+            let target = target.clone();
             let range = span(days, zone);
             let (start, end) = (range.start + label_offset, range.end + label_offset);
             let files = utc_days(start, end);
@@ -173,12 +232,6 @@ pub async fn target_windows(
             for df in &found {
                 count(df, &mut seen)?;
             }
-        }
-        Location::Http(_) | Location::Files(_) => {
-            return Err(Error::config(
-                "target",
-                format!("{location} is a source only: it holds no statistics"),
-            ))
         }
     }
     let mut out: BTreeMap<Day, BTreeMap<String, u64>> = BTreeMap::new();
@@ -278,14 +331,21 @@ mod tests {
             .unwrap();
 
         let all = days("2024-01-01", "2024-01-04");
-        let assets = source_assets(&loc, &layout, all, Zone::UTC).await.unwrap();
+        let assets = source_assets(&loc, &layout, Some(all), Zone::UTC)
+            .await
+            .unwrap();
         assert_eq!(assets, ["T01", "T02", "T03"]);
-        assert!(
-            source_assets(&loc, &layout, days("2024-01-04", "2024-01-04"), Zone::UTC)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        let every_day = source_assets(&loc, &layout, None, Zone::UTC).await.unwrap();
+        assert_eq!(every_day, assets);
+        assert!(source_assets(
+            &loc,
+            &layout,
+            Some(days("2024-01-04", "2024-01-04")),
+            Zone::UTC
+        )
+        .await
+        .unwrap()
+        .is_empty());
 
         let fp = day_fingerprints(&loc, &layout, all, Zone::UTC, None)
             .await

@@ -26,13 +26,23 @@
 //! * [`PostgresSource`], [`PostgresTarget`] — the reference system's
 //!   PostgreSQL schema, read and written with binary COPY through a
 //!   deadpool-postgres pool.
+//! * [`FileSource`] — files as a source: CSV exports (any delimiter, decimal
+//!   commas, comment lines, `.gz` / `.zst`), TOA5 logger files and Parquet
+//!   dumps, named by a file, a glob or a directory ([`FileOptions`]); rows that
+//!   do not parse are counted ([`BadRows`]), never samples.
 //! * [`Location`] — a store named by one string: a directory (embedded store),
-//!   a `postgres://` URL, or (source only) the `http://` address of a
+//!   a `postgres://` URL, files (a glob, a file, a directory of CSV/Parquet;
+//!   source only), or (source only) the `http://` address of a
 //!   `windcore-cli serve` connector API, read by [`HttpSource`].
+//! * [`RunSummary`], [`DayReport`], [`Quality`] — the report of a run: what
+//!   each day did, what rules left out, the days to run again, the source's
+//!   notes and bad rows; serialisable with serde.
 //! * [`source_assets`], [`day_fingerprints`], [`target_windows`] — what a
 //!   source and a target hold (assets, fingerprints per day, windows per
 //!   day and asset), for orchestrators that plan or check runs.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
+//! * [`demo`] — the demo data ([`DEMO_DAYS`] days from [`DEMO_START`]) that
+//!   an empty embedded store gets, and filling a store with it.
 //! * `server` (feature `server`) — the HTTP connector API and the dashboard
 //!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
 //!
@@ -100,6 +110,7 @@
 
 mod config;
 mod day;
+pub mod demo;
 mod error;
 mod files;
 mod fingerprint;
@@ -121,11 +132,9 @@ mod zone;
 
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
-pub use error::{Error, Result};
-pub use files::{
-    BadRow, BadRows, CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, BAD_ROW_EXAMPLES,
-    DEFAULT_NA,
-};
+pub use demo::{DEMO_DAYS, DEMO_START};
+pub use error::{error_chain, Error, Result};
+pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};
 pub use fingerprint::Fingerprints;
 pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
 pub use http::{HttpFormat, HttpSource};
@@ -136,7 +145,9 @@ pub use postgres::{
     mask_password, pool_size_for_jobs, PostgresSource, PostgresTarget, SourceLayout,
     DEFAULT_POOL_SIZE, MAX_POOL_SIZE,
 };
-pub use report::{day_ranges, DayOutcome, DayReport, Quality, RunSummary};
+pub use report::{
+    day_ranges, BadRow, BadRows, DayOutcome, DayReport, Quality, RunSummary, BAD_ROW_EXAMPLES,
+};
 pub use resample::{
     format_every, parse_every, parse_stats, Label, Resampler, ResamplerBuilder, Stat,
 };

@@ -408,6 +408,8 @@ impl Pipeline {
         RunSummary {
             days: reports,
             elapsed: started.elapsed(),
+            notes: self.source.notes(),
+            bad_rows: self.source.bad_rows(),
         }
     }
 }

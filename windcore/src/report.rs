@@ -247,7 +247,7 @@ impl DayOutcome {
 
 /// The report of a run over several days.
 ///
-/// Serialised as its days and `elapsed_seconds`.
+/// Serialised as its days, `elapsed_seconds`, the source's notes and its bad rows.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     /// One report per day, in day order.
@@ -260,6 +260,14 @@ pub struct RunSummary {
         deserialize_with = "from_seconds"
     )]
     pub elapsed: Duration,
+    /// What the source says a user should know (e.g. a table read without
+    /// an index on its time column), once per run.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Rows of the source that were not samples (a file source's rows whose
+    /// time or a number did not parse), with the first few.
+    #[serde(default)]
+    pub bad_rows: BadRows,
 }
 
 impl RunSummary {
@@ -271,23 +279,29 @@ impl RunSummary {
     /// else `skipped` if any part was skipped, else `no_source_rows` if no
     /// part read a row and each was loaded or had none, else `unchanged` if
     /// every part was unchanged, else `loaded`. `elapsed` is the sum of the
-    /// parts' (their work, not the wall time of parts run side by side).
+    /// parts' (their work, not the wall time of parts run side by side); the
+    /// notes are those of every part, each once; the bad rows are counted
+    /// over the parts, with the first few examples.
     pub fn merge(parts: impl IntoIterator<Item = RunSummary>) -> RunSummary {
         let mut by_day: BTreeMap<Day, Vec<DayReport>> = BTreeMap::new();
-        let mut elapsed = Duration::ZERO;
+        let mut merged = RunSummary::default();
         for part in parts {
-            elapsed += part.elapsed;
+            merged.elapsed += part.elapsed;
             for report in part.days {
                 by_day.entry(report.day).or_default().push(report);
             }
+            for note in part.notes {
+                if !merged.notes.contains(&note) {
+                    merged.notes.push(note);
+                }
+            }
+            merged.bad_rows.absorb(part.bad_rows);
         }
-        RunSummary {
-            days: by_day
-                .into_iter()
-                .map(|(day, reports)| DayReport::merge(day, reports))
-                .collect(),
-            elapsed,
-        }
+        merged.days = by_day
+            .into_iter()
+            .map(|(day, reports)| DayReport::merge(day, reports))
+            .collect();
+        merged
     }
 
     /// Days whose statistics were loaded.
@@ -389,7 +403,7 @@ impl RunSummary {
         let rerun = self.to_rerun();
         Some(format!(
             "day {day} failed: {}\n  days already loaded are kept; the failed day kept its previous contents.\n  re-run these {} day(s): {}",
-            error_text(err),
+            crate::error::error_chain(err),
             rerun.len(),
             day_ranges(&rerun)
         ))
@@ -431,27 +445,57 @@ pub fn day_ranges(days: &[Day]) -> String {
     out.join(" ")
 }
 
-/// An error and the causes its own message does not already name.
-fn error_text(err: &Error) -> String {
-    let mut out = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
-}
-
 fn error_message<S: Serializer>(err: &Error, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&error_text(err))
+    s.serialize_str(&crate::error::error_chain(err))
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+/// How many bad rows a report keeps with file, line and reason.
+pub const BAD_ROW_EXAMPLES: usize = 5;
+
+/// One bad row: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadRow {
+    /// The file.
+    pub file: std::path::PathBuf,
+    /// The line (1-based) where the row starts.
+    pub line: u64,
+    /// What did not parse.
+    pub reason: String,
+}
+
+/// Rows that were not samples: how many, and the first few.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BadRows {
+    /// How many rows did not parse.
+    pub count: u64,
+    /// The first [`BAD_ROW_EXAMPLES`] of them.
+    pub first: Vec<BadRow>,
+}
+
+impl BadRows {
+    pub(crate) fn add(&mut self, file: &std::path::Path, line: u64, reason: String) {
+        self.count += 1;
+        if self.first.len() < BAD_ROW_EXAMPLES {
+            self.first.push(BadRow {
+                file: file.to_path_buf(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    /// Adds the bad rows of another part of the run (their count, and their
+    /// examples while fewer than [`BAD_ROW_EXAMPLES`] are kept).
+    fn absorb(&mut self, other: BadRows) {
+        self.count += other.count;
+        let room = BAD_ROW_EXAMPLES.saturating_sub(self.first.len());
+        self.first.extend(other.first.into_iter().take(room));
+    }
 }
 
 /// A [`DayOutcome`] as it is serialised, the error as its message.
@@ -515,6 +559,7 @@ mod tests {
                 DayReport::new(d("2024-01-04"), DayOutcome::Skipped),
             ],
             elapsed: Duration::ZERO,
+            ..RunSummary::default()
         };
         assert_eq!(
             summary.failure_message().unwrap(),
@@ -534,8 +579,12 @@ mod tests {
                 DayReport::new(d("2024-01-02"), DayOutcome::Failed(Error::Cancelled)),
             ],
             elapsed: Duration::from_secs(2),
+            notes: vec!["a note".into()],
+            ..RunSummary::default()
         };
         let v = serde_json::to_value(&summary).unwrap();
+        assert_eq!(v["notes"][0], "a note");
+        assert_eq!(v["bad_rows"]["count"], 0);
         assert_eq!(v["elapsed_seconds"], 2.0);
         assert_eq!(v["days"][0]["day"], "2024-01-01");
         assert_eq!(v["days"][0]["outcome"], "loaded");
@@ -573,7 +622,13 @@ mod tests {
                 DayReport::new(d("2024-01-03"), DayOutcome::Skipped),
             ],
             elapsed: Duration::from_secs(2),
+            notes: vec!["a note".into()],
+            bad_rows: BadRows::default(),
         };
+        let mut summary = summary;
+        summary
+            .bad_rows
+            .add(std::path::Path::new("a.csv"), 3, "no time".into());
         let json = serde_json::to_string(&summary).unwrap();
         let back: RunSummary = serde_json::from_str(&json).unwrap();
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
@@ -606,9 +661,15 @@ mod tests {
             r.assets = 1;
             r.quality.samples = rows_in;
             r.load = Duration::from_secs(1);
+            let mut bad_rows = BadRows::default();
+            for line in 0..rows_in % 4 {
+                bad_rows.add(std::path::Path::new(day), line, "bad".into());
+            }
             RunSummary {
                 days: vec![r],
                 elapsed: Duration::from_secs(1),
+                notes: vec![format!("note {}", rows_in % 2)],
+                bad_rows,
             }
         };
         let merged = RunSummary::merge([
@@ -657,6 +718,10 @@ mod tests {
         assert_eq!(merged.elapsed, Duration::from_secs(11));
         assert_eq!(merged.rows_in(), 15 + 10 + 14 + 14);
         assert_eq!(merged.rerun_days_text(), "2024-01-02");
+        assert_eq!(merged.notes, ["note 0", "note 1"]);
+        // 2 + 2 + 1 + 3 + 3 + 3 + 3 bad rows, the first 5 kept.
+        assert_eq!(merged.bad_rows.count, 17);
+        assert_eq!(merged.bad_rows.first.len(), BAD_ROW_EXAMPLES);
         assert!(RunSummary::merge([]).days.is_empty());
     }
 }

@@ -8,7 +8,7 @@ use polars::prelude::DataFrame;
 use crate::day::{Day, TimeRange};
 use crate::error::Result;
 use crate::fingerprint::Fingerprints;
-use crate::report::Quality;
+use crate::report::{BadRows, Quality};
 
 /// A source of raw samples.
 ///
@@ -42,6 +42,19 @@ pub trait Extract: Send + Sync {
         _assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
         Ok(None)
+    }
+
+    /// What a user should know about this source, once per run (e.g. a
+    /// table read without an index on its time column). Default: nothing.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Rows of the source that are not samples and were left out (a file
+    /// source's rows whose time or a number did not parse), with the first
+    /// few. Default: none.
+    fn bad_rows(&self) -> BadRows {
+        BadRows::default()
     }
 
     /// [`extract`](Self::extract) of the rows of `assets` (all when `None`),

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
-use windcore::Generator;
+use anyhow::{bail, Context};
+use windcore::demo;
 
-use super::generate::generate_days;
-use crate::flags::{demo_days, RunPlan};
+use crate::flags::RunPlan;
 use crate::report;
 
 /// Runs the ETL over the planned days, prints the summary and the notes; a
@@ -23,14 +22,23 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     } = plan;
     if demo_if_empty {
         // An empty embedded store gets the demo data first, as the README says.
-        let present = source.source_days_layout(&layout).await?;
-        if present.is_empty() {
-            let demo = demo_days()?;
-            if !quiet {
-                report::demo_note(&source, demo);
-            }
-            generate_days(&source, &layout, demo, &Generator::default(), quiet).await?;
-        }
+        let bar = report::progress_bar(u64::from(demo::DEMO_DAYS), quiet, "generating");
+        demo::fill_if_empty(
+            &source,
+            &layout,
+            |days| {
+                if !quiet {
+                    report::demo_note(&source, days);
+                }
+            },
+            |day| {
+                bar.set_message(day.to_string());
+                bar.inc(1);
+            },
+        )
+        .await
+        .with_context(|| format!("generating demo data into {source}"))?;
+        bar.finish_and_clear();
     }
     let prepared = config.prepare().await?;
     if prepared.days.is_empty() {
@@ -49,6 +57,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     if !quiet {
         report::print_summary(&pipeline, &summary, &target, every)?;
     }
+    report::source_notes(&summary);
     report::empty_days_note(&summary.empty_days());
     if report::failure(&summary) {
         return Ok(ExitCode::FAILURE);

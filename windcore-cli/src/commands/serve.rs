@@ -5,7 +5,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use windcore::server::{fill_demo_if_empty, Server, DEMO_DAYS};
+use windcore::demo::{prepare_store, DEMO_DAYS};
+use windcore::server::Server;
 use windcore::DEFAULT_SEED;
 
 use crate::flags::ServePlan;
@@ -26,7 +27,7 @@ pub async fn serve(plan: ServePlan) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     if default_store {
         let dir = data_dir.display().to_string();
-        let demo = fill_demo_if_empty(&data_dir, |days| {
+        let demo = prepare_store(&data_dir, |days| {
             eprintln!(
                 "windcore-cli serve: the embedded store {dir} is empty: generating {DEMO_DAYS} days of demo data ({days}, seed {DEFAULT_SEED}) and running the ETL"
             );

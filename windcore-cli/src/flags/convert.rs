@@ -8,8 +8,7 @@
 //!
 //! A few pieces are stand-ins for what the library will soon provide, each in
 //! one function so that it can be swapped for the library's call:
-//! [`parse_day_flag`] and [`run_days_from_flags`] (day parsing), [`demo_days`]
-//! (the demo defaults) and [`flag_error`] (a configuration error's flag).
+//! [`parse_day_flag`] and [`run_days_from_flags`] (day parsing) and [`flag_error`] (a configuration error's flag).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,18 +23,6 @@ use windcore::{
 };
 
 use super::{GenerateArgs, InitArgs, LayoutArgs, RunArgs, ServeArgs, StoreArgs};
-
-/// The first day of the demo data when no --start is given.
-pub const DEFAULT_START: &str = "2024-01-01";
-/// How many demo days `run` generates into an empty embedded store.
-pub const DEMO_DAYS: u32 = 10;
-
-/// The demo days: [`DEMO_DAYS`] days from [`DEFAULT_START`], what `run` generates
-/// into an empty embedded store.
-pub fn demo_days() -> anyhow::Result<DayRange> {
-    let start: Day = DEFAULT_START.parse()?;
-    Ok(DayRange::starting(start, DEMO_DAYS)?)
-}
 
 /// A day given to `--<flag>` (YYYY-MM-DD).
 fn parse_day_flag(flag: &str, s: &str) -> anyhow::Result<Day> {

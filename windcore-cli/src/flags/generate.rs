@@ -3,7 +3,9 @@
 use clap::Args;
 use windcore::DEFAULT_SEED;
 
-use super::{LayoutArgs, SourceArg, StoreArgs, DEFAULT_START, DEMO_DAYS};
+use windcore::{DEMO_DAYS, DEMO_START};
+
+use super::{LayoutArgs, SourceArg, StoreArgs};
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -11,7 +13,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N", default_value_t = DEMO_DAYS)]
     pub(super) days: u32,
     /// First UTC day (YYYY-MM-DD).
-    #[arg(long, value_name = "DAY", default_value = DEFAULT_START)]
+    #[arg(long, value_name = "DAY", default_value = DEMO_START)]
     pub(super) start: String,
     /// Random seed; the same seed and days give the same data.
     #[arg(long, value_name = "SEED", default_value_t = DEFAULT_SEED)]

@@ -16,9 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use windcore::DEFAULT_DATA_DIR;
 
-pub use convert::{
-    demo_days, GeneratePlan, InitPlan, RunPlan, ServePlan, DEFAULT_START, DEMO_DAYS,
-};
+pub use convert::{GeneratePlan, InitPlan, RunPlan, ServePlan};
 pub use generate::GenerateArgs;
 pub use run::RunArgs;
 pub use serve::ServeArgs;

@@ -12,8 +12,9 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::files::dialect::CsvDialect;
 use crate::files::open::open_decompressed;
-use crate::files::rows::{BadRows, Batch, FileColumns};
+use crate::files::rows::{Batch, FileColumns};
 use crate::files::time::TimeParser;
+use crate::report::BadRows;
 
 /// The bytes read at a time; a block ends at a record boundary.
 const BLOCK: usize = 8 << 20;

@@ -20,7 +20,6 @@ mod stage;
 mod time;
 
 pub use dialect::{CsvDialect, DEFAULT_NA};
-pub use rows::{BadRow, BadRows, BAD_ROW_EXAMPLES};
 pub use source::{FileOptions, FileReport, FileSource};
 pub use time::TimeFormat;
 

@@ -8,8 +8,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::files::rows::{AssetFrom, BadRows, Batch, FileColumns};
+use crate::files::rows::{AssetFrom, Batch, FileColumns};
 use crate::files::time::TimeParser;
+use crate::report::BadRows;
 
 /// Rows read at a time.
 const SLICE: usize = 1 << 20;

@@ -2,12 +2,6 @@
 //! columns, where each of a file's columns goes, and the bad rows.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
-
-/// How many bad rows are kept with file, line and reason.
-pub const BAD_ROW_EXAMPLES: usize = 5;
 
 /// Where a file's asset comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,38 +73,5 @@ impl Batch {
             }
         };
         self.asset.push(id);
-    }
-}
-
-/// One bad row: where, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BadRow {
-    /// The file.
-    pub file: PathBuf,
-    /// The line (1-based) where the row starts.
-    pub line: u64,
-    /// What did not parse.
-    pub reason: String,
-}
-
-/// Rows that were not samples: how many, and the first few.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BadRows {
-    /// How many rows did not parse.
-    pub count: u64,
-    /// The first [`BAD_ROW_EXAMPLES`] of them.
-    pub first: Vec<BadRow>,
-}
-
-impl BadRows {
-    pub(crate) fn add(&mut self, file: &Path, line: u64, reason: String) {
-        self.count += 1;
-        if self.first.len() < BAD_ROW_EXAMPLES {
-            self.first.push(BadRow {
-                file: file.to_path_buf(),
-                line,
-                reason,
-            });
-        }
     }
 }

@@ -14,10 +14,11 @@ use crate::files::csv;
 use crate::files::dialect::CsvDialect;
 use crate::files::open::{detect, list_files, open_decompressed, Format};
 use crate::files::parquet;
-use crate::files::rows::{AssetFrom, BadRows, FileColumns};
+use crate::files::rows::{AssetFrom, FileColumns};
 use crate::files::stage::Stage;
 use crate::files::time::{TimeFormat, TimeParser};
 use crate::postgres::SourceLayout;
+use crate::report::BadRows;
 use crate::schema::{ASSET, TIMESTAMP};
 use crate::traits::Extract;
 use crate::zone::Zone;
@@ -315,6 +316,10 @@ impl Extract for FileSource {
 
     fn variables(&self) -> Vec<String> {
         self.variables.clone()
+    }
+
+    fn bad_rows(&self) -> BadRows {
+        self.report.bad_rows.clone()
     }
 
     async fn extract(&self, range: TimeRange, variables: &[String]) -> Result<DataFrame> {

@@ -87,17 +87,7 @@ impl ApiError {
 /// The error and its causes on one line, without repeating a cause that the
 /// message above it already spells out.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = c.source();
-    }
-    s
+    crate::error::error_chain(e)
 }
 
 impl IntoResponse for ApiError {

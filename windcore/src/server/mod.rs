@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! server/
-//!   mod.rs        ServerConfig, Server (router, serve), the demo store
+//!   mod.rs        ServerConfig, Server (router, serve)
 //!   app.rs        shared state: stores opened lazily, limits, token
 //!   routes/       handlers: parse and validate, then call the library
 //!     data.rs     GET /data
@@ -52,7 +52,6 @@ mod target;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,17 +62,14 @@ use axum::Router;
 use chrono::Utc;
 
 use crate::error::{Error, Result};
-use crate::{Day, DayRange, Generator, Location, RunConfig, MAX_POOL_SIZE};
+use crate::{Location, MAX_POOL_SIZE};
 use app::App;
 use error::ApiError;
 
 pub use dashboard::UPLOT_VERSION;
 
-/// How many days of demo data an empty embedded store gets.
-pub const DEMO_DAYS: u32 = 10;
-
-/// The first day of the demo data.
-pub const DEMO_START: &str = "2024-01-01";
+// The demo data moved to `windcore::demo`; these names stay until
+// `windcore-cli serve` imports it from there.
 
 /// A validated server configuration. Built by [`ServerConfig::builder`].
 /// Its `Debug` output masks the token (and, through [`Location`], passwords).
@@ -310,52 +306,6 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-}
-
-/// What [`fill_demo_if_empty`] did.
-#[derive(Debug, Clone)]
-pub struct DemoReport {
-    /// The days generated.
-    pub days: DayRange,
-    /// Samples written to the source.
-    pub rows: u64,
-    /// 10-minute windows written to the target.
-    pub windows: u64,
-    /// Time taken.
-    pub elapsed: Duration,
-}
-
-/// If the embedded store at `dir` holds no samples, fills it as
-/// `windcore-cli run` does: [`DEMO_DAYS`] days of demo data from
-/// [`DEMO_START`] (seed [`DEFAULT_SEED`](crate::DEFAULT_SEED)), then the ETL
-/// of every day into the same store's target. `announce` is called before
-/// the work starts. Returns `None` when the store already had samples.
-pub async fn fill_demo_if_empty(
-    dir: &Path,
-    announce: impl FnOnce(DayRange),
-) -> Result<Option<DemoReport>> {
-    let loc = Location::Local(dir.to_path_buf());
-    if !loc.source_days().await?.is_empty() {
-        return Ok(None);
-    }
-    let t = Instant::now();
-    let start: Day = DEMO_START.parse()?;
-    let days = DayRange::starting(start, DEMO_DAYS)?;
-    announce(days);
-    let rows = loc.generate(days, &Generator::default(), |_| {}).await?;
-    let summary = RunConfig::builder(loc.clone(), loc)
-        .build()?
-        .run(|_| {})
-        .await?;
-    if let Some((day, e)) = summary.first_error() {
-        return Err(Error::config("demo data", format!("day {day}: {e}")));
-    }
-    Ok(Some(DemoReport {
-        days,
-        rows,
-        windows: summary.windows(),
-        elapsed: t.elapsed(),
-    }))
 }
 
 /// One line per request on stderr: client, method, path and query, status, time.

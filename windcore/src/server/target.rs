@@ -1,14 +1,15 @@
 //! The statistics store behind `/signals`, `/coverage` and the ETL routes:
 //! a PostgreSQL target or the embedded store's Parquet files.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::frame::{column, utc_micros, within, NullTime};
+use crate::frame::{within, NullTime};
+use crate::inspect::{windows_of, StatsStore};
 use crate::schema::day_file;
 use crate::{
     Day, Load, ParquetTarget, PostgresTarget, TimeRange, Zone, ASSET, SIGNAL, TIMESTAMP, VALUE,
@@ -92,61 +93,27 @@ impl StatsTarget {
     }
 
     /// Windows present per local day of `zone` and asset (`""` for a single
-    /// asset) from `first` to `last`: the distinct timestamps of any statistic.
+    /// asset) from `first` to `last`: the distinct timestamps of any statistic
+    /// ([`crate::inspect::target_windows`]'s count).
     pub async fn windows_per_day(
         &self,
         first: Day,
         last: Day,
         zone: Zone,
     ) -> Result<BTreeMap<Day, BTreeMap<String, u32>>> {
-        let mut out: BTreeMap<Day, BTreeMap<String, u32>> = BTreeMap::new();
-        match self {
-            StatsTarget::Postgres(t) => {
-                // A month at a time, to bound the memory of a long range.
-                let mut day = first;
-                while day <= last {
-                    let chunk_last = day.plus_days(30).unwrap_or(last).min(last);
-                    let range = TimeRange {
-                        start: zone.day_range(day).start,
-                        end: zone.day_range(chunk_last).end,
-                    };
-                    let df = t.read_with_assets(range).await?;
-                    count_windows(&df, zone, &mut out)?;
-                    day = match chunk_last.succ() {
-                        Some(d) => d,
-                        None => break,
-                    };
-                }
-            }
-            StatsTarget::Local(t) => {
-                let t = t.clone();
-                out = tokio::task::spawn_blocking(move || {
-                    let mut out = BTreeMap::new();
-                    let present: HashSet<Day> = t.days()?.into_iter().collect();
-                    // The UTC day files that the local days touch.
-                    let mut day = Day::containing(zone.day_range(first).start);
-                    let last = Day::containing(
-                        zone.day_range(last).end - chrono::TimeDelta::microseconds(1),
-                    );
-                    while day <= last {
-                        if present.contains(&day) {
-                            if let Some(df) = t.read_day(day)? {
-                                count_windows(&df, zone, &mut out)?;
-                            }
-                        }
-                        day = match day.succ() {
-                            Some(d) => d,
-                            None => break,
-                        };
-                    }
-                    Ok::<_, Error>(out)
-                })
-                .await
-                .map_err(|_| Error::Cancelled)??;
-            }
-        }
-        out.retain(|d, _| first <= *d && *d <= last);
-        Ok(out)
+        let store = match self {
+            StatsTarget::Postgres(t) => StatsStore::Postgres(t),
+            StatsTarget::Local(t) => StatsStore::Local(t),
+        };
+        let days = crate::DayRange::new(first, last)?;
+        let found = windows_of(store, days, zone, None, chrono::TimeDelta::zero()).await?;
+        Ok(found
+            .into_iter()
+            .map(|(day, assets)| {
+                let assets = assets.into_iter().map(|(a, n)| (a, n as u32)).collect();
+                (day, assets)
+            })
+            .collect())
     }
 }
 
@@ -254,37 +221,4 @@ fn read_local(t: &ParquetTarget, range: TimeRange) -> Result<DataFrame> {
             Ok(DataFrame::empty_with_schema(&schema))
         }
     }
-}
-
-/// Adds the distinct timestamps per (local day of `zone`, asset) of `df` to `out`.
-fn count_windows(
-    df: &DataFrame,
-    zone: Zone,
-    out: &mut BTreeMap<Day, BTreeMap<String, u32>>,
-) -> Result<()> {
-    let ts = utc_micros(column(df, TIMESTAMP)?)?;
-    let assets = match df.column(ASSET) {
-        Ok(a) => Some(a.cast(&DataType::String)?.str()?.clone()),
-        Err(_) => None,
-    };
-    let mut seen: HashMap<(Day, &str), HashSet<i64>> = HashMap::new();
-    let mut asset_iter = assets.as_ref().map(|a| a.iter());
-    for t in ts.iter() {
-        let a = asset_iter
-            .as_mut()
-            .and_then(|it| it.next().flatten())
-            .unwrap_or("");
-        let Some(t) = t else { continue };
-        let Some(when) = chrono::DateTime::from_timestamp_micros(t) else {
-            continue;
-        };
-        seen.entry((zone.day_of(when), a)).or_default().insert(t);
-    }
-    for ((day, asset), set) in seen {
-        *out.entry(day)
-            .or_default()
-            .entry(asset.to_string())
-            .or_default() += set.len() as u32;
-    }
-    Ok(())
 }

@@ -17,6 +17,10 @@ use crate::postgres::sql::{quote_ident, quote_literal};
 
 #[async_trait]
 impl Extract for PostgresSource {
+    fn notes(&self) -> Vec<String> {
+        self.layout_warning().into_iter().collect()
+    }
+
     fn describe(&self) -> String {
         if self.layout.is_reference() {
             self.db.masked.clone()

@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
 use crate::server::app::App;
@@ -16,7 +15,8 @@ use crate::server::error::{chain, json_response, ApiError, ApiResult};
 use crate::server::params::{body_day, body_list, body_str, parse_body};
 use crate::server::routes::meta::source_assets;
 use crate::{
-    parse_stats, Day, DayOutcome, DayRange, Error, Generator, Location, RunConfig, RunDays, Stat,
+    demo, parse_stats, Day, DayOutcome, DayRange, Error, Generator, Location, RunConfig, RunDays,
+    Stat,
 };
 
 /// The longest ETL or generate request, in days.
@@ -193,7 +193,7 @@ pub(crate) struct GenerateRequest {
 /// The fields `days`, `start`, `seed`, `missing_rate`, `turbines` of a body.
 pub(crate) fn parse_generate(m: &Map<String, Value>) -> ApiResult<GenerateRequest> {
     let n = match m.get("days") {
-        None | Some(Value::Null) => 10,
+        None | Some(Value::Null) => demo::DEMO_DAYS,
         Some(v) => v
             .as_u64()
             .filter(|n| (1..=MAX_JOB_DAYS as u64).contains(n))
@@ -201,9 +201,7 @@ pub(crate) fn parse_generate(m: &Map<String, Value>) -> ApiResult<GenerateReques
                 ApiError::param("days", format!("an integer from 1 to {MAX_JOB_DAYS}"))
             })? as u32,
     };
-    let start = body_day(m, "start")?.unwrap_or(Day::new(
-        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
-    ));
+    let start = body_day(m, "start")?.unwrap_or_else(demo::start);
     let seed = match m.get("seed").filter(|v| !v.is_null()) {
         Some(v) => Some(
             v.as_u64()

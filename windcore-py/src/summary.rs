@@ -54,8 +54,11 @@ struct View<'a> {
 
 /// Where a run read and wrote, and what it wrote.
 pub struct Origin<'a> {
+    /// The source (password masked).
     pub source: &'a str,
+    /// The target (password masked).
     pub target: &'a str,
+    /// The signals each day's load writes.
     pub signals: &'a [String],
 }
 
@@ -165,6 +168,7 @@ pub fn merge_summaries<'py>(
     to_python(py, &merged, origin)
 }
 
+/// A day as a `datetime.date`.
 pub fn py_date(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyDate>> {
     PyDate::new(py, d.year(), d.month() as u8, d.day() as u8)
 }

@@ -160,7 +160,8 @@ class RunSummary(_Fields):
     over the run ``missing``, ``duplicates``, ``sparse_windows``, ``outside``;
     for incremental runs ``days_unchanged`` and the (day, asset) pairs
     ``pairs_unchanged``, ``pairs_changed``, ``pairs_new``, ``pairs_removed``.
-    Also ``reports``, ``ok``, ``days_with_issues``.
+    Also ``reports``, ``ok``, ``days_with_issues``, ``notes``, ``bad_rows``,
+    ``failure_message``, ``rerun_days_text``.
     """
 
     __slots__ = ("_view",)
@@ -224,6 +225,20 @@ class RunSummary(_Fields):
         """Days where a rule left something out (missing values, duplicates,
         sparse windows, rows outside the day)."""
         return [_date(d) for d in self._view["days_with_issues"]]
+
+    @property
+    def notes(self) -> List[str]:
+        """What the source says a user should know (e.g. a PostgreSQL table read
+        without an index on its time column), once per run."""
+        return list(self._view["report"].get("notes", []))
+
+    @property
+    def bad_rows(self) -> Dict[str, Any]:
+        """Rows of the source that were not samples (a file source's rows whose
+        time or a number did not parse): ``{"count": n, "first": [{"file", "line",
+        "reason"}, ...]}`` with the first few."""
+        bad_rows = self._view["report"].get("bad_rows", {"count": 0, "first": []})
+        return json.loads(json.dumps(bad_rows))
 
     @property
     def failure_message(self) -> Optional[str]:

@@ -24,8 +24,10 @@ pub use source::{FileOptions, FileReport, FileSource};
 pub use time::TimeFormat;
 
 /// Whether a location string names files rather than an embedded store: a
-/// glob, an existing file, or an existing directory that holds CSV or
-/// Parquet files and no `source/` or `target/` of an embedded store.
+/// glob, an existing file named as CSV or Parquet (`.csv`, `.csv.gz`, `.dat`,
+/// `.parquet`, ...), or an existing directory that holds such files and no
+/// `source/` or `target/` of an embedded store. Anything else needs the
+/// `files:` prefix.
 pub(crate) fn names_files(s: &str) -> bool {
     if s.contains("://") {
         return false;
@@ -35,7 +37,7 @@ pub(crate) fn names_files(s: &str) -> bool {
     }
     let path = std::path::Path::new(s);
     if path.is_file() {
-        return true;
+        return open::format_of(path).is_some();
     }
     if path.is_dir() && !path.join("source").is_dir() && !path.join("target").is_dir() {
         return std::fs::read_dir(path).is_ok_and(|entries| {

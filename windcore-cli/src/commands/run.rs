@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use windcore::Generator;
+use windcore::{Generator, Location};
 
 use super::generate::generate_days;
 use crate::flags::{demo_days, RunPlan};
@@ -34,6 +34,9 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     }
     let prepared = config.prepare().await?;
     if prepared.days.is_empty() {
+        if let Location::Files(_) = source {
+            bail!("the files {source} hold no samples (every row was bad or empty): nothing to do");
+        }
         bail!("the source {source} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
     }
     let pipeline = prepared.pipeline;

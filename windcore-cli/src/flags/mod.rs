@@ -7,6 +7,7 @@
 //! store is, the source layout) and the small `init` live here.
 
 mod convert;
+mod files;
 mod generate;
 mod run;
 mod serve;
@@ -80,7 +81,7 @@ pub enum Command {
     /// data and their statistics, as `run` does. It prints the URL to open. With
     /// postgres:// URLs it serves the databases. The reference system's routes
     /// (/api/data, /api/signals, POST /api/run-etl, POST /api/generate-data) are aliases.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -93,11 +94,12 @@ pub struct StoreArgs {
 
 #[derive(Args, Debug)]
 pub struct SourceArg {
-    /// Where the raw samples are: a postgres:// URL or an embedded store directory
+    /// Where the raw samples are: a postgres:// URL, an embedded store directory, or
+    /// files: a CSV/Parquet file, a glob such as 'exports/*.csv', or a directory of them
     /// [default: the --data-dir store].
     #[arg(
         long,
-        value_name = "URL|DIR",
+        value_name = "URL|DIR|FILES",
         env = "WINDCORE_SOURCE_URL",
         hide_env_values = true
     )]

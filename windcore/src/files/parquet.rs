@@ -123,8 +123,8 @@ fn to_batch(
     for v in &mut batch.values {
         v.reserve(n);
     }
-    for i in 0..n {
-        let Some(t) = times[i] else {
+    for (i, &t) in times.iter().enumerate().take(n) {
+        let Some(t) = t else {
             bad.add(
                 path,
                 (offset + i + 1) as u64,

@@ -126,7 +126,8 @@ pub struct LayoutArgs {
     /// case-sensitive and always quoted.
     #[arg(long, value_name = "NAME", default_value = "data")]
     table: String,
-    /// The timestamp column of the source (timestamptz, or timestamp read as UTC).
+    /// The timestamp column of the source (timestamptz, or timestamp read as UTC). Files:
+    /// the column of times [default: `timestamp` in any case, else the first column of times].
     #[arg(long, value_name = "COL", default_value = "timestamp")]
     time_column: String,
     /// The column that tells the assets (turbines, met masts) apart, for a source

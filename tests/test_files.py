@@ -47,7 +47,9 @@ def oracle(samples: pd.DataFrame, variables, angles=(), asset="asset") -> pd.Ser
     """pandas' statistics per (asset, 10-minute window): duplicates keep the
     last row, NaN is not a sample, angles by scipy's circular statistics."""
     s = samples.drop_duplicates([asset, "timestamp"], keep="last").copy()
-    s["window"] = s["timestamp"].dt.floor("10min")
+    # In UTC: pandas floors an aware time on its local clock and refuses the
+    # repeated hour; whole-hour offsets give the same 10-minute windows.
+    s["window"] = s["timestamp"].dt.tz_convert("UTC").dt.floor("10min")
     out = []
     for v in variables:
         g = s.dropna(subset=[v]).groupby([asset, "window"])[v]
@@ -253,8 +255,9 @@ def test_parquet_dump_epoch_millis_1hz(cli, tmp_path):
             )
         )
     dump = pd.concat(frames)
-    dump.iloc[:3000].to_parquet(tmp_path / "dump_part1.parquet")
-    dump.iloc[3000:].to_parquet(tmp_path / "dump_part2.parquet")
+    # Without the pandas index, which would be one more numeric column.
+    dump.iloc[:3000].to_parquet(tmp_path / "dump_part1.parquet", index=False)
+    dump.iloc[3000:].to_parquet(tmp_path / "dump_part2.parquet", index=False)
     out = run(
         cli, "run", "--source", str(tmp_path / "dump_*.parquet"), "--time-column", "time_ms",
         "--time-format", "epoch-ms", "--asset-column", "turbine", "--target", "out", "--quiet",
@@ -299,7 +302,47 @@ def test_python_run_on_a_glob(tmp_path):
         asset_column="Wind_turbine_name",
         variables=["Power (kW)"],
     )
-    assert summary.failed == []
+    assert summary.ok and summary.failed_days == [], summary
     got = read_target(tmp_path / "out" / "target")
     samples = samples.rename(columns={"Wind_turbine_name": "asset", "Date and time": "timestamp"})
     assert_stats_match(got, oracle(samples, ["Power (kW)"]))
+
+
+def test_changed_files_rewrite_only_their_pairs(cli, tmp_path):
+    """`run --changed` on files: a file edited on one turbine's day rewrites
+    that (day, turbine) pair only, and the target equals a full recompute."""
+    rng = np.random.default_rng(6)
+    ts = pd.date_range("2024-05-01", periods=2 * 1440, freq="1min", tz="UTC")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+
+    def write(turbine, power):
+        pd.DataFrame({"time": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "turbine": turbine,
+                      "power": power.round(3)}).to_csv(exports / f"{turbine}.csv", index=False)
+
+    powers = {t: rng.normal(1000, 100, len(ts)) for t in ("T01", "T02")}
+    for t, p in powers.items():
+        write(t, p)
+    args = ["run", "--source", str(exports / "*.csv"), "--time-column", "time",
+            "--asset-column", "turbine"]
+    first = run(cli, *args, "--changed", "--target", "inc", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "0 unchanged, 0 changed, 4 new, 0 removed" in first.stdout, first.stdout
+    again = run(cli, *args, "--changed", "--target", "inc", cwd=tmp_path)
+    assert "4 unchanged, 0 changed, 0 new, 0 removed" in again.stdout, again.stdout
+    # T02's second day changes (late data).
+    p = powers["T02"].copy()
+    p[1440 + 100 : 1440 + 160] += 50.0
+    write("T02", p)
+    changed = run(cli, *args, "--changed", "--target", "inc", cwd=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert "3 unchanged, 1 changed, 0 new, 0 removed" in changed.stdout, changed.stdout
+    full = run(cli, *args, "--target", "full", "--quiet", cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    got = read_target(tmp_path / "inc" / "target")
+    pd.testing.assert_series_equal(got, read_target(tmp_path / "full" / "target"))
+    samples = pd.concat(
+        [pd.DataFrame({"timestamp": ts, "asset": t, "power": (p if t == "T02" else powers[t]).round(3)})
+         for t in ("T01", "T02")]
+    )
+    assert_stats_match(got, oracle(samples, ["power"]))

@@ -43,7 +43,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) => commands::run(RunPlan::from_args(&args)?).await,
         Command::Init(args) => commands::init(InitPlan::from_args(args)?).await,
         Command::Generate(args) => commands::generate(GeneratePlan::from_args(&args)?).await,
-        Command::Serve(args) => commands::serve(ServePlan::from_args(args)?).await,
+        Command::Serve(args) => commands::serve(ServePlan::from_args(*args)?).await,
     }
 }
 

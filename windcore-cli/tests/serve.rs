@@ -1598,3 +1598,98 @@ fn assets_lists_every_turbine_of_every_day() {
     let c = server.get("/coverage").json();
     assert_eq!(c["assets"], serde_json::json!(["T01", "T02", "T03"]));
 }
+
+#[test]
+fn serves_the_raw_samples_of_files_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A farm export: `;`, decimal commas, local offsets, a comment line.
+    let farm = dir.path().join("farm.csv");
+    std::fs::write(
+        &farm,
+        "# export of the farm\n\
+         Date and time;turbine;Power (kW);Wind speed (m/s)\n\
+         2024-03-01T01:00:00+01:00;T01;100,5;5,5\n\
+         2024-03-01T01:00:00+01:00;T02;200,25;6\n\
+         2024-03-01T01:01:00+01:00;T01;101;5,25\n\
+         2024-03-01T01:01:00+01:00;T02;;6,5\n\
+         2024-03-02T12:00:00+01:00;T01;50;4\n",
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--source",
+        farm.to_str().unwrap(),
+        "--time-column",
+        "Date and time",
+        "--asset-column",
+        "turbine",
+    ]);
+    assert_eq!(
+        server.get("/assets").json(),
+        serde_json::json!(["T01", "T02"])
+    );
+    let info = server.get("/info").json();
+    assert_eq!(
+        info["variables"],
+        serde_json::json!(["Power (kW)", "Wind speed (m/s)"])
+    );
+    // Read once, when the server started: the file is not read again.
+    std::fs::remove_file(&farm).unwrap();
+    let r = server.get("/data?start=2024-03-01&end=2024-03-02&variables=Power%20(kW)");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        serde_json::json!([
+            {"timestamp": "2024-03-01T00:00:00Z", "asset": "T01", "Power (kW)": 100.5},
+            {"timestamp": "2024-03-01T00:00:00Z", "asset": "T02", "Power (kW)": 200.25},
+            {"timestamp": "2024-03-01T00:01:00Z", "asset": "T01", "Power (kW)": 101.0},
+            {"timestamp": "2024-03-01T00:01:00Z", "asset": "T02", "Power (kW)": null},
+        ])
+    );
+    let r = server.get("/data?start=2024-03-02&end=2024-03-03&asset=T01&format=csv");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let lines: Vec<String> = r.text().lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[1].starts_with("2024-03-02T11:00:00Z,T01,"),
+        "{lines:?}"
+    );
+    let c = server.get("/coverage?from=2024-03-01&to=2024-03-03").json();
+    let has: Vec<bool> = c["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["source"].as_bool().unwrap())
+        .collect();
+    assert_eq!(has, [true, true, false], "{c}");
+    assert_eq!(server.get("/health").status, 200);
+
+    // Per-turbine files, the turbine named only in the file name.
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    for (t, p) in [("WT1", "1.5"), ("WT2", "2.5")] {
+        std::fs::write(
+            exports.join(format!("Turbine_{t}_2024.csv")),
+            format!("timestamp,power\n2024-03-01 00:00:00,{p}\n"),
+        )
+        .unwrap();
+    }
+    let glob = exports.join("*.csv");
+    let server = Server::start(&[
+        "--source",
+        glob.to_str().unwrap(),
+        "--asset-pattern",
+        r"Turbine_(\w+?)_",
+    ]);
+    assert_eq!(
+        server.get("/assets").json(),
+        serde_json::json!(["WT1", "WT2"])
+    );
+    let rows = server.get("/data?start=2024-03-01&end=2024-03-02").json();
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            {"timestamp": "2024-03-01T00:00:00Z", "asset": "WT1", "power": 1.5},
+            {"timestamp": "2024-03-01T00:00:00Z", "asset": "WT2", "power": 2.5},
+        ])
+    );
+}

@@ -9,10 +9,13 @@
 mod arrow;
 mod convert;
 mod errors;
+mod files;
 mod inspect;
 mod ops;
 mod runtime;
 mod summary;
+
+use std::collections::HashMap;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDate};
@@ -96,12 +99,29 @@ fn resample<'py>(
 /// `datetime.date`, a `datetime.datetime` (its UTC day) or a 'YYYY-MM-DD'
 /// string. `source` / `target` are a directory of the embedded store or a
 /// `postgres://` URL; `source` may also be the `http://` URL of windcore's
-/// connector API (`windcore-cli serve`). `target` defaults to `source`.
+/// connector API (`windcore-cli serve`), or files: a CSV / TOA5 / Parquet
+/// file, a glob such as `'exports/*.csv'`, or a directory of them (CSV may
+/// be `.gz` / `.zst`; a `files:` prefix forces this reading). `target`
+/// defaults to `source` (not for files: give a target).
 /// `changed_only=True` makes the run incremental: only the (day, asset)
 /// pairs whose source samples changed since they were loaded are rewritten.
 /// `table`, `time_column`, `asset_column` say where the samples are in a
 /// PostgreSQL source (default: the reference `data` table, column
 /// `timestamp`, one asset); with an asset column the statistics are per asset.
+/// For files, `time_column` (default: a column named `timestamp` in any case,
+/// else the first column of times) and `asset_column` are column names, and
+/// `source_timezone` the zone of naive times.
+///
+/// Files only: `asset_pattern`, a regex with one capture group matched
+/// against each file's path (the turbine named only in the file name);
+/// `delimiter` (`','`, `';'`, `'tab'`; default sniffed); `decimal` (`'auto'`:
+/// a comma when the delimiter is not a comma, `'comma'`, `'point'`);
+/// `comment` (default `'#'`; `None` for none); `skip_lines` before the
+/// header; `quote`; `na_values`, more missing-value markers; `time_format`
+/// (`'auto'`, `'epoch-s'`, `'epoch-ms'` or a strftime format such as
+/// `'%d.%m.%Y %H:%M'`); `rename`, `{column: variable}`. A row that does not
+/// parse is counted as a bad row (never a sample); of duplicate rows across
+/// files the later file in sorted path order wins.
 ///
 /// Returns a `RunSummary`. If a day fails, the days after it are not started
 /// and `PipelineError` is raised; it names the failed day and the days to
@@ -113,12 +133,15 @@ fn resample<'py>(
         variables=None, stats=Stats::default(), every=Every::default(), jobs=2,
         table=None, time_column=None, asset_column=None, angles=None, min_count=1,
         timezone=None, label=None, changed_only=false, source_timezone=None, assets=None,
+        asset_pattern=None, delimiter=None, decimal=None, comment=Some("#".to_owned()),
+        skip_lines=0, quote="\"".to_owned(), na_values=None, time_format=None, rename=None,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
         table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
         timezone='UTC', label='start', changed_only=False, source_timezone=None, \
-        assets=None)"
+        assets=None, asset_pattern=None, delimiter=None, decimal='auto', comment='#', \
+        skip_lines=0, quote='\"', na_values=None, time_format='auto', rename=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -142,7 +165,28 @@ fn run(
     changed_only: bool,
     source_timezone: Option<String>,
     assets: Option<Names>,
+    asset_pattern: Option<String>,
+    delimiter: Option<String>,
+    decimal: Option<String>,
+    comment: Option<String>,
+    skip_lines: usize,
+    quote: String,
+    na_values: Option<Names>,
+    time_format: Option<String>,
+    rename: Option<HashMap<String, String>>,
 ) -> PyResult<Bound<'_, PyAny>> {
+    let files = files::FileArgs {
+        asset_pattern,
+        delimiter,
+        decimal,
+        comment,
+        skip_lines,
+        quote,
+        na_values,
+        time_format,
+        rename,
+    }
+    .options()?;
     let days = days_arg(date, start, end, RUN_DAY_NAMES)?;
     let source = match source {
         Some(s) => s.0,
@@ -163,7 +207,8 @@ fn run(
         .label(label_arg(label.as_deref())?)
         .changed_only(changed_only)
         .days(days)
-        .jobs(jobs);
+        .jobs(jobs)
+        .files(files);
     if let Some(v) = variables {
         config = config.variables(v.0);
     }

@@ -238,6 +238,14 @@ impl RunConfigBuilder {
         self
     }
 
+    /// How to read a file source (a [`Location::Files`]): the asset from the
+    /// file names, the CSV dialect, the time format, renames. Ignored by
+    /// the other sources.
+    pub fn files(mut self, options: FileOptions) -> Self {
+        self.files = options;
+        self
+    }
+
     /// Variables to aggregate. Default: `wind_speed` and `power` when the
     /// source has both, otherwise every numeric channel of the source.
     pub fn variables<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {

@@ -256,6 +256,10 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
             Location::Postgres(url) => PostgresSource::init_layout(url, layout).await,
+            // A store asked for where a file sits: the file is in the way.
+            Location::Files(p) if std::path::Path::new(p).is_file() => {
+                create_dir(&LocalStore::new(p).source().dir().to_path_buf())
+            }
             Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("initialised")),
         }
     }
@@ -265,6 +269,9 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).target().dir().to_path_buf()),
             Location::Postgres(url) => PostgresTarget::init(url).await,
+            Location::Files(p) if std::path::Path::new(p).is_file() => {
+                create_dir(&LocalStore::new(p).target().dir().to_path_buf())
+            }
             Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("a target")),
         }
     }
@@ -399,5 +406,16 @@ mod http_tests {
         assert!(err.contains("only be read from as a source"), "{err}");
         assert!(loc.init_target().await.is_err());
         assert!(loc.open_source().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_store_where_a_file_sits_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "not a store").unwrap();
+        let loc: Location = file.to_str().unwrap().parse().unwrap();
+        assert!(matches!(loc, Location::Files(_)));
+        assert!(matches!(loc.init_source().await, Err(Error::Io { .. })));
+        assert!(matches!(loc.init_target().await, Err(Error::Io { .. })));
     }
 }

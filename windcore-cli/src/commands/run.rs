@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use windcore::demo;
+use windcore::{demo, Location};
 
 use crate::flags::RunPlan;
 use crate::report;
@@ -42,6 +42,9 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     }
     let prepared = config.prepare().await?;
     if prepared.days.is_empty() {
+        if let Location::Files(_) = source {
+            bail!("the files {source} hold no samples (every row was bad or empty): nothing to do");
+        }
         bail!("the source {source} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
     }
     let pipeline = prepared.pipeline;

@@ -136,6 +136,7 @@ impl RunPlan {
         let layout = args.layout.layout()?;
         let mut config = RunConfig::builder(source.clone(), target.clone())
             .layout(layout.clone())
+            .files(args.files.options()?)
             .stats(stats)
             .every(every)
             .min_count(args.min_count)
@@ -275,6 +276,8 @@ impl ServePlan {
             None => None,
         };
         let mut builder = ServerConfig::builder(source)
+            .layout(args.layout.layout()?)
+            .files(args.files.options()?)
             .max_range_days(args.max_range_days)
             .request_timeout(Duration::from_secs(args.request_timeout))
             .max_concurrency(args.max_concurrency)

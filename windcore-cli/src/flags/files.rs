@@ -18,17 +18,37 @@ pub struct FileArgs {
     pub(super) delimiter: Option<String>,
     /// The decimal mark of CSV numbers: 'auto' (a comma when the delimiter is not a comma),
     /// 'comma' or 'point'.
-    #[arg(long, value_name = "auto|comma|point", default_value = "auto", help_heading = "File sources")]
+    #[arg(
+        long,
+        value_name = "auto|comma|point",
+        default_value = "auto",
+        help_heading = "File sources"
+    )]
     pub(super) decimal: String,
     /// Lines starting with this character are comments (before the header and after it);
     /// 'none' for no comment lines.
-    #[arg(long, value_name = "CHAR", default_value = "#", help_heading = "File sources")]
+    #[arg(
+        long,
+        value_name = "CHAR",
+        default_value = "#",
+        help_heading = "File sources"
+    )]
     pub(super) comment: String,
     /// Lines to skip at the start of each CSV file, before the header.
-    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "File sources")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "File sources"
+    )]
     pub(super) skip_lines: usize,
     /// The CSV quote character.
-    #[arg(long, value_name = "CHAR", default_value = "\"", help_heading = "File sources")]
+    #[arg(
+        long,
+        value_name = "CHAR",
+        default_value = "\"",
+        help_heading = "File sources"
+    )]
     pub(super) quote: String,
     /// More markers of a missing value, comma-separated (always: empty, NA, N/A, #N/A, NaN,
     /// NAN, nan, null, NULL, None, -).
@@ -37,19 +57,17 @@ pub struct FileArgs {
     /// How times are written: 'auto' (ISO 8601 with or without an offset, or epoch
     /// numbers), 'epoch-s', 'epoch-ms', or a strftime format such as '%d.%m.%Y %H:%M'
     /// (day first); a time without an offset is local to --source-timezone (default UTC).
-    #[arg(long, value_name = "FORMAT", default_value = "auto", help_heading = "File sources")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "auto",
+        help_heading = "File sources"
+    )]
     pub(super) time_format: String,
     /// Rename a column: 'Wind speed (m/s)=wind_speed' (repeatable). Without it a signal is
     /// named after its column, whatever characters it holds.
     #[arg(long, value_name = "FROM=TO", help_heading = "File sources")]
     pub(super) rename: Vec<String>,
-}
-
-fn one_char(flag: &str, s: &str) -> anyhow::Result<u8> {
-    match s.as_bytes() {
-        [c] if c.is_ascii() => Ok(*c),
-        _ => anyhow::bail!("--{flag}: `{s}` is not a single ASCII character"),
-    }
 }
 
 impl FileArgs {
@@ -59,16 +77,8 @@ impl FileArgs {
             Some(d) => Some(CsvDialect::parse_delimiter(d).context("--delimiter")?),
             None => None,
         };
-        let decimal_comma = match self.decimal.as_str() {
-            "auto" => None,
-            "comma" => Some(true),
-            "point" => Some(false),
-            other => anyhow::bail!("--decimal: `{other}` is not auto, comma or point"),
-        };
-        let comment = match self.comment.as_str() {
-            "none" | "" => None,
-            c => Some(one_char("comment", c)?),
-        };
+        let decimal_comma = CsvDialect::parse_decimal(&self.decimal).context("--decimal")?;
+        let comment = CsvDialect::parse_comment(&self.comment).context("--comment")?;
         let rename = self
             .rename
             .iter()
@@ -86,14 +96,17 @@ impl FileArgs {
                 decimal_comma,
                 comment,
                 skip_lines: self.skip_lines,
-                quote: one_char("quote", &self.quote)?,
+                quote: CsvDialect::parse_quote(&self.quote).context("--quote")?,
                 na_values: self
                     .na
                     .as_deref()
                     .map(|s| s.split(',').map(|v| v.trim().to_string()).collect())
                     .unwrap_or_default(),
             },
-            time_format: self.time_format.parse::<TimeFormat>().context("--time-format")?,
+            time_format: self
+                .time_format
+                .parse::<TimeFormat>()
+                .context("--time-format")?,
             rename,
         })
     }

@@ -7,6 +7,7 @@
 //! store is, the source layout) and the small `init` live here.
 
 mod convert;
+mod files;
 mod generate;
 mod run;
 mod serve;
@@ -78,7 +79,7 @@ pub enum Command {
     /// data and their statistics, as `run` does. It prints the URL to open. With
     /// postgres:// URLs it serves the databases. The reference system's routes
     /// (/api/data, /api/signals, POST /api/run-etl, POST /api/generate-data) are aliases.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -91,11 +92,12 @@ pub struct StoreArgs {
 
 #[derive(Args, Debug)]
 pub struct SourceArg {
-    /// Where the raw samples are: a postgres:// URL or an embedded store directory
+    /// Where the raw samples are: a postgres:// URL, an embedded store directory, or
+    /// files: a CSV/Parquet file, a glob such as 'exports/*.csv', or a directory of them
     /// [default: the --data-dir store].
     #[arg(
         long,
-        value_name = "URL|DIR",
+        value_name = "URL|DIR|FILES",
         env = "WINDCORE_SOURCE_URL",
         hide_env_values = true
     )]
@@ -122,7 +124,8 @@ pub struct LayoutArgs {
     /// case-sensitive and always quoted.
     #[arg(long, value_name = "NAME", default_value = "data")]
     table: String,
-    /// The timestamp column of the source (timestamptz, or timestamp read as UTC).
+    /// The timestamp column of the source (timestamptz, or timestamp read as UTC). Files:
+    /// the column of times [default: `timestamp` in any case, else the first column of times].
     #[arg(long, value_name = "COL", default_value = "timestamp")]
     time_column: String,
     /// The column that tells the assets (turbines, met masts) apart, for a source

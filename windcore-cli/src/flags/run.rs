@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::files::FileArgs;
 use super::{LayoutArgs, SourceArg, StoreArgs, TargetArg};
 
 #[derive(Args, Debug)]
@@ -69,6 +70,8 @@ pub struct RunArgs {
     pub(super) store: StoreArgs,
     #[command(flatten)]
     pub(super) layout: LayoutArgs,
+    #[command(flatten)]
+    pub(super) files: FileArgs,
     /// No progress bar and no summary; errors are still reported.
     #[arg(long, short)]
     pub(super) quiet: bool,

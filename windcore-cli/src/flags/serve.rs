@@ -6,13 +6,17 @@ use std::path::PathBuf;
 use clap::Args;
 use windcore::DEFAULT_DATA_DIR;
 
+use super::files::FileArgs;
+use super::LayoutArgs;
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// The source: a postgres:// URL or an embedded store directory
-    /// [default: the --data-dir store].
+    /// The source: a postgres:// URL, an embedded store directory, or files: a
+    /// CSV/Parquet file, a glob such as 'exports/*.csv', or a directory of them
+    /// (read once, when the server starts) [default: the --data-dir store].
     #[arg(
         long,
-        value_name = "URL|DIR",
+        value_name = "URL|DIR|FILES",
         env = "WINDCORE_SOURCE_URL",
         hide_env_values = true
     )]
@@ -62,6 +66,10 @@ pub struct ServeArgs {
     /// queue for a connection, within the request timeout.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub(super) pool_size: usize,
+    #[command(flatten)]
+    pub(super) layout: LayoutArgs,
+    #[command(flatten)]
+    pub(super) files: FileArgs,
     /// No access log.
     #[arg(long, short)]
     pub(super) quiet: bool,

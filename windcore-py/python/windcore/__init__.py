@@ -4,11 +4,14 @@
 >>> stats = windcore.resample(samples)                 # polars, pandas or pyarrow in
 >>> farm = windcore.resample(scada, by="asset", angles="wind_direction")   # per turbine
 >>> summary = windcore.run(date="2024-01-03")          # the whole ETL for one UTC day
+>>> windcore.run(source="exports/*.csv", target="out",  # files as the source
+...              time_column="Date and time", asset_column="Wind_turbine_name")
 
 Functions
 ---------
 resample   window statistics of a DataFrame (pure, in memory)
-run        the ETL over one day, a range of days or every source day
+run        the ETL over one day, a range of days or every source day (from a store,
+           PostgreSQL, or files: CSV / TOA5 logger / Parquet, a glob or a directory)
 generate   seeded, deterministic demo data into a source
 init       create a source and/or target (directories or PostgreSQL tables)
 

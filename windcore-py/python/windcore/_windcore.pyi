@@ -20,7 +20,8 @@ DEFAULT_SEED: int
 #: A UTC day: 'YYYY-MM-DD', a date, or a datetime (aware: its UTC day; naive: taken as UTC).
 _Day = Union[str, datetime.date, datetime.datetime]
 #: A directory of the embedded store, a postgres:// URL, or (source only) an http:// URL
-#: of windcore's connector API.
+#: of windcore's connector API or files: a CSV/TOA5/Parquet file, a glob such as
+#: 'exports/*.csv', or a directory of them.
 _Location = Union[str, "os.PathLike[str]"]
 #: '10m', '90s', '1h', '1h30m', '1d', or a timedelta.
 _Every = Union[str, datetime.timedelta]
@@ -75,6 +76,15 @@ def run(
     changed_only: bool = False,
     source_timezone: Optional[str] = None,
     assets: Optional[_Names] = None,
+    asset_pattern: Optional[str] = None,
+    delimiter: Optional[str] = None,
+    decimal: Optional[str] = "auto",
+    comment: Optional[str] = "#",
+    skip_lines: int = 0,
+    quote: str = '"',
+    na_values: Optional[_Names] = None,
+    time_format: Optional[str] = "auto",
+    rename: Optional[Dict[str, str]] = None,
 ) -> "RunSummary":
     """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
@@ -92,6 +102,24 @@ def run(
     ``source_timezone``: the zone of a time column of naive local times.
     ``assets``: only these assets (a batch of a fleet); only their rows are
     read and only their statistics and load records replaced.
+
+    Files as the source (``source="exports/*.csv"``: a file, a glob or a
+    directory of CSV, ``.gz``/``.zst`` CSV, TOA5 logger or Parquet files; give
+    a ``target``): ``time_column`` and ``asset_column`` are column names
+    (default time column: ``timestamp`` in any case, else the first column of
+    times), ``source_timezone`` the zone of naive times. ``asset_pattern``: a
+    regex with one capture group matched against each file's path, for files
+    whose turbine is named only in the file name. ``delimiter``: ``','``,
+    ``';'``, ``'tab'`` (default: sniffed). ``decimal``: ``'auto'`` (a comma
+    when the delimiter is not a comma), ``'comma'``, ``'point'``.
+    ``comment``: comment lines' first character (``None``: none).
+    ``skip_lines``: lines before the header. ``quote``: the quote character.
+    ``na_values``: more missing-value markers (``NA``, ``NAN``, empty, ... are
+    always missing). ``time_format``: ``'auto'`` (ISO 8601 with or without an
+    offset, or epoch numbers), ``'epoch-s'``, ``'epoch-ms'`` or a strftime
+    format such as ``'%d.%m.%Y %H:%M'``. ``rename``: ``{column: variable}``.
+    Rows that do not parse are counted as bad rows, never samples; of
+    duplicate rows across files the later file in sorted path order wins.
 
     Reads ``variables`` from ``source``, computes ``stats`` over windows of
     ``every`` and replaces each day's statistics in ``target`` (default: the

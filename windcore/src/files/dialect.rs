@@ -63,6 +63,34 @@ impl CsvDialect {
         }
     }
 
+    /// The decimal mark by name: `auto` (`None`: a comma when the delimiter
+    /// is not a comma), `comma` (or `,`) or `point` (or `.`).
+    pub fn parse_decimal(s: &str) -> Result<Option<bool>> {
+        match s.trim() {
+            "auto" | "" => Ok(None),
+            "comma" | "," => Ok(Some(true)),
+            "point" | "dot" | "." => Ok(Some(false)),
+            other => Err(Error::config(
+                "decimal",
+                format!("`{other}` is not a decimal mark: give auto, comma or point"),
+            )),
+        }
+    }
+
+    /// The comment character: one ASCII symbol, or `none` (or empty) for no
+    /// comment lines.
+    pub fn parse_comment(s: &str) -> Result<Option<u8>> {
+        match s {
+            "none" | "" => Ok(None),
+            c => one_symbol("comment", c).map(Some),
+        }
+    }
+
+    /// The quote character: one ASCII symbol.
+    pub fn parse_quote(s: &str) -> Result<u8> {
+        one_symbol("quote", s)
+    }
+
     /// The delimiter of a file whose header line is `header`.
     pub(crate) fn delimiter_for(&self, header: &[u8]) -> u8 {
         if let Some(d) = self.delimiter {
@@ -107,6 +135,17 @@ impl CsvDialect {
     }
 }
 
+/// One ASCII character that is not a letter or a digit.
+fn one_symbol(what: &'static str, s: &str) -> Result<u8> {
+    match s.as_bytes() {
+        [c] if c.is_ascii() && !c.is_ascii_alphanumeric() => Ok(*c),
+        _ => Err(Error::config(
+            what,
+            format!("`{s}` is not a single symbol (one ASCII character, not a letter or digit)"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +172,19 @@ mod tests {
         assert_eq!(CsvDialect::parse_delimiter(";").unwrap(), b';');
         assert!(CsvDialect::parse_delimiter("ab").is_err());
         assert!(CsvDialect::parse_delimiter("a").is_err());
+    }
+
+    #[test]
+    fn dialect_settings_by_name() {
+        assert_eq!(CsvDialect::parse_decimal("auto").unwrap(), None);
+        assert_eq!(CsvDialect::parse_decimal("comma").unwrap(), Some(true));
+        assert_eq!(CsvDialect::parse_decimal("point").unwrap(), Some(false));
+        assert!(CsvDialect::parse_decimal("x").is_err());
+        assert_eq!(CsvDialect::parse_comment("none").unwrap(), None);
+        assert_eq!(CsvDialect::parse_comment("#").unwrap(), Some(b'#'));
+        assert!(CsvDialect::parse_comment("##").is_err());
+        assert_eq!(CsvDialect::parse_quote("'").unwrap(), b'\'');
+        assert!(CsvDialect::parse_quote("").is_err());
     }
 
     #[test]

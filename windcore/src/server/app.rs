@@ -1,5 +1,5 @@
 //! What the handlers share: the stores (opened lazily, reopened after a
-//! failure), the limits, the token.
+//! failure; a file source is read once and kept), the limits, the token.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +11,20 @@ use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 use super::error::{chain, ApiError, ApiResult};
 use super::target::StatsTarget;
 use super::ServerConfig;
-use crate::{Extract, LocalStore, Location, PostgresTarget, TimeRange, ASSET};
+use crate::{
+    Day, Extract, FileOptions, FileSource, LocalStore, Location, PostgresTarget, SourceLayout,
+    TimeRange, Zone, ASSET,
+};
 
 pub(crate) struct App {
     pub source_loc: Location,
+    /// Where the samples are in the source.
+    pub layout: SourceLayout,
+    /// How a file source is read.
+    files: FileOptions,
     source: RwLock<Option<Arc<dyn Extract>>>,
+    /// The file source, once read (the same as `source`).
+    file_source: RwLock<Option<Arc<FileSource>>>,
     /// Whether a (non-embedded) source has an asset column, once known.
     source_assets: RwLock<Option<bool>>,
     pub target_loc: Option<Location>,
@@ -39,7 +48,10 @@ impl App {
     pub fn new(config: &ServerConfig) -> App {
         App {
             source_loc: config.source.clone(),
+            layout: config.layout.clone(),
+            files: config.files.clone(),
             source: RwLock::new(None),
+            file_source: RwLock::new(None),
             source_assets: RwLock::new(None),
             target_loc: config.target.clone(),
             target: RwLock::new(None),
@@ -64,18 +76,77 @@ impl App {
         if let Some(s) = slot.as_ref() {
             return Ok(s.clone());
         }
-        let s = tokio::time::timeout(
-            self.timeout,
-            self.source_loc.open_source_with_pool_size(self.pool_size),
-        )
-        .await
-        .map_err(|_| ApiError::unavailable(format!("{}: connect timed out", self.source_loc)))?
-        .map_err(|e| match e {
+        let opened = match &self.source_loc {
+            // Files are read once, whatever it takes (local work, no
+            // connection to time out); requests meanwhile wait for them.
+            Location::Files(pattern) => {
+                FileSource::open_async(pattern, &self.layout, &self.files, None)
+                    .await
+                    .map(|f| {
+                        let f = Arc::new(f);
+                        (f.clone() as Arc<dyn Extract>, Some(f))
+                    })
+            }
+            loc => tokio::time::timeout(
+                self.timeout,
+                loc.open_source_layout(&self.layout, self.pool_size),
+            )
+            .await
+            .map_err(|_| ApiError::unavailable(format!("{loc}: connect timed out")))?
+            .map(|s| (s, None)),
+        };
+        let (s, files) = opened.map_err(|e| match e {
             crate::Error::Schema(_) => ApiError::unavailable(chain(&e)),
             other => ApiError::from_windcore(other),
         })?;
+        if files.is_some() {
+            *self.file_source.write().await = files;
+        }
         *slot = Some(s.clone());
         Ok(s)
+    }
+
+    /// The file source, read on first use (`None` for the other sources).
+    async fn file_source(&self) -> ApiResult<Option<Arc<FileSource>>> {
+        if !matches!(self.source_loc, Location::Files(_)) {
+            return Ok(None);
+        }
+        self.source().await?;
+        Ok(self.file_source.read().await.clone())
+    }
+
+    /// Every asset of the source, on any day, sorted (empty for one asset).
+    /// A file source answers from what it read; the others are asked.
+    pub async fn source_assets(&self) -> ApiResult<Vec<String>> {
+        if let Some(f) = self.file_source().await? {
+            let mut assets = f.assets();
+            assets.sort();
+            return Ok(assets);
+        }
+        tokio::time::timeout(self.timeout, self.source_loc.source_assets(&self.layout))
+            .await
+            .map_err(|_| ApiError::unavailable("listing the source's assets timed out"))?
+            .map_err(ApiError::from_windcore)
+    }
+
+    /// The local days of `zone` with source samples.
+    pub async fn source_days(&self, zone: Zone) -> ApiResult<Vec<Day>> {
+        if let Some(f) = self.file_source().await? {
+            let mut days: Vec<Day> = f
+                .days()
+                .into_iter()
+                .flat_map(|d| zone.days_touching(d.range()))
+                .collect();
+            days.dedup();
+            return Ok(days);
+        }
+        tokio::time::timeout(
+            self.timeout,
+            self.source_loc.source_days_in(&self.layout, zone),
+        )
+        .await
+        .map_err(|_| ApiError::unavailable("listing the source's days timed out"))?
+        .map_err(ApiError::from_windcore)
     }
 
     /// Whether the source's samples carry an asset (a farm). The embedded

@@ -20,7 +20,9 @@
 //! ```
 //!
 //! Source and target are each a [`Location`]: the embedded store (a
-//! directory, both source and target at once) or PostgreSQL.
+//! directory, both source and target at once) or PostgreSQL. The source may
+//! also be files (CSV, TOA5, Parquet): they are read once, when the source is
+//! first opened, and their samples served from then on.
 //!
 //! ```no_run
 //! use windcore::server::{Server, ServerConfig};
@@ -62,7 +64,7 @@ use axum::Router;
 use chrono::Utc;
 
 use crate::error::{Error, Result};
-use crate::{Location, MAX_POOL_SIZE};
+use crate::{FileOptions, Location, SourceLayout, MAX_POOL_SIZE};
 use app::App;
 use error::ApiError;
 
@@ -76,6 +78,8 @@ pub use dashboard::UPLOT_VERSION;
 #[derive(Clone)]
 pub struct ServerConfig {
     source: Location,
+    layout: SourceLayout,
+    files: FileOptions,
     target: Option<Location>,
     token: Option<String>,
     max_range_days: u32,
@@ -89,6 +93,8 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
             .field("source", &self.source)
+            .field("layout", &self.layout)
+            .field("files", &self.files)
             .field("target", &self.target)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("max_range_days", &self.max_range_days)
@@ -114,6 +120,8 @@ impl ServerConfig {
         ServerConfigBuilder {
             config: ServerConfig {
                 source,
+                layout: SourceLayout::default(),
+                files: FileOptions::default(),
                 target: None,
                 token: None,
                 max_range_days: 31,
@@ -142,6 +150,23 @@ impl ServerConfig {
 }
 
 impl ServerConfigBuilder {
+    /// Where the samples are in the source: the table (PostgreSQL), the time
+    /// and asset columns, the zone of naive times. Default: the reference
+    /// `data(timestamp, ...)` table, one asset.
+    pub fn layout(mut self, layout: SourceLayout) -> Self {
+        self.config.layout = layout;
+        self
+    }
+
+    /// How to read a file source ([`Location::Files`]): the asset from the
+    /// file names, the CSV dialect, the time format, renames. The files are
+    /// read once, when the source is first opened (at [`Server::check`] or
+    /// the first request), and served from then on.
+    pub fn files(mut self, options: FileOptions) -> Self {
+        self.config.files = options;
+        self
+    }
+
     /// Where the statistics are: enables `/signals`, `/coverage` and `POST /etl/run`.
     pub fn target(mut self, target: Location) -> Self {
         self.config.target = Some(target);
@@ -203,6 +228,7 @@ impl ServerConfigBuilder {
                 ),
             ));
         }
+        c.layout.validate()?;
         if c.max_range_days == 0 {
             return Err(Error::config("max range days", "must be at least 1"));
         }

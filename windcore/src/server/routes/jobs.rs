@@ -260,7 +260,7 @@ pub(crate) async fn run_generate(app: &Arc<App>, req: GenerateRequest) -> ApiRes
     let t = Instant::now();
     let rows = app
         .source_loc
-        .generate(req.days, &generator, |_| {})
+        .generate_layout(&app.layout, req.days, &generator, |_| {})
         .await
         .map_err(ApiError::from_windcore)?;
     Ok(json_response(

@@ -15,7 +15,7 @@ use crate::server::app::{probe_range, App};
 use crate::server::docs;
 use crate::server::error::{chain, json_response, ApiError, ApiResult};
 use crate::server::params::{parse_zone, Params};
-use crate::{format_every, parse_every, Day, Location, SourceLayout, Zone};
+use crate::{format_every, parse_every, Day, Location};
 
 pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, docs::openapi())
@@ -80,25 +80,7 @@ pub(crate) async fn info(
 
 /// Every asset of the source, on any day (empty for a single asset).
 pub(crate) async fn source_assets(app: &App) -> ApiResult<Vec<String>> {
-    tokio::time::timeout(
-        app.timeout,
-        app.source_loc.source_assets(&SourceLayout::default()),
-    )
-    .await
-    .map_err(|_| ApiError::unavailable("listing the source's assets timed out"))?
-    .map_err(ApiError::from_windcore)
-}
-
-/// The local days of `zone` with source samples.
-async fn source_days(app: &App, zone: Zone) -> ApiResult<Vec<Day>> {
-    tokio::time::timeout(
-        app.timeout,
-        app.source_loc
-            .source_days_in(&SourceLayout::default(), zone),
-    )
-    .await
-    .map_err(|_| ApiError::unavailable("listing the source's days timed out"))?
-    .map_err(ApiError::from_windcore)
+    app.source_assets().await
 }
 
 /// `GET /assets`: the assets (turbines) of the source, a JSON array.
@@ -143,7 +125,7 @@ pub(crate) async fn coverage(
     };
     let (from, to) = (day("from")?, day("to")?);
     let _permit = app.permit().await?;
-    let present = source_days(&app, zone).await?;
+    let present = app.source_days(zone).await?;
     let (first, last) = match (from, to, present.first(), present.last()) {
         (Some(f), Some(t), _, _) => (f, t),
         (Some(f), None, _, Some(l)) => (f, (*l).max(f)),

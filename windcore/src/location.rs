@@ -256,10 +256,6 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).source().dir().to_path_buf()),
             Location::Postgres(url) => PostgresSource::init_layout(url, layout).await,
-            // A store asked for where a file sits: the file is in the way.
-            Location::Files(p) if std::path::Path::new(p).is_file() => {
-                create_dir(&LocalStore::new(p).source().dir().to_path_buf())
-            }
             Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("initialised")),
         }
     }
@@ -269,9 +265,6 @@ impl Location {
         match self {
             Location::Local(dir) => create_dir(&LocalStore::new(dir).target().dir().to_path_buf()),
             Location::Postgres(url) => PostgresTarget::init(url).await,
-            Location::Files(p) if std::path::Path::new(p).is_file() => {
-                create_dir(&LocalStore::new(p).target().dir().to_path_buf())
-            }
             Location::Http(_) | Location::Files(_) => Err(self.http_is_source_only("a target")),
         }
     }
@@ -414,7 +407,8 @@ mod http_tests {
         let file = dir.path().join("file");
         std::fs::write(&file, "not a store").unwrap();
         let loc: Location = file.to_str().unwrap().parse().unwrap();
-        assert!(matches!(loc, Location::Files(_)));
+        // Not named as CSV or Parquet: an embedded store, whose directory a file blocks.
+        assert!(matches!(loc, Location::Local(_)));
         assert!(matches!(loc.init_source().await, Err(Error::Io { .. })));
         assert!(matches!(loc.init_target().await, Err(Error::Io { .. })));
     }

@@ -27,7 +27,9 @@ pub fn to_py_err(err: Error) -> PyErr {
 ///
 /// Its `transient` attribute is the core's [`Error::is_transient`]: whether
 /// repeating the work may succeed (the class attribute is the usual answer
-/// for the class; the instance's is the core's for this error).
+/// for the class; the instance's is the core's for this error). A
+/// `ConfigError` also gets `setting`: the name of the setting it is about
+/// ([`Error::setting`], e.g. `"window_length"`).
 pub fn exception_for(err: &Error) -> PyErr {
     let msg = message(err);
     let exc = match err {
@@ -46,9 +48,14 @@ pub fn exception_for(err: &Error) -> PyErr {
         _ => WindcoreError::new_err(msg),
     };
     let transient = err.is_transient();
+    let setting = err.setting().map(|s| s.name());
     Python::attach(|py| {
-        // Best effort: a failure to set it leaves the class's default.
-        let _ = exc.value(py).setattr("transient", transient);
+        // Best effort: a failure to set one leaves the class's default.
+        let value = exc.value(py);
+        let _ = value.setattr("transient", transient);
+        if let Some(name) = setting {
+            let _ = value.setattr("setting", name);
+        }
     });
     exc
 }

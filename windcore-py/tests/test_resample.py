@@ -318,6 +318,16 @@ def test_bad_stats():
         windcore.resample(samples(n=50), stats="p99")
 
 
+def test_config_error_names_its_setting():
+    with pytest.raises(windcore.ConfigError, match="invalid window length") as e:
+        windcore.resample(samples(n=50), every="10x")
+    assert e.value.setting == "window_length"
+    with pytest.raises(windcore.ConfigError, match="median") as e:
+        windcore.resample(samples(n=50), stats=["mean", "median"])
+    assert e.value.setting == "stat"
+    assert windcore.ConfigError("made in Python").setting is None
+
+
 def test_error_hierarchy():
     for cls in (
         windcore.ConfigError,

@@ -16,6 +16,7 @@ use crate::pipeline::Pipeline;
 use crate::postgres::{pool_size_for_jobs, SourceLayout};
 use crate::report::{DayReport, RunSummary};
 use crate::resample::{Label, Resampler, Stat};
+use crate::setting::Setting;
 use crate::traits::{Extract, Load};
 use crate::zone::Zone;
 
@@ -107,21 +108,21 @@ impl RunDays {
             (Some(_), _, _) => Err(err(
                 DaysArg::Date,
                 Error::config(
-                    "days",
+                    Setting::Days,
                     "give either a date or a range (from and to), not both",
                 ),
             )),
             (None, Some(_), None) => Err(err(
                 DaysArg::To,
                 Error::config(
-                    "date range",
+                    Setting::DateRange,
                     "a range needs its last day too: give from and to, or a single date",
                 ),
             )),
             (None, None, Some(_)) => Err(err(
                 DaysArg::From,
                 Error::config(
-                    "date range",
+                    Setting::DateRange,
                     "a range needs its first day too: give from and to, or a single date",
                 ),
             )),
@@ -325,7 +326,10 @@ impl RunConfigBuilder {
         self.layout.validate()?;
         if let Some(v) = &self.variables {
             if v.iter().all(|s| s.trim().is_empty()) {
-                return Err(Error::config("variables", "the list of variables is empty"));
+                return Err(Error::config(
+                    Setting::Variables,
+                    "the list of variables is empty",
+                ));
             }
         }
         if let (Some(vars), Some(a)) = (
@@ -337,7 +341,7 @@ impl RunConfigBuilder {
             }),
         ) {
             return Err(Error::config(
-                "angles",
+                Setting::Angles,
                 format!(
                     "`{a}` is not among the variables ({}); an angle must be one of them",
                     vars.join(", ")
@@ -355,7 +359,7 @@ impl RunConfigBuilder {
         let every = self.every.num_seconds();
         if !self.zone.is_utc() && 3600 % every != 0 {
             return Err(Error::config(
-                "window length",
+                Setting::WindowLength,
                 format!(
                     "{every}s windows with the time zone {}: local days have 23 or 25 hours, so a run \
                      with a time zone needs windows that divide an hour (e.g. 10m, 15m, 1h)",
@@ -365,13 +369,13 @@ impl RunConfigBuilder {
         }
         if 86_400 % every != 0 {
             return Err(Error::config(
-                "window length",
+                Setting::WindowLength,
                 format!("{every}s does not divide a day; a run needs windows that never straddle midnight"),
             ));
         }
         if self.jobs == 0 || self.jobs > 64 {
             return Err(Error::config(
-                "jobs",
+                Setting::Jobs,
                 format!("{} is not in 1 ..= 64", self.jobs),
             ));
         }
@@ -381,7 +385,7 @@ impl RunConfigBuilder {
                 _ => "windcore's HTTP API",
             };
             return Err(Error::config(
-                "target",
+                Setting::Target,
                 format!(
                     "{t} is {kind}, which can only be read from as a source; it cannot be a target: give a postgres:// URL or a directory"
                 ),
@@ -391,13 +395,13 @@ impl RunConfigBuilder {
             match &self.source {
                 Store::At(s @ Location::Http(_)) => {
                     return Err(Error::config(
-                        "days",
+                        Setting::Days,
                         format!("the HTTP source {s} cannot list its days: give a day or a range"),
                     ))
                 }
                 Store::Open(s) => {
                     return Err(Error::config(
-                        "days",
+                        Setting::Days,
                         format!(
                             "the open source {} cannot list its days: give a day or a range",
                             s.describe()
@@ -551,7 +555,7 @@ impl RunConfig {
             .find(|a| !pipeline.variables().contains(a))
         {
             return Err(Error::config(
-                "angles",
+                Setting::Angles,
                 format!(
                     "`{a}` is not among the variables of this run ({}); add it to the variables",
                     pipeline.variables().join(", ")
@@ -574,7 +578,7 @@ impl RunConfig {
                 Store::At(l) => l.source_days_in(&self.layout, self.zone).await?,
                 Store::Open(s) => {
                     return Err(Error::config(
-                        "days",
+                        Setting::Days,
                         format!(
                             "the open source {} cannot list its days: give a day or a range",
                             s.describe()

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// One UTC day: the half-open interval `[00:00, 24:00)` UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,7 +118,7 @@ impl FromStr for Day {
             .map(Day)
             .map_err(|e| {
                 Error::config(
-                    "date",
+                    Setting::Date,
                     format!("`{s}` is not a date of the form YYYY-MM-DD ({e})"),
                 )
             })
@@ -142,7 +143,7 @@ impl DayRange {
     pub fn new(first: Day, last: Day) -> Result<Self> {
         if last < first {
             return Err(Error::config(
-                "date range",
+                Setting::DateRange,
                 format!("the range {first} .. {last} is empty: --to must not be before --from"),
             ));
         }
@@ -160,11 +161,11 @@ impl DayRange {
     /// `n` days starting at `first` (`n` ≥ 1).
     pub fn starting(first: Day, n: u32) -> Result<Self> {
         if n == 0 {
-            return Err(Error::config("number of days", "must be at least 1"));
+            return Err(Error::config(Setting::NumberOfDays, "must be at least 1"));
         }
         let last = first.plus_days(u64::from(n) - 1).ok_or_else(|| {
             Error::config(
-                "number of days",
+                Setting::NumberOfDays,
                 format!("{n} days from {first} is out of range"),
             )
         })?;
@@ -230,7 +231,7 @@ impl TimeRange {
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self> {
         if start >= end {
             return Err(Error::config(
-                "time range",
+                Setting::TimeRange,
                 format!("start {start} must be before end {end}"),
             ));
         }

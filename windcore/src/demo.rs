@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::generate::Generator;
 use crate::location::Location;
 use crate::postgres::SourceLayout;
+use crate::setting::Setting;
 use crate::RunConfig;
 
 /// The first day of the demo data (UTC, `YYYY-MM-DD`).
@@ -100,7 +101,7 @@ pub async fn prepare_store(
         .run(|_| {})
         .await?;
     if let Some((day, e)) = summary.first_error() {
-        return Err(Error::config("demo data", format!("day {day}: {e}")));
+        return Err(Error::config(Setting::DemoData, format!("day {day}: {e}")));
     }
     Ok(Some(DemoReport {
         days: days(),

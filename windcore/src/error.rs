@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::day::Day;
+use crate::setting::Setting;
 
 /// Result alias used across windcore.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -44,10 +45,11 @@ pub enum Error {
     },
 
     /// A configuration value is out of range or malformed.
-    #[error("invalid {what}: {detail}")]
+    #[error("invalid {setting}: {detail}")]
     InvalidConfig {
-        /// Which setting (e.g. `window length`, `stat`, `date range`).
-        what: &'static str,
+        /// Which setting (e.g. [`Setting::WindowLength`], [`Setting::Stat`],
+        /// [`Setting::DateRange`]).
+        setting: Setting,
         /// What is wrong and what is allowed.
         detail: String,
     },
@@ -184,9 +186,30 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(what: &'static str, detail: impl Into<String>) -> Self {
+    /// The setting a configuration error is about: that of an
+    /// [`InvalidConfig`](Error::InvalidConfig), [`Setting::Variables`] for an
+    /// [`UnknownVariable`](Error::UnknownVariable), `None` for any other
+    /// error (a failed [`Day`](Error::Day) included: it is about the data of
+    /// that day, not about a setting).
+    ///
+    /// ```
+    /// use windcore::{parse_every, Setting};
+    ///
+    /// let err = parse_every("10x").unwrap_err();
+    /// assert_eq!(err.setting(), Some(Setting::WindowLength));
+    /// assert!(err.to_string().starts_with("invalid window length: "));
+    /// ```
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::InvalidConfig { setting, .. } => Some(*setting),
+            Error::UnknownVariable { .. } => Some(Setting::Variables),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(setting: Setting, detail: impl Into<String>) -> Self {
         Error::InvalidConfig {
-            what,
+            setting,
             detail: detail.into(),
         }
     }
@@ -247,7 +270,7 @@ mod tests {
         }
         for e in [
             Error::data("samples", "a row has no asset"),
-            Error::config("stat", "median"),
+            Error::config(Setting::Stat, "median"),
             Error::Schema("not windcore's".into()),
             Error::NullTimestamps {
                 column: "timestamp".into(),

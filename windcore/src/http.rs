@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::generate::SOURCE_VARIABLES;
 use crate::postgres::mask_password;
 use crate::schema::{ASSET, TIMESTAMP};
+use crate::setting::Setting;
 use crate::traits::Extract;
 
 /// Default time allowed for one request (connect, send, read the whole body).
@@ -114,7 +115,7 @@ impl HttpSource {
             r
         } else if url.starts_with("https://") {
             return Err(Error::config(
-                "HTTP source",
+                Setting::HttpSource,
                 format!(
                     "{}: https:// is not supported (this build has no TLS); use http:// to a local endpoint or a TLS-terminating proxy",
                     mask_password(&url)
@@ -122,7 +123,7 @@ impl HttpSource {
             ));
         } else {
             return Err(Error::config(
-                "HTTP source",
+                Setting::HttpSource,
                 format!("{}: the URL must start with http://", mask_password(&url)),
             ));
         };
@@ -132,7 +133,7 @@ impl HttpSource {
         };
         if authority.contains('@') || prefix.contains(['?', '#']) {
             return Err(Error::config(
-                "HTTP source",
+                Setting::HttpSource,
                 format!(
                     "{}: user info, query or fragment are not supported in the URL",
                     mask_password(&url)
@@ -141,9 +142,9 @@ impl HttpSource {
         }
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| Error::config("HTTP source", format!("{url}: bad port `{p}`")))?;
+                let port = p.parse::<u16>().map_err(|_| {
+                    Error::config(Setting::HttpSource, format!("{url}: bad port `{p}`"))
+                })?;
                 (h.to_string(), port)
             }
             _ => (authority.to_string(), 80),
@@ -153,7 +154,10 @@ impl HttpSource {
             .trim_end_matches(']')
             .to_string();
         if host.is_empty() {
-            return Err(Error::config("HTTP source", format!("{url}: no host")));
+            return Err(Error::config(
+                Setting::HttpSource,
+                format!("{url}: no host"),
+            ));
         }
         Ok(HttpSource {
             url,
@@ -274,7 +278,7 @@ impl Extract for HttpSource {
             }
         }
         if vars.is_empty() {
-            return Err(Error::config("variables", "no variable requested"));
+            return Err(Error::config(Setting::Variables, "no variable requested"));
         }
         let path = self.data_path(range, &vars);
         let resp = self.get(&path).await?;

@@ -14,6 +14,7 @@ use crate::fingerprint::{self, Fingerprints};
 use crate::location::Location;
 use crate::postgres::{PostgresTarget, SourceLayout};
 use crate::schema::{ASSET, SIGNAL, TIMESTAMP};
+use crate::setting::Setting;
 use crate::store::{LocalStore, ParquetTarget};
 use crate::zone::Zone;
 
@@ -172,7 +173,7 @@ pub async fn target_windows(
             .await
         }
         Location::Http(_) | Location::Files(_) => Err(Error::config(
-            "target",
+            Setting::Target,
             format!("{location} is a source only: it holds no statistics"),
         )),
     }

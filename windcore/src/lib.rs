@@ -126,6 +126,7 @@ mod resample;
 mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+mod setting;
 mod store;
 mod traits;
 mod zone;
@@ -152,6 +153,7 @@ pub use resample::{
     format_every, parse_every, parse_stats, Label, Resampler, ResamplerBuilder, Stat,
 };
 pub use schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
+pub use setting::Setting;
 pub use store::{LocalStore, ParquetSource, ParquetTarget, DEFAULT_DATA_DIR};
 pub use traits::{Extract, Load, LoadScope, Transform};
 pub use zone::Zone;

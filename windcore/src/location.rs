@@ -14,6 +14,7 @@ use crate::http::HttpSource;
 use crate::postgres::{
     mask_password, PostgresSource, PostgresTarget, SourceLayout, DEFAULT_POOL_SIZE,
 };
+use crate::setting::Setting;
 use crate::store::LocalStore;
 use crate::traits::{Extract, Load};
 use crate::zone::Zone;
@@ -67,7 +68,7 @@ impl FromStr for Location {
         let t = s.trim();
         if t.is_empty() {
             return Err(Error::config(
-                "location",
+                Setting::Location,
                 "empty: give a directory or a postgres:// URL",
             ));
         }
@@ -85,7 +86,7 @@ impl FromStr for Location {
         }
         if let Some((scheme, _)) = t.split_once("://") {
             return Err(Error::config(
-                "location",
+                Setting::Location,
                 format!(
                     "unsupported scheme `{scheme}://`: use postgres://…, http://… (a source only) or a directory"
                 ),
@@ -200,7 +201,7 @@ impl Location {
                     .await
             }
             Location::Http(_) => Err(Error::config(
-                "days",
+                Setting::Days,
                 format!("the HTTP source {self} cannot list its days: give the days to process (e.g. --date or --from/--to)"),
             )),
             Location::Files(pattern) => {
@@ -231,7 +232,7 @@ impl Location {
                     .await
             }
             Location::Http(_) => Err(Error::config(
-                "assets",
+                Setting::Assets,
                 format!("the HTTP source {self} cannot list its assets"),
             )),
             Location::Files(pattern) => {
@@ -295,7 +296,7 @@ impl Location {
         if generator.turbines() > 1 && layout.asset_column.is_none() {
             if let Location::Postgres(_) = self {
                 return Err(Error::config(
-                    "source layout",
+                    Setting::SourceLayout,
                     format!(
                         "{} turbines need a table with an asset column: give a table and an asset \
                          column (CLI: --table scada --asset-column turbine_id); the table is created if it does not exist",
@@ -341,7 +342,7 @@ impl Location {
             _ => "windcore's HTTP API",
         };
         Error::config(
-            "location",
+            Setting::Location,
             format!(
                 "{self} is {kind}, which can only be read from as a source; it cannot be {what}: give a postgres:// URL or a directory"
             ),

@@ -15,6 +15,7 @@ use crate::frame::{only_assets, within, NullTime};
 use crate::report::{DayOutcome, DayReport, RunSummary};
 use crate::resample::Resampler;
 use crate::schema::TIMESTAMP;
+use crate::setting::Setting;
 use crate::traits::{Extract, Load, LoadScope, Transform};
 use crate::zone::Zone;
 
@@ -99,7 +100,7 @@ impl PipelineBuilder {
         let requested = self.variables.unwrap_or_else(|| default_variables(&known));
         if requested.is_empty() {
             return Err(Error::config(
-                "variables",
+                Setting::Variables,
                 format!(
                     "the list of variables is empty (the source {} has no numeric channel)",
                     self.source.describe()
@@ -122,7 +123,7 @@ impl PipelineBuilder {
         let every = self.transform.every().num_seconds();
         if every <= 0 || 86_400 % every != 0 {
             return Err(Error::config(
-                "window length",
+                Setting::WindowLength,
                 format!(
                     "{}s does not divide a day; the pipeline needs windows that never straddle midnight UTC",
                     every
@@ -131,7 +132,7 @@ impl PipelineBuilder {
         }
         if self.jobs == 0 || self.jobs > 64 {
             return Err(Error::config(
-                "jobs",
+                Setting::Jobs,
                 format!("{} is not in 1 ..= 64", self.jobs),
             ));
         }

@@ -530,6 +530,7 @@ fn from_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::setting::Setting;
 
     fn d(s: &str) -> Day {
         s.parse().unwrap()
@@ -550,7 +551,7 @@ mod tests {
 
     #[test]
     fn failure_message_names_the_day_and_the_days_to_rerun() {
-        let failed = Error::config("jobs", "boom");
+        let failed = Error::config(Setting::Jobs, "boom");
         let summary = RunSummary {
             days: vec![
                 DayReport::new(d("2024-01-01"), DayOutcome::Loaded),
@@ -613,7 +614,7 @@ mod tests {
         ok.transform = Duration::from_millis(250);
         let failed = Error::Day {
             day: d("2024-01-02"),
-            source: Box::new(Error::config("jobs", "boom")),
+            source: Box::new(Error::config(Setting::Jobs, "boom")),
         };
         let summary = RunSummary {
             days: vec![

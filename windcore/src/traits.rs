@@ -9,6 +9,7 @@ use crate::day::{Day, TimeRange};
 use crate::error::Result;
 use crate::fingerprint::Fingerprints;
 use crate::report::{BadRows, Quality};
+use crate::setting::Setting;
 
 /// A source of raw samples.
 ///
@@ -158,7 +159,7 @@ pub trait Load: Send + Sync {
         match scope.assets {
             None => self.load(scope.range, scope.signals, stats).await,
             Some(_) => Err(crate::error::Error::config(
-                "target",
+                Setting::Target,
                 format!(
                     "{} keeps no load record, so it cannot replace single assets (incremental runs need a PostgreSQL or embedded target)",
                     self.describe()

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use crate::day::{Day, TimeRange};
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// A time zone by IANA name (`Europe/Berlin`, `America/Sao_Paulo`, `UTC`).
 ///
@@ -154,7 +155,7 @@ impl Zone {
         let b = self.offset_seconds(last).rem_euclid(e);
         if a != b {
             return Err(Error::config(
-                "window length",
+                Setting::WindowLength,
                 format!(
                     "windows of {}s cannot stay aligned to the local clock of {} across the UTC offset change in {range}",
                     e,
@@ -195,7 +196,7 @@ impl FromStr for Zone {
         }
         t.parse::<Tz>().map(Zone).map_err(|_| {
             Error::config(
-                "time zone",
+                Setting::TimeZone,
                 format!("`{s}` is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/Sao_Paulo)"),
             )
         })

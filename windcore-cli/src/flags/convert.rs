@@ -6,9 +6,8 @@
 //! the order it always was, and a bad value is reported under its flag's name
 //! (`--every: ...`). Nothing here does I/O.
 //!
-//! A few pieces are stand-ins for what the library will soon provide, each in
-//! one function so that it can be swapped for the library's call:
-//! [`parse_day_flag`] and [`run_days_from_flags`] (day parsing) and [`flag_error`] (a configuration error's flag).
+//! A configuration error of the library names its setting ([`Setting`]);
+//! [`flag_error`] and [`run_days_from_flags`] map it to the flag that set it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,44 +17,60 @@ use anyhow::{bail, Context};
 use chrono::TimeDelta;
 use windcore::server::ServerConfig;
 use windcore::{
-    parse_every, parse_stats, Day, DayRange, Generator, Label, Location, RunConfig, RunDays,
-    SourceLayout, Zone,
+    parse_every, parse_stats, Day, DayRange, DaysArg, Generator, Label, Location, RunConfig,
+    RunDays, Setting, SourceLayout, Zone,
 };
 
 use super::{GenerateArgs, InitArgs, LayoutArgs, RunArgs, ServeArgs, StoreArgs};
 
-/// A day given to `--<flag>` (YYYY-MM-DD).
-fn parse_day_flag(flag: &str, s: &str) -> anyhow::Result<Day> {
-    s.parse::<Day>().with_context(|| format!("--{flag}"))
-}
-
-/// The days `run` processes: `--date`, `--from`/`--to`, or every day in the source.
+/// The days `run` processes: `--date`, `--from`/`--to`, or every day in the
+/// source (the library's rule); an error is reported under its flag.
 fn run_days_from_flags(
     date: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
 ) -> anyhow::Result<RunDays> {
-    Ok(match (date, from, to) {
-        (Some(d), _, _) => RunDays::One(parse_day_flag("date", d)?),
-        (None, Some(f), Some(t)) => RunDays::Range(
-            DayRange::new(parse_day_flag("from", f)?, parse_day_flag("to", t)?)
-                .context("--from/--to")?,
-        ),
-        _ => RunDays::AllInSource,
+    RunDays::from_args(date, from, to).map_err(|e| {
+        let flag = match e.arg {
+            DaysArg::Date => "--date",
+            DaysArg::From => "--from",
+            DaysArg::To => "--to",
+        };
+        anyhow::Error::new(e.error).context(flag)
     })
 }
 
 /// A configuration error named by the flag that set it (`--max-range-days: ...`).
-// TODO(issue 16): typed setting. The flag is read off the error's text (the
-// setting `max range days` is the flag `--max-range-days`); once the library's
-// errors name their setting, map that instead.
+/// A setting that no flag sets, or that several flags set (a time zone, the
+/// source layout, the days), is left as the library words it.
 fn flag_error(e: windcore::Error) -> anyhow::Error {
-    let flag = match &e {
-        windcore::Error::InvalidConfig { what, .. } => Some(what.replace(' ', "-")),
+    let flag = match e.setting() {
+        Some(Setting::Source) => Some("--source"),
+        Some(Setting::Target) => Some("--target"),
+        Some(Setting::MaxRangeDays) => Some("--max-range-days"),
+        Some(Setting::MaxConcurrency) => Some("--max-concurrency"),
+        Some(Setting::PoolSize) => Some("--pool-size"),
+        Some(Setting::WindowLength) => Some("--every"),
+        Some(Setting::Stat) => Some("--stats"),
+        Some(Setting::MinCount) => Some("--min-count"),
+        Some(Setting::Variables) => Some("--variables"),
+        Some(Setting::Angles) => Some("--angles"),
+        Some(Setting::Assets) => Some("--assets"),
+        Some(Setting::Label) => Some("--label"),
+        Some(Setting::Jobs) => Some("--jobs"),
+        Some(Setting::Turbines) => Some("--turbines"),
+        Some(Setting::MissingRate) => Some("--missing-rate"),
+        Some(Setting::NumberOfDays) => Some("--days"),
+        Some(Setting::Delimiter) => Some("--delimiter"),
+        Some(Setting::Decimal) => Some("--decimal"),
+        Some(Setting::Comment) => Some("--comment"),
+        Some(Setting::Quote) => Some("--quote"),
+        Some(Setting::AssetPattern) => Some("--asset-pattern"),
+        Some(Setting::TimeFormat) => Some("--time-format"),
         _ => None,
     };
     match flag {
-        Some(f) => anyhow::Error::new(e).context(format!("--{f}")),
+        Some(f) => anyhow::Error::new(e).context(f),
         None => e.into(),
     }
 }
@@ -192,7 +207,7 @@ pub struct GeneratePlan {
 impl GeneratePlan {
     /// Checks `generate`'s flags.
     pub fn from_args(args: &GenerateArgs) -> anyhow::Result<Self> {
-        let start = parse_day_flag("start", &args.start)?;
+        let start: Day = args.start.parse().context("--start")?;
         let days = DayRange::starting(start, args.days)?;
         let generator = Generator::builder()
             .seed(args.seed)

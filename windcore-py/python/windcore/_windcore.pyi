@@ -126,7 +126,8 @@ def run(
     same store as ``source``), ``jobs`` days in flight at once.
 
     Raises ``PipelineError`` (with ``.summary``, ``.failed_days``,
-    ``.days_to_rerun``) if a day fails; ``ConfigError`` for bad arguments;
+    ``.days_to_rerun``) if a day fails; ``ConfigError`` for bad arguments
+    (its ``setting`` names which: ``"window_length"``, ``"date_range"``, ...);
     ``DatabaseError`` / ``StoreError`` when the source or target cannot be opened.
     """
 

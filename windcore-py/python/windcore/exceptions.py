@@ -30,6 +30,11 @@ it as an attribute: the class's value above, and on the instances windcore
 raises, windcore's own verdict for that error. ``windcore.dask`` retries a
 task only when its error is transient. Check it with :func:`is_transient`.
 
+A ``ConfigError`` carries ``setting``: the name of the setting it is about,
+e.g. ``"window_length"``, ``"stat"``, ``"date_range"``, ``"variables"`` (an
+unknown variable), ``"jobs"``, ``"min_count"``, ``"angles"``, ``"location"``;
+``None`` when the error names none (e.g. a check of ``windcore.dask``'s own).
+
 A ``PipelineError`` carries ``day`` (the first failed day), ``failed_days``,
 ``days_to_rerun`` and ``summary`` (the :class:`windcore.RunSummary`), and has the
 failed day's own error (e.g. a ``DatabaseError``) as ``__cause__``; it is
@@ -42,7 +47,7 @@ native module raises these very classes.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, List
+from typing import TYPE_CHECKING, List, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from windcore._report import RunSummary
@@ -71,7 +76,12 @@ class WindcoreError(Exception):
 
 
 class ConfigError(WindcoreError, ValueError):
-    """A setting is malformed or out of range (window length, stat, date, variable, location)."""
+    """A setting is malformed or out of range (window length, stat, date, variable, location).
+
+    ``setting``: which one, as a name (``"window_length"``), or ``None``.
+    """
+
+    setting: Optional[str] = None
 
 
 class ColumnError(WindcoreError, ValueError):

@@ -3,6 +3,7 @@
 //! sniffed from the file where the user does not say.
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// The markers of a missing value that every CSV read understands (besides
 /// an empty field): what pandas, R, loggers and SCADA exports write.
@@ -55,7 +56,7 @@ impl CsvDialect {
                 Ok(s.as_bytes()[0])
             }
             other => Err(Error::config(
-                "delimiter",
+                Setting::Delimiter,
                 format!(
                     "`{other}` is not a delimiter: give `,`, `;`, `tab` or another single symbol"
                 ),
@@ -71,7 +72,7 @@ impl CsvDialect {
             "comma" | "," => Ok(Some(true)),
             "point" | "dot" | "." => Ok(Some(false)),
             other => Err(Error::config(
-                "decimal",
+                Setting::Decimal,
                 format!("`{other}` is not a decimal mark: give auto, comma or point"),
             )),
         }
@@ -82,13 +83,13 @@ impl CsvDialect {
     pub fn parse_comment(s: &str) -> Result<Option<u8>> {
         match s {
             "none" | "" => Ok(None),
-            c => one_symbol("comment", c).map(Some),
+            c => one_symbol(Setting::Comment, c).map(Some),
         }
     }
 
     /// The quote character: one ASCII symbol.
     pub fn parse_quote(s: &str) -> Result<u8> {
-        one_symbol("quote", s)
+        one_symbol(Setting::Quote, s)
     }
 
     /// The delimiter of a file whose header line is `header`.
@@ -136,11 +137,11 @@ impl CsvDialect {
 }
 
 /// One ASCII character that is not a letter or a digit.
-fn one_symbol(what: &'static str, s: &str) -> Result<u8> {
+fn one_symbol(setting: Setting, s: &str) -> Result<u8> {
     match s.as_bytes() {
         [c] if c.is_ascii() && !c.is_ascii_alphanumeric() => Ok(*c),
         _ => Err(Error::config(
-            what,
+            setting,
             format!("`{s}` is not a single symbol (one ASCII character, not a letter or digit)"),
         )),
     }

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// The format of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,10 @@ pub(crate) fn is_glob(pattern: &str) -> bool {
 pub(crate) fn list_files(pattern: &str) -> Result<Vec<PathBuf>> {
     let mut files = if is_glob(pattern) {
         let paths = glob::glob(pattern).map_err(|e| {
-            Error::config("source", format!("`{pattern}` is not a valid glob: {e}"))
+            Error::config(
+                Setting::Source,
+                format!("`{pattern}` is not a valid glob: {e}"),
+            )
         })?;
         let mut v = Vec::new();
         for p in paths {
@@ -62,7 +66,7 @@ pub(crate) fn list_files(pattern: &str) -> Result<Vec<PathBuf>> {
         }
         if v.is_empty() {
             return Err(Error::config(
-                "source",
+                Setting::Source,
                 format!("no file matches `{pattern}`"),
             ));
         }
@@ -81,7 +85,7 @@ pub(crate) fn list_files(pattern: &str) -> Result<Vec<PathBuf>> {
             }
             if v.is_empty() {
                 return Err(Error::config(
-                    "source",
+                    Setting::Source,
                     format!(
                         "the directory {} holds no CSV or Parquet file (.csv, .tsv, .txt, .dat, \
                          each optionally .gz or .zst; .parquet)",

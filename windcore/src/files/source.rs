@@ -20,6 +20,7 @@ use crate::files::time::{TimeFormat, TimeParser};
 use crate::postgres::SourceLayout;
 use crate::report::BadRows;
 use crate::schema::{ASSET, TIMESTAMP};
+use crate::setting::Setting;
 use crate::traits::Extract;
 use crate::zone::Zone;
 
@@ -105,7 +106,7 @@ impl FileSource {
     ) -> Result<Self> {
         if options.asset_pattern.is_some() && layout.asset_column.is_some() {
             return Err(Error::config(
-                "asset",
+                Setting::Asset,
                 "give an asset column or an asset pattern for the file names, not both",
             ));
         }
@@ -114,13 +115,13 @@ impl FileSource {
             Some(p) => {
                 let re = regex::Regex::new(p).map_err(|e| {
                     Error::config(
-                        "asset pattern",
+                        Setting::AssetPattern,
                         format!("`{p}` is not a regular expression: {e}"),
                     )
                 })?;
                 if re.captures_len() < 2 {
                     return Err(Error::config(
-                        "asset pattern",
+                        Setting::AssetPattern,
                         format!("`{p}` has no capture group: put the asset name in parentheses, e.g. `turbine_(\\w+)\\.csv`"),
                     ));
                 }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 use crate::zone::Zone;
 
 /// How a file writes its times.
@@ -52,7 +53,7 @@ impl FromStr for TimeFormat {
             "epoch-ms" | "ms" => Ok(TimeFormat::EpochMillis),
             f if f.contains('%') => Ok(TimeFormat::Format(f.to_string())),
             other => Err(Error::config(
-                "time format",
+                Setting::TimeFormat,
                 format!(
                     "`{other}` is not a time format: give auto, epoch-s, epoch-ms or a strftime \
                      format such as `%d.%m.%Y %H:%M`"

@@ -74,6 +74,7 @@ use polars::prelude::*;
 use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
+use crate::setting::Setting;
 use process::{noisy_power, Stream, Weather};
 
 /// The seed used when none is given.
@@ -166,28 +167,28 @@ impl GeneratorBuilder {
     pub fn build(self) -> Result<Generator> {
         if !(1..=MAX_TURBINES).contains(&self.turbines) {
             return Err(Error::config(
-                "turbines",
+                Setting::Turbines,
                 format!("{} is not in 1..={MAX_TURBINES}", self.turbines),
             ));
         }
         if !(0.0..=1.0).contains(&self.missing_rate) {
             return Err(Error::config(
-                "missing rate",
+                Setting::MissingRate,
                 format!("{} is not a probability in [0, 1]", self.missing_rate),
             ));
         }
         if !(self.weibull_scale.is_finite() && self.weibull_scale > 0.0) {
             return Err(Error::config(
-                "Weibull scale",
+                Setting::WeibullScale,
                 "must be a positive number of m/s",
             ));
         }
         if !(0.0..1.0).contains(&self.persistence) {
-            return Err(Error::config("persistence", "must be in [0, 1)"));
+            return Err(Error::config(Setting::Persistence, "must be in [0, 1)"));
         }
         if !(self.rated_power_kw.is_finite() && self.rated_power_kw > 0.0) {
             return Err(Error::config(
-                "rated power",
+                Setting::RatedPower,
                 "must be a positive number of kW",
             ));
         }

@@ -4,6 +4,7 @@
 use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
+use crate::setting::Setting;
 use crate::zone::Zone;
 
 use super::sql::{quote_ident, ts_literal};
@@ -54,7 +55,7 @@ impl SourceLayout {
             if let Some(n) = name {
                 if n.trim().is_empty() || n.contains('\0') || n.len() > 63 * 2 + 1 {
                     return Err(Error::config(
-                        "source layout",
+                        Setting::SourceLayout,
                         format!("the {what} name `{n}` is empty or not a valid identifier"),
                     ));
                 }
@@ -62,7 +63,7 @@ impl SourceLayout {
         }
         if self.asset_column.as_deref() == Some(self.time_column.as_str()) {
             return Err(Error::config(
-                "source layout",
+                Setting::SourceLayout,
                 "the asset column and the time column must differ",
             ));
         }

@@ -9,6 +9,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// Default time allowed to open a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,7 +67,7 @@ impl Db {
     pub(super) async fn connect(url: &str, max_size: usize) -> Result<Self> {
         if !(1..=MAX_POOL_SIZE).contains(&max_size) {
             return Err(Error::config(
-                "pool size",
+                Setting::PoolSize,
                 format!("{max_size} is not in 1 ..= {MAX_POOL_SIZE}"),
             ));
         }

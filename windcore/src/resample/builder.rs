@@ -6,6 +6,7 @@ use super::spec::{Label, Stat};
 use super::Resampler;
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
+use crate::setting::Setting;
 use crate::zone::Zone;
 
 /// Configures a [`Resampler`]; [`build`](ResamplerBuilder::build) validates.
@@ -105,7 +106,7 @@ impl ResamplerBuilder {
         let secs = self.every.num_seconds();
         if self.every.subsec_nanos() != 0 || !(60..=86_400).contains(&secs) {
             return Err(Error::config(
-                "window length",
+                Setting::WindowLength,
                 format!(
                     "{} is outside 1 minute .. 1 day or not a whole number of seconds",
                     self.every
@@ -113,11 +114,14 @@ impl ResamplerBuilder {
             ));
         }
         if self.stats.is_empty() {
-            return Err(Error::config("stat", "the list of statistics is empty"));
+            return Err(Error::config(
+                Setting::Stat,
+                "the list of statistics is empty",
+            ));
         }
         if self.min_count == 0 {
             return Err(Error::config(
-                "min_count",
+                Setting::MinCount,
                 "must be at least 1 (a statistic needs a sample)",
             ));
         }
@@ -131,29 +135,32 @@ impl ResamplerBuilder {
         let angles = dedup(self.angles);
         if let Some(k) = by.iter().find(|k| **k == self.timestamp_column) {
             return Err(Error::config(
-                "by",
+                Setting::By,
                 format!("`{k}` is the timestamp column, not a key"),
             ));
         }
         if let Some(vars) = &self.variables {
             if vars.is_empty() {
-                return Err(Error::config("variables", "the list of variables is empty"));
+                return Err(Error::config(
+                    Setting::Variables,
+                    "the list of variables is empty",
+                ));
             }
             if let Some(v) = vars.iter().find(|v| **v == self.timestamp_column) {
                 return Err(Error::config(
-                    "variables",
+                    Setting::Variables,
                     format!("`{v}` is the timestamp column, not a variable"),
                 ));
             }
             if let Some(v) = vars.iter().find(|v| by.contains(v)) {
                 return Err(Error::config(
-                    "variables",
+                    Setting::Variables,
                     format!("`{v}` is a key column (by), not a variable"),
                 ));
             }
             if let Some(a) = angles.iter().find(|a| !vars.contains(a)) {
                 return Err(Error::config(
-                    "angles",
+                    Setting::Angles,
                     format!(
                         "`{a}` is not among the variables ({}); an angle must be one of them",
                         vars.join(", ")
@@ -166,7 +173,7 @@ impl ResamplerBuilder {
             .find(|a| **a == self.timestamp_column || by.contains(a))
         {
             return Err(Error::config(
-                "angles",
+                Setting::Angles,
                 format!("`{a}` is the timestamp or a key column, not a variable"),
             ));
         }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono::TimeDelta;
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// One statistic computed per window and variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,7 +59,7 @@ impl FromStr for Stat {
             .find(|st| st.name() == t)
             .ok_or_else(|| {
                 Error::config(
-                    "stat",
+                    Setting::Stat,
                     format!("unknown statistic `{s}` (choose from mean, min, max, std, count)"),
                 )
             })
@@ -75,7 +76,10 @@ pub fn parse_stats(list: &str) -> Result<Vec<Stat>> {
         }
     }
     if out.is_empty() {
-        return Err(Error::config("stat", "the list of statistics is empty"));
+        return Err(Error::config(
+            Setting::Stat,
+            "the list of statistics is empty",
+        ));
     }
     Ok(out)
 }
@@ -84,7 +88,7 @@ pub fn parse_stats(list: &str) -> Result<Vec<Stat>> {
 pub fn parse_every(s: &str) -> Result<TimeDelta> {
     let bad = |why: &str| {
         Error::config(
-            "window length",
+            Setting::WindowLength,
             format!("`{s}`: {why} (examples: 10m, 90s, 1h, 1d)"),
         )
     };
@@ -174,7 +178,7 @@ impl FromStr for Label {
             "start" | "left" => Ok(Label::Start),
             "end" | "right" => Ok(Label::End),
             _ => Err(Error::config(
-                "label",
+                Setting::Label,
                 format!("`{s}`: a window is labelled by its `start` or its `end`"),
             )),
         }

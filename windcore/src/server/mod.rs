@@ -64,6 +64,7 @@ use axum::Router;
 use chrono::Utc;
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 use crate::{FileOptions, Location, SourceLayout, MAX_POOL_SIZE};
 use app::App;
 use error::ApiError;
@@ -216,13 +217,13 @@ impl ServerConfigBuilder {
         let c = self.config;
         if matches!(c.source, Location::Http(_)) {
             return Err(Error::config(
-                "source",
+                Setting::Source,
                 "the server reads a database or an embedded store, not another HTTP API",
             ));
         }
         if let Some(t @ (Location::Http(_) | Location::Files(_))) = &c.target {
             return Err(Error::config(
-                "target",
+                Setting::Target,
                 format!(
                     "{t} is a source only; the target must be a postgres:// URL or a directory"
                 ),
@@ -230,14 +231,14 @@ impl ServerConfigBuilder {
         }
         c.layout.validate()?;
         if c.max_range_days == 0 {
-            return Err(Error::config("max range days", "must be at least 1"));
+            return Err(Error::config(Setting::MaxRangeDays, "must be at least 1"));
         }
         if c.max_concurrency == 0 {
-            return Err(Error::config("max concurrency", "must be at least 1"));
+            return Err(Error::config(Setting::MaxConcurrency, "must be at least 1"));
         }
         if !(1..=MAX_POOL_SIZE).contains(&c.pool_size) {
             return Err(Error::config(
-                "pool size",
+                Setting::PoolSize,
                 format!("must be in 1 ..= {MAX_POOL_SIZE} (got {})", c.pool_size),
             ));
         }
@@ -395,27 +396,27 @@ mod tests {
         for (b, what) in [
             (
                 ServerConfig::builder(store.clone()).pool_size(0),
-                "pool size",
+                Setting::PoolSize,
             ),
             (
                 ServerConfig::builder(store.clone()).max_range_days(0),
-                "max range days",
+                Setting::MaxRangeDays,
             ),
             (
                 ServerConfig::builder(store.clone()).max_concurrency(0),
-                "max concurrency",
+                Setting::MaxConcurrency,
             ),
             (
                 ServerConfig::builder("http://127.0.0.1:1".parse().unwrap()),
-                "source",
+                Setting::Source,
             ),
             (
                 ServerConfig::builder(store.clone()).target("http://x".parse().unwrap()),
-                "target",
+                Setting::Target,
             ),
         ] {
             match b.build() {
-                Err(Error::InvalidConfig { what: w, .. }) => assert_eq!(w, what),
+                Err(Error::InvalidConfig { setting, .. }) => assert_eq!(setting, what),
                 other => panic!("{what}: {other:?}"),
             }
         }

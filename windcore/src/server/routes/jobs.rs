@@ -16,7 +16,7 @@ use crate::server::params::{body_day, body_list, body_str, parse_body};
 use crate::server::routes::meta::source_assets;
 use crate::{
     demo, parse_stats, Day, DayOutcome, DayRange, Error, Generator, Location, RunConfig, RunDays,
-    Stat,
+    Setting, Stat,
 };
 
 /// The longest ETL or generate request, in days.
@@ -252,7 +252,8 @@ pub(crate) async fn run_generate(app: &Arc<App>, req: GenerateRequest) -> ApiRes
     }
     let generator = g.build().map_err(|e| match &e {
         Error::InvalidConfig {
-            what: "turbines", ..
+            setting: Setting::Turbines,
+            ..
         } => ApiError::param("turbines", e),
         _ => ApiError::param("missing_rate", e),
     })?;

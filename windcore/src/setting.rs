@@ -19,7 +19,7 @@ use std::fmt;
 pub enum Setting {
     /// Which variables are angles (circular statistics).
     Angles,
-    /// The asset of a file source (a fixed name or a column).
+    /// Where the asset of a file source comes from (a column or the file names).
     Asset,
     /// The pattern that takes the asset out of a file name.
     AssetPattern,
@@ -57,9 +57,9 @@ pub enum Setting {
     MinCount,
     /// The share of samples the generator leaves out.
     MissingRate,
-    /// How many days (of generated data, or in a range).
+    /// How many days, counted from a first day.
     NumberOfDays,
-    /// How much the generated wind keeps of its last value.
+    /// The minute-to-minute correlation of the generated wind.
     Persistence,
     /// How many connections a PostgreSQL pool keeps.
     PoolSize,

@@ -117,10 +117,18 @@ fn run_generates_demo_data_once_and_is_idempotent() {
         assert!(out.contains(needle), "{needle} not in summary:\n{out}");
     }
     let target = dir.path().join("windcore-data/target");
+    // Every file of the target, the load record's directory included.
     let read = |p: &Path| {
         let mut files: Vec<_> = std::fs::read_dir(p)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .flat_map(|f| match f.is_dir() {
+                true => std::fs::read_dir(&f)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect::<Vec<_>>(),
+                false => vec![f],
+            })
             .collect();
         files.sort();
         files

@@ -4,7 +4,7 @@
 //! windcore-data/
 //!   source/2024-01-01.parquet   raw samples: [asset,] timestamp, channels (wind_speed, power, ...)
 //!   target/2024-01-01.parquet   statistics, long form: [asset,] timestamp, signal, value
-//!   target/.windcore-load.json  the load record (what an incremental run compares)
+//!   target/.windcore-load/      the load record, a file per (zone, day) (what an incremental run compares)
 //! ```
 //!
 //! The `asset` column is there for a farm (several turbines in one file).

@@ -173,7 +173,7 @@ impl RunConfig {
                 let files =
                     FileSource::open_async(pattern, &self.layout, &self.files, vars.as_deref())
                         .await?;
-                file_days = Some(files.days());
+                file_days = Some(files.days_in(self.zone));
                 Arc::new(files)
             }
             Store::At(l) => l.open_source_layout(&self.layout, pool_size).await?,
@@ -213,15 +213,7 @@ impl RunConfig {
             RunDays::One(d) => vec![d],
             RunDays::Range(r) => r.iter().collect(),
             RunDays::AllInSource => match &self.source {
-                Store::At(Location::Files(_)) => {
-                    let mut days: Vec<Day> = file_days
-                        .unwrap_or_default()
-                        .into_iter()
-                        .flat_map(|d| self.zone.days_touching(d.range()))
-                        .collect();
-                    days.dedup();
-                    days
-                }
+                Store::At(Location::Files(_)) => file_days.unwrap_or_default(),
                 Store::At(l) => l.source_days_in(&self.layout, self.zone).await?,
                 Store::Open(s) => {
                     return Err(Error::config(

@@ -240,6 +240,12 @@ impl FileSource {
         self.stage.days()
     }
 
+    /// The local days of `zone` that hold samples, in order (exactly: from the
+    /// first and last instant of each staged UTC day).
+    pub fn days_in(&self, zone: Zone) -> Vec<Day> {
+        self.stage.days_in(zone)
+    }
+
     /// The assets of the files, in order of appearance (empty without assets).
     pub fn assets(&self) -> Vec<String> {
         self.stage.asset_names().to_vec()

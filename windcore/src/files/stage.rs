@@ -38,6 +38,8 @@ pub(crate) struct Stage {
     index: HashMap<String, u32>,
     open: HashMap<i64, BufWriter<File>>,
     rows: BTreeMap<i64, u64>,
+    /// The first and last instant (µs) staged for each UTC day.
+    spans: BTreeMap<i64, (i64, i64)>,
 }
 
 impl std::fmt::Debug for Stage {
@@ -64,12 +66,30 @@ impl Stage {
             index: HashMap::new(),
             open: HashMap::new(),
             rows: BTreeMap::new(),
+            spans: BTreeMap::new(),
         })
     }
 
     /// The asset names, indexed by their numbers in [`DayRows::asset`].
     pub(crate) fn asset_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The local days of `zone` that hold rows, in order: each UTC day's
+    /// rows span `[first, last]`, and the local days they touch are listed.
+    pub(crate) fn days_in(&self, zone: crate::zone::Zone) -> Vec<Day> {
+        let mut days: Vec<Day> = self
+            .spans
+            .values()
+            .filter_map(|&(first, last)| {
+                let start = chrono::DateTime::from_timestamp_micros(first)?;
+                let end = chrono::DateTime::from_timestamp_micros(last + 1)?;
+                Some(zone.days_touching(crate::day::TimeRange { start, end }))
+            })
+            .flatten()
+            .collect();
+        days.dedup();
+        days
     }
 
     /// The UTC days that hold rows, in order.
@@ -132,6 +152,12 @@ impl Stage {
                 .write_all(&buf)
                 .map_err(|e| Error::io("writing", self.path(day), e))?;
             *self.rows.entry(day).or_default() += rows.len() as u64;
+            for &r in &rows {
+                let t = batch.ts[r as usize];
+                let span = self.spans.entry(day).or_insert((t, t));
+                span.0 = span.0.min(t);
+                span.1 = span.1.max(t);
+            }
         }
         Ok(())
     }
@@ -251,6 +277,16 @@ mod tests {
         stage.flush().unwrap();
         let days: Vec<String> = stage.days().iter().map(|d| d.to_string()).collect();
         assert_eq!(days, ["2023-12-31", "2024-01-01", "2024-01-02"]);
+        // Local days exactly: 2023-12-31 23:59:59 UTC is already 2024-01-01 in Berlin, and
+        // no row lies on Berlin's 2023-12-31 or 2024-01-03.
+        let berlin: crate::zone::Zone = "Europe/Berlin".parse().unwrap();
+        let local: Vec<String> = stage
+            .days_in(berlin)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(local, ["2024-01-01", "2024-01-02"]);
+        assert_eq!(stage.days_in(crate::zone::Zone::UTC), stage.days());
         let day = stage.read("2024-01-01".parse().unwrap(), &[1, 0]).unwrap();
         assert_eq!(day.ts, [t0 + 5, t0 + 7, t0 + 6]);
         let names: Vec<&str> = day

@@ -43,7 +43,7 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
     let prepared = config.prepare().await?;
     if prepared.days.is_empty() {
         if let Location::Files(_) = source {
-            bail!("the files {source} hold no samples (every row was bad or empty): nothing to do");
+            bail!("the file source {source} holds no samples (no rows, or every row was bad): nothing to do");
         }
         bail!("the source {source} holds no samples: nothing to do (fill it with `windcore-cli generate`)");
     }

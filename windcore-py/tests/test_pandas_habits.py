@@ -245,3 +245,48 @@ def test_series_errors():
     idx = pd.date_range("2024-01-01", periods=3, freq="min")
     with pytest.raises(windcore.ColumnError, match="status"):
         windcore.resample(pd.Series(["ok", "ok", "fault"], index=idx, name="status"))
+
+
+def test_pandas_columns_of_every_kind_read_as_their_values():
+    """numpy float columns with NaN (shared with windcore, not copied), integers,
+    pandas' nullable Float64 with NA, float32, the pyarrow-backed ``str`` key of
+    pandas 3 and a ``category`` key: the same statistics as the same data as
+    polars, and as pandas itself."""
+    rng = np.random.default_rng(5)
+    n = 600
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2024-01-01", periods=n, freq="30s", tz="UTC"),
+            "turbine": pd.Series(np.where(np.arange(n) % 2 == 0, "T01", "T02"), dtype="str"),
+            "wind_speed": np.where(rng.random(n) < 0.1, np.nan, rng.normal(8, 2, n)),
+            "power": pd.array(np.where(rng.random(n) < 0.1, None, rng.normal(900, 50, n)), dtype="Float64"),
+            "rpm": rng.integers(0, 20, n),
+            "pitch": rng.normal(2, 1, n).astype(np.float32),
+        }
+    )
+    variables = ["wind_speed", "power", "rpm", "pitch"]
+    got = windcore.resample(df, by="turbine", stats=STATS)
+    as_polars = windcore.resample(pl.from_pandas(df), by="turbine", stats=STATS).to_pandas()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), as_polars, check_dtype=False)
+    ref = (
+        df.assign(power=df["power"].astype(float))
+        .set_index("timestamp")
+        .groupby("turbine")[variables]
+        .resample("10min")
+    )
+    for stat in STATS:
+        expect = getattr(ref, stat)()
+        for v in variables:
+            want = expect[v].to_numpy(dtype=float)
+            have = got.set_index(["turbine", "timestamp"])[f"{v}_{stat}"].reindex(expect.index).to_numpy(dtype=float)
+            np.testing.assert_allclose(have, want, rtol=1e-6, equal_nan=True, err_msg=f"{v}_{stat}")
+    cat = windcore.resample(df.astype({"turbine": "category"}), by="turbine", stats=STATS)
+    pd.testing.assert_frame_equal(cat.astype({"turbine": str}), got.astype({"turbine": str}), check_dtype=False)
+
+
+def test_duplicate_pandas_column_names_are_named():
+    df = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=3, freq="1min"), "a": [1.0, 2.0, 3.0]})
+    df.columns = ["timestamp", "a"]
+    df.insert(2, "a", [4.0, 5.0, 6.0], allow_duplicates=True)
+    with pytest.raises(windcore.ColumnError, match="'a'"):
+        windcore.resample(df)

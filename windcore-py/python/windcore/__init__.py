@@ -215,10 +215,33 @@ def _from_pandas(
         data = data.reset_index(names=column)
         time_column = column
     try:
-        table = pa.Table.from_pandas(data, preserve_index=False)
+        table = _arrow_table(data)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
         raise ColumnError(f"cannot convert the pandas data to Arrow: {e}") from e
     return table, time_column, restore
+
+
+def _arrow_table(data: "pd.DataFrame") -> "pa.Table":
+    """A pandas DataFrame as a pyarrow Table, column by column.
+
+    A numpy-backed numeric or boolean column is shared, not copied: NaN stays
+    NaN (windcore reads NaN and null alike as a missing value), where
+    ``pa.Table.from_pandas`` would copy every column to turn its NaN into
+    nulls. Every other column (datetimes, strings, categories, nullable
+    extension types) is converted as ``pa.Table.from_pandas`` converts it.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    arrays = []
+    for i in range(data.shape[1]):
+        column = data.iloc[:, i]
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            arrays.append(pa.array(column.to_numpy(), from_pandas=False))
+        else:
+            arrays.append(pa.Array.from_pandas(column))
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in data.columns])
 
 
 def _to_pandas(

@@ -18,8 +18,9 @@ use std::ffi::CStr;
 use polars::prelude::*;
 use polars_arrow::array::{
     new_empty_array, Array, DictionaryArray, DictionaryKey, MutableBinaryViewArray, PrimitiveArray,
-    StructArray, Utf8Array, Utf8ViewArray,
+    StructArray, Utf8Array, Utf8ViewArray, View,
 };
+use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField, IntegerType};
 use polars_arrow::ffi::{export_iterator, ArrowArrayStream, ArrowArrayStreamReader};
 use polars_arrow::match_integer_type;
@@ -338,20 +339,53 @@ fn decode_keys<K: DictionaryKey>(
     dict: &DictionaryArray<K>,
     words: &[Option<&str>],
 ) -> PyResult<Box<dyn Array>> {
-    let mut out = MutableBinaryViewArray::<str>::with_capacity(dict.len());
-    for k in dict.keys_iter() {
-        let word = match k {
-            None => None,
-            Some(k) => *words.get(k).ok_or_else(|| {
-                ColumnError::new_err(format!(
-                    "key column `{name}`: dictionary index {k} is out of range ({} entries)",
-                    words.len()
-                ))
-            })?,
-        };
-        out.push(word);
+    // The dictionary's entries as string views, once; every row then takes
+    // its entry's 16-byte view, and all rows share the entries' bytes.
+    let mut entries = MutableBinaryViewArray::<str>::with_capacity(words.len());
+    for word in words {
+        entries.push(*word);
     }
-    let strings: Utf8ViewArray = out.freeze();
+    let entries: Utf8ViewArray = entries.freeze();
+    let entry_views = entries.views().as_slice();
+    let out_of_range = |k: usize| {
+        ColumnError::new_err(format!(
+            "key column `{name}`: dictionary index {k} is out of range ({} entries)",
+            words.len()
+        ))
+    };
+    let mut views = Vec::with_capacity(dict.len());
+    let validity = if dict.keys().null_count() == 0 && entries.null_count() == 0 {
+        for k in dict.keys_values_iter() {
+            views.push(*entry_views.get(k).ok_or_else(|| out_of_range(k))?);
+        }
+        None
+    } else {
+        let mut valid = MutableBitmap::with_capacity(dict.len());
+        for k in dict.keys_iter() {
+            match k {
+                None => {
+                    views.push(View::default());
+                    valid.push(false);
+                }
+                Some(k) => {
+                    views.push(*entry_views.get(k).ok_or_else(|| out_of_range(k))?);
+                    valid.push(entries.is_valid(k));
+                }
+            }
+        }
+        Some(valid.into())
+    };
+    // SAFETY: every view is one of `entries`' (valid UTF-8 views into its
+    // buffers, which the result shares) or the empty view of a null row.
+    let strings = unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            ArrowDataType::Utf8View,
+            views.into(),
+            entries.data_buffers().clone(),
+            validity,
+            Some(entries.total_buffer_len()),
+        )
+    };
     Ok(strings.boxed())
 }
 

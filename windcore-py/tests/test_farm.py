@@ -652,6 +652,22 @@ def test_polars_categorical_key(raw, dtype):
     )
 
 
+def test_dictionary_keys_with_long_names_and_nulls_read_as_their_strings(raw):
+    """Entries longer than a string view's inline 12 bytes, unused entries and
+    null keys: a dictionary key column decodes to exactly the strings."""
+    names = {a: f"Windpark Nordsee-Ost {a} (nacelle)" for a in raw["asset"].unique()}
+    base = to_polars(raw.assign(asset=raw["asset"].map(names))).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 0).then(None).otherwise(pl.col("asset")).alias("asset")
+    )
+    reference = as_pandas(run_farm(base))
+    assert reference["asset"].isna().any() and reference["asset"].str.len().max() > 12
+    unused = pl.Enum(["an unused entry, longer than twelve bytes", *sorted(names.values())])
+    for kind in (pl.Categorical(), unused):
+        data = base.with_columns(pl.col("asset").cast(kind))
+        for frame in (data, _StreamOnly(data.to_arrow())):
+            pd.testing.assert_frame_equal(as_pandas(run_farm(frame)), reference, check_exact=True)
+
+
 def test_arrow_dictionary_key_in_python_and_in_rust(raw):
     table = pa.Table.from_pandas(raw, preserve_index=False)
     dict_table = table.set_column(

@@ -62,50 +62,68 @@ impl KeyCol {
         }
     }
 
-    /// Marks in `starts` every row whose key differs from the previous row's.
-    fn mark_changes(&self, starts: &mut [bool]) {
+    /// A number per distinct value (null included) for each row, in order
+    /// of first appearance, and the first row of each. Keys come in runs
+    /// more often than not: a row equal to its predecessor reuses its number.
+    fn numbers(&self) -> (Vec<u32>, Vec<usize>) {
+        let mut ids = Vec::with_capacity(self.len());
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut new_id = |row: usize| {
+            firsts.push(row);
+            (firsts.len() - 1) as u32
+        };
         match self {
             KeyCol::Int(c) => {
-                let mut prev: Option<Option<i64>> = None;
-                for (i, v) in c.iter().enumerate() {
-                    if prev.is_some_and(|p| p != v) {
-                        starts[i] = true;
-                    }
-                    prev = Some(v);
+                let mut seen: PlHashMap<Option<i64>, u32> = PlHashMap::default();
+                let mut last: Option<(Option<i64>, u32)> = None;
+                for (row, v) in c.iter().enumerate() {
+                    let id = match last {
+                        Some((lv, id)) if lv == v => id,
+                        _ => *seen.entry(v).or_insert_with(|| new_id(row)),
+                    };
+                    last = Some((v, id));
+                    ids.push(id);
                 }
             }
             KeyCol::Str(c) => {
-                let mut prev: Option<Option<&str>> = None;
+                // A string of up to 12 bytes is its view (length and bytes,
+                // zero-padded): equal views, equal strings. Longer ones (and
+                // nulls) go by their text.
+                let mut inline: PlHashMap<u128, u32> = PlHashMap::default();
+                let mut long: PlHashMap<Option<&str>, u32> = PlHashMap::default();
                 let mut row = 0;
                 for arr in c.downcast_iter() {
-                    if polars_arrow::array::Array::null_count(arr) > 0 {
-                        for (i, v) in arr.iter().enumerate() {
-                            if prev.is_some_and(|p| p != v) {
-                                starts[row + i] = true;
+                    let views = arr.views().as_slice();
+                    let has_nulls = polars_arrow::array::Array::null_count(arr) > 0;
+                    let mut last: Option<(u128, u32)> = None;
+                    for (i, view) in views.iter().enumerate() {
+                        let bits = view.as_u128();
+                        let valid = !has_nulls || polars_arrow::array::Array::is_valid(arr, i);
+                        let id = match last {
+                            Some((lb, id)) if valid && lb == bits => id,
+                            _ if valid && view.length <= 12 => {
+                                *inline.entry(bits).or_insert_with(|| new_id(row + i))
                             }
-                            prev = Some(v);
-                        }
-                    } else {
-                        // A string equal to the previous row's has, most of
-                        // the time, the same view (length, bytes or buffer
-                        // position): equal views mean equal strings, so only
-                        // differing views need their strings compared.
-                        let views = arr.views().as_slice();
-                        for (i, view) in views.iter().enumerate() {
-                            if i > 0 && views[i - 1].as_u128() == view.as_u128() {
-                                continue;
+                            _ => {
+                                // SAFETY: `i` is in bounds of this array.
+                                let text = valid.then(|| unsafe { arr.value_unchecked(i) });
+                                *long.entry(text).or_insert_with(|| new_id(row + i))
                             }
-                            // SAFETY: `i` is in bounds of this array.
-                            let v = Some(unsafe { arr.value_unchecked(i) });
-                            if prev.is_some_and(|p| p != v) {
-                                starts[row + i] = true;
-                            }
-                            prev = Some(v);
-                        }
+                        };
+                        last = valid.then_some((bits, id));
+                        ids.push(id);
                     }
                     row += arr.len();
                 }
             }
+        }
+        (ids, firsts)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            KeyCol::Int(c) => c.len(),
+            KeyCol::Str(c) => c.len(),
         }
     }
 }
@@ -125,7 +143,6 @@ fn max_runs(rows: usize) -> usize {
 /// (contiguous) rows. Segments come in key order.
 pub(super) fn group_rows(
     keys: &DataFrame,
-    by: &[String],
     ts: &Int64Chunked,
 ) -> Result<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
     let n = ts.len();
@@ -138,52 +155,97 @@ pub(super) fn group_rows(
         .map(KeyCol::new)
         .collect::<Result<_>>()?;
     let key_of = |row: usize| -> Vec<KeyVal> { cols.iter().map(|c| c.get(row)).collect() };
-    if let Some(found) = runs_in_place(&cols, ts, &key_of) {
-        return Ok(found);
-    }
-    // General case: the groups of equal keys (hash-based, in polars), each
-    // sorted by time (stable), in key order.
-    let contiguous = ts.rechunk();
-    let ts = ts_slice(&contiguous);
-    let gb = keys.group_by_stable(by.iter().map(|s| s.as_str()))?;
-    let groups: Vec<Vec<IdxSize>> = match &**gb.get_groups() {
-        GroupsType::Idx(g) => g.all().iter().map(|v| v.to_vec()).collect(),
-        GroupsType::Slice { groups, .. } => groups
-            .iter()
-            .map(|[first, len]| (*first..*first + *len).collect())
-            .collect(),
-    };
-    let mut order: Vec<(Vec<KeyVal>, Vec<IdxSize>)> = groups
-        .into_par_iter()
-        .map(|mut rows| {
-            if !rows
-                .windows(2)
-                .all(|w| ts[w[0] as usize] <= ts[w[1] as usize])
-            {
-                rows.sort_by_key(|r| ts[*r as usize]); // stable
-            }
-            (key_of(rows[0] as usize), rows)
-        })
+    // A number per distinct key; the keys' order, by their values.
+    let (ids, firsts) = key_numbers(&cols, n);
+    let mut order: Vec<(Vec<KeyVal>, usize)> = firsts
+        .iter()
+        .enumerate()
+        .map(|(k, &row)| (key_of(row), k))
         .collect();
     order.sort_by(|a, b| a.0.cmp(&b.0));
+    let order: Vec<usize> = order.into_iter().map(|(_, k)| k).collect();
+    if let Some(found) = runs_in_place(&ids, &firsts, &order, ts) {
+        return Ok(found);
+    }
+    // General case (e.g. rows ordered by time, the keys interleaved): a
+    // counting sort of the rows by key number (stable), each key's rows
+    // sorted by time where they are not, keys in key order.
+    let contiguous = ts.rechunk();
+    let ts = ts_slice(&contiguous);
+    let mut starts = vec![0usize; firsts.len() + 1];
+    for &id in &ids {
+        starts[id as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut fill = starts.clone();
+    let mut rows: Vec<IdxSize> = vec![0; n];
+    for (row, &id) in ids.iter().enumerate() {
+        let slot = &mut fill[id as usize];
+        rows[*slot] = row as IdxSize;
+        *slot += 1;
+    }
+    drop(ids);
+    // Each key's rows in time order (stable: of equal times, input order).
+    let mut groups: Vec<&mut [IdxSize]> = Vec::with_capacity(firsts.len());
+    let mut rest: &mut [IdxSize] = &mut rows;
+    for k in 0..firsts.len() {
+        let (group, tail) = rest.split_at_mut(starts[k + 1] - starts[k]);
+        groups.push(group);
+        rest = tail;
+    }
+    groups.par_iter_mut().for_each(|g| {
+        if !g.windows(2).all(|w| ts[w[0] as usize] <= ts[w[1] as usize]) {
+            g.sort_by_key(|r| ts[*r as usize]);
+        }
+    });
+    drop(groups);
     let mut perm: Vec<IdxSize> = Vec::with_capacity(n);
     let mut segs = Vec::with_capacity(order.len());
     let mut runs = Vec::with_capacity(order.len());
-    for (_, rows) in order {
+    for k in order {
+        let group = &rows[starts[k]..starts[k + 1]];
         let lo = perm.len();
         segs.push(Segment {
             first: runs.len(),
             len: 1,
-            key_row: rows[0],
+            key_row: group[0],
         });
         runs.push(Run {
             chunk: 0,
             lo,
-            hi: lo + rows.len(),
+            hi: lo + group.len(),
         });
-        perm.extend_from_slice(&rows);
+        perm.extend_from_slice(group);
     }
     Ok((Some(IdxCa::from_vec(PlSmallStr::EMPTY, perm)), segs, runs))
+}
+
+/// A number per distinct key (of all `cols` together), for each of the `n`
+/// rows, numbered in order of first appearance; and the first row of each.
+fn key_numbers(cols: &[KeyCol], n: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut ids: Vec<u32> = Vec::new();
+    let mut firsts: Vec<usize> = Vec::new();
+    for (c, col) in cols.iter().enumerate() {
+        let (col_ids, col_firsts) = col.numbers();
+        if c == 0 {
+            (ids, firsts) = (col_ids, col_firsts);
+            continue;
+        }
+        // Pairs of (keys so far, this column's number), numbered anew.
+        let mut pairs: PlHashMap<(u32, u32), u32> = PlHashMap::default();
+        let mut pair_firsts = Vec::new();
+        for (row, (id, cid)) in ids.iter_mut().zip(col_ids).enumerate() {
+            *id = *pairs.entry((*id, cid)).or_insert_with(|| {
+                pair_firsts.push(row);
+                (pair_firsts.len() - 1) as u32
+            });
+        }
+        firsts = pair_firsts;
+    }
+    debug_assert_eq!(ids.len(), n);
+    (ids, firsts)
 }
 
 /// The in-place grouping of [`group_rows`], if the input allows it: runs of
@@ -192,102 +254,66 @@ pub(super) fn group_rows(
 /// the last row of one run and the first of the next run of the key have the
 /// same timestamp, the later run must also come later in the input (so that
 /// of equal timestamps the last one in input order is kept, as when sorting).
+/// `ids` are the rows' key numbers, `firsts` each number's first row and
+/// `order` the numbers in key order.
 #[allow(clippy::type_complexity)]
 fn runs_in_place(
-    cols: &[KeyCol],
+    ids: &[u32],
+    firsts: &[usize],
+    order: &[usize],
     ts: &Int64Chunked,
-    key_of: &dyn Fn(usize) -> Vec<KeyVal>,
 ) -> Option<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
-    let n = ts.len();
-    let mut change = vec![false; n];
-    for c in cols {
-        c.mark_changes(&mut change);
-    }
-    // Runs start where the key changes and at every chunk start.
-    let chunks: Vec<&[i64]> = ts.downcast_iter().map(|a| a.values().as_slice()).collect();
-    let mut offsets = Vec::with_capacity(chunks.len());
-    let mut off = 0;
-    for c in &chunks {
-        offsets.push(off);
-        if off < n {
-            change[off] = true;
-        }
-        off += c.len();
-    }
-    let limit = max_runs(n);
-    // (first row of the run in the input, run)
-    let mut runs: Vec<(usize, Run)> = Vec::new();
-    let mut ci = 0;
-    let mut start = 0;
-    let ends = change
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, c)| **c)
-        .map(|(i, _)| i)
-        .chain(std::iter::once(n));
-    for end in ends {
-        while offsets[ci] + chunks[ci].len() <= start {
-            ci += 1;
-        }
-        let base = offsets[ci];
-        let run = Run {
-            chunk: ci,
-            lo: start - base,
-            hi: end - base,
-        };
-        let r = &chunks[ci][run.lo..run.hi];
-        if !r.windows(2).all(|w| w[0] <= w[1]) || runs.len() == limit {
-            return None;
-        }
-        runs.push((start, run));
-        start = end;
-    }
-    drop(change);
+    let limit = max_runs(ids.len());
     // The runs of each key, in input order.
-    let mut index: std::collections::HashMap<Vec<KeyVal>, usize> = std::collections::HashMap::new();
-    let mut members: Vec<(Vec<KeyVal>, Vec<usize>)> = Vec::new();
-    for (ri, (row, _)) in runs.iter().enumerate() {
-        let key = key_of(*row);
-        match index.get(&key) {
-            Some(k) => members[*k].1.push(ri),
-            None => {
-                index.insert(key.clone(), members.len());
-                members.push((key, vec![ri]));
+    let mut members: Vec<Vec<Run>> = vec![Vec::new(); firsts.len()];
+    let mut runs = 0;
+    let mut row = 0;
+    for (ci, chunk) in ts.downcast_iter().enumerate() {
+        let t = chunk.values().as_slice();
+        let id = &ids[row..row + t.len()];
+        let mut lo = 0;
+        while lo < t.len() {
+            let key = id[lo];
+            let mut hi = lo + 1;
+            while hi < t.len() && id[hi] == key {
+                if t[hi] < t[hi - 1] {
+                    return None;
+                }
+                hi += 1;
             }
+            runs += 1;
+            if runs > limit {
+                return None;
+            }
+            members[key as usize].push(Run { chunk: ci, lo, hi });
+            lo = hi;
         }
+        row += t.len();
     }
-    drop(index);
-    let first = |ri: usize| {
-        let r = runs[ri].1;
-        chunks[r.chunk][r.lo]
-    };
-    let last = |ri: usize| {
-        let r = runs[ri].1;
-        chunks[r.chunk][r.hi - 1]
-    };
-    for (_, m) in members.iter_mut() {
+    let chunks: Vec<&[i64]> = ts.downcast_iter().map(|a| a.values().as_slice()).collect();
+    let first = |r: &Run| chunks[r.chunk][r.lo];
+    let last = |r: &Run| chunks[r.chunk][r.hi - 1];
+    for m in members.iter_mut() {
         if m.len() > 1 {
-            m.sort_by_key(|ri| first(*ri)); // stable: input order among equals
+            m.sort_by_key(first); // stable: input order among equals
             let ordered = m.windows(2).all(|w| {
-                let (a, b) = (last(w[0]), first(w[1]));
-                a < b || (a == b && w[0] < w[1])
+                let (a, b) = (last(&w[0]), first(&w[1]));
+                a < b || (a == b && (w[0].chunk, w[0].lo) < (w[1].chunk, w[1].lo))
             });
             if !ordered {
                 return None;
             }
         }
     }
-    members.sort_by(|a, b| a.0.cmp(&b.0));
     let mut segs = Vec::with_capacity(members.len());
-    let mut out = Vec::with_capacity(runs.len());
-    for (_, m) in members {
+    let mut out = Vec::with_capacity(runs);
+    for &k in order {
         segs.push(Segment {
             first: out.len(),
-            len: m.len(),
-            key_row: runs[m[0]].0 as IdxSize,
+            len: members[k].len(),
+            key_row: firsts[k] as IdxSize,
         });
-        out.extend(m.iter().map(|ri| runs[*ri].1));
+        out.append(&mut members[k]);
     }
     Some((None, segs, out))
 }

@@ -407,6 +407,70 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_keys_of_every_kind_agree_with_the_rows_sorted_by_hand() {
+        // Rows in time order with the keys interleaved (the sorting path):
+        // names of up to and over 12 bytes, null names, a second (integer)
+        // key, a key whose rows come out of time order, and duplicate
+        // timestamps within a key (the later row in input order wins). The
+        // same rows sorted by (keys, time) by hand, stably, are read in place.
+        const M: i64 = 60_000_000;
+        let names = [
+            Some("T01"),
+            Some("a turbine name of over twelve bytes"),
+            None,
+            Some("exactly12byt"),
+        ];
+        let mut rows: Vec<(Option<&str>, i32, i64, f64)> = Vec::new();
+        for minute in 0..90i64 {
+            for (k, name) in names.iter().enumerate() {
+                let t = if k == 3 {
+                    (89 - minute) * M
+                } else {
+                    minute * M
+                };
+                rows.push((
+                    *name,
+                    (minute % 2) as i32,
+                    t,
+                    (minute * 10 + k as i64) as f64,
+                ));
+            }
+            if minute % 17 == 0 {
+                rows.push((names[1], (minute % 2) as i32, minute * M, -1.0));
+            }
+        }
+        let build = |rows: &[(Option<&str>, i32, i64, f64)]| {
+            let ts = Int64Chunked::from_vec("timestamp".into(), rows.iter().map(|r| r.2).collect())
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+            DataFrame::new_infer_height(vec![
+                Column::new("asset".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+                Column::new("part".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+                ts.into_series().into(),
+                Column::new("x".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+            ])
+            .unwrap()
+        };
+        let mut sorted = rows.clone();
+        sorted.sort_by_key(|r| (r.0, r.1, r.2)); // stable; None first, as the resampler orders keys
+        let r = Resampler::builder()
+            .by(["asset", "part"])
+            .stats(Stat::ALL)
+            .build()
+            .unwrap();
+        let (got, q) = r.resample_wide_with_quality(&build(&rows)).unwrap();
+        let (want, q2) = r.resample_wide_with_quality(&build(&sorted)).unwrap();
+        assert!(got.equals_missing(&want), "{got}\n{want}");
+        assert_eq!(q, q2);
+        assert_eq!(q.duplicates, 6);
+        let assets: Vec<Option<&str>> =
+            got.column("asset").unwrap().str().unwrap().iter().collect();
+        assert_eq!(assets.iter().filter(|a| a.is_none()).count(), 18); // 9 windows x 2 parts
+                                                                       // The duplicates' later rows (-1.0) are kept: the minimum of their windows.
+        let min = got.column("x_min").unwrap().f64().unwrap();
+        assert_eq!(min.iter().filter(|v| *v == Some(-1.0)).count(), 6);
+    }
+
+    #[test]
     fn regular_rows_give_the_numbers_of_the_window_loop() {
         // 1-minute rows (from the middle of a window) with a few NaN and
         // nulls; the regular path computes several windows side by side and

@@ -141,7 +141,7 @@ impl Resampler {
             // input that is not in runs the kernel can read is sorted by key
             // and time.
             let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
-            let (perm, segs, runs) = group_rows(&keys, &self.by, &ts)?;
+            let (perm, segs, runs) = group_rows(&keys, &ts)?;
             if let Some(idx) = perm {
                 reorder(&mut ts, &mut vars, &idx)?;
             }

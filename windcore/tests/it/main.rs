@@ -11,4 +11,5 @@ mod http;
 mod pg_util;
 mod pipeline;
 mod postgres;
+mod record;
 mod resample;

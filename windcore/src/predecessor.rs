@@ -26,7 +26,11 @@ pub fn last_valid(samples: &DataFrame, channels: &[String]) -> Result<DataFrame>
         Ok(a) => Some(a.cast(&DataType::String)?.str()?.rechunk().into_owned()),
         Err(_) => None,
     };
-    let mut parts: Vec<DataFrame> = Vec::new();
+    // Per (asset, chosen row): the channels whose last valid sample it holds
+    // (one row for several channels, so that no two rows of an asset share
+    // a timestamp).
+    let mut chosen: std::collections::BTreeMap<(Option<&str>, usize), Vec<&String>> =
+        std::collections::BTreeMap::new();
     for ch in channels {
         let Ok(col) = samples.column(ch) else {
             continue;
@@ -46,30 +50,24 @@ pub fn last_valid(samples: &DataFrame, channels: &[String]) -> Result<DataFrame>
                 *e = (t, i);
             }
         }
-        let mut rows: Vec<(Option<&str>, usize)> =
-            last.into_iter().map(|(a, (_, i))| (a, i)).collect();
-        rows.sort_unstable();
-        let idx = IdxCa::from_vec(
-            PlSmallStr::EMPTY,
-            rows.iter().map(|(_, i)| *i as IdxSize).collect(),
-        );
-        let mut part = samples.take(&idx)?;
-        for other in channels.iter().filter(|o| *o != ch) {
-            if let Ok(c) = part.column(other) {
-                let null = Column::full_null(other.as_str().into(), part.height(), c.dtype());
-                part.with_column(null)?;
-            }
+        for (a, (_, i)) in last {
+            chosen.entry((a, i)).or_default().push(ch);
         }
-        parts.push(part);
     }
-    let mut out = match parts.pop() {
-        Some(p) => p,
-        None => return Ok(samples.clear()),
-    };
-    for p in parts.into_iter().rev() {
-        let mut p = p;
-        p.vstack_mut(&out)?;
-        out = p;
+    let idx = IdxCa::from_vec(
+        PlSmallStr::EMPTY,
+        chosen.keys().map(|(_, i)| *i as IdxSize).collect(),
+    );
+    let mut out = samples.take(&idx)?;
+    // A channel is kept only in the rows chosen for it.
+    for ch in channels {
+        let Ok(col) = out.column(ch) else { continue };
+        let keep: BooleanChunked = chosen.values().map(|chs| Some(chs.contains(&ch))).collect();
+        let nulls = Column::full_null(ch.as_str().into(), out.height(), col.dtype());
+        let kept = col
+            .as_materialized_series()
+            .zip_with(&keep, nulls.as_materialized_series())?;
+        out.with_column(Column::from(kept))?;
     }
     Ok(out)
 }

@@ -293,3 +293,183 @@ fn settings_are_checked() {
         .state_hold(chrono::TimeDelta::days(2)))
     .contains("state hold"));
 }
+
+mod incremental {
+    use super::*;
+    use windcore::{Day, DayRange, LocalStore, Pipeline, Zone};
+
+    /// One-minute samples of `assets` over `[start, end)` UTC (minutes since
+    /// the epoch): a rising energy counter (whole kWh) and a status code.
+    fn samples(assets: &[&str], start: i64, end: i64, skip: &[(&str, i64)]) -> DataFrame {
+        let mut a = Vec::new();
+        let mut t = Vec::new();
+        let mut e = Vec::new();
+        let mut s = Vec::new();
+        for (k, asset) in assets.iter().enumerate() {
+            for m in start..end {
+                if skip.contains(&(*asset, m)) {
+                    continue;
+                }
+                a.push(*asset);
+                t.push(m * MIN_US);
+                e.push((m * (k as i64 + 2)) as f64);
+                s.push(((m / 37) % 3) as f64);
+            }
+        }
+        let ts = Int64Chunked::from_vec("timestamp".into(), t)
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        DataFrame::new_infer_height(vec![
+            Column::new("asset".into(), a),
+            ts.into_series().into(),
+            Column::new("energy".into(), e),
+            Column::new("status".into(), s),
+        ])
+        .unwrap()
+    }
+
+    fn min_of(d: Day) -> i64 {
+        d.start().timestamp() / 60
+    }
+
+    fn resampler(zone: Zone) -> Resampler {
+        Resampler::builder()
+            .counters(["energy"])
+            .states(["status"])
+            .timezone(zone)
+            .build()
+            .unwrap()
+    }
+
+    /// A late sample in the last minute of day D−1 rewrites (D−1, asset) and
+    /// (D, asset), and only those.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_late_sample_before_midnight_rewrites_that_day_and_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let days = DayRange::starting("2024-01-01".parse().unwrap(), 3).unwrap();
+        let d0: Day = days.first();
+        let last_minute = min_of(d0) + 1439;
+        let write = |late: bool| {
+            for d in days.iter() {
+                let skip: Vec<(&str, i64)> = if late {
+                    vec![]
+                } else {
+                    vec![("A", last_minute)]
+                };
+                let df = samples(&["A", "B"], min_of(d), min_of(d) + 1440, &skip);
+                store.source().write_day(d, &df).unwrap();
+            }
+        };
+        write(false);
+        let pipeline = Pipeline::builder(store.source(), store.target())
+            .transform(resampler(Zone::UTC))
+            .changed_only(true)
+            .build()
+            .unwrap();
+        let first = pipeline.run(days.iter(), |_| {}).await;
+        assert!(first.is_success(), "{first:?}");
+        let again = pipeline.run(days.iter(), |_| {}).await;
+        assert!(again
+            .days
+            .iter()
+            .all(|r| r.assets_changed == 0 && r.assets_new == 0));
+        write(true);
+        let late = pipeline.run(days.iter(), |_| {}).await;
+        assert!(late.is_success());
+        let changed: Vec<(u64, u64)> = late
+            .days
+            .iter()
+            .map(|r| (r.assets_changed, r.assets_unchanged))
+            .collect();
+        assert_eq!(changed, vec![(1, 1), (1, 1), (0, 2)]);
+        // Day 2's deltas of A add up to its increase from the late sample on.
+        let out = store
+            .target()
+            .read_day(days.iter().nth(1).unwrap())
+            .unwrap()
+            .unwrap();
+        let sum: f64 = out.sum_of("A", "energy_delta");
+        assert_eq!(sum, (1440.0 * 2.0));
+    }
+
+    trait SumOf {
+        fn sum_of(&self, asset: &str, signal: &str) -> f64;
+    }
+
+    impl SumOf for DataFrame {
+        fn sum_of(&self, asset: &str, signal: &str) -> f64 {
+            let a = self.column("asset").unwrap().str().unwrap();
+            let s = self.column("signal").unwrap().str().unwrap();
+            let v = self.column("value").unwrap().f64().unwrap();
+            (0..self.height())
+                .filter(|i| a.get(*i) == Some(asset) && s.get(*i) == Some(signal))
+                .map(|i| v.get(i).unwrap())
+                .sum()
+        }
+    }
+
+    /// Local days in Europe/Berlin over the October change (a 25-hour day):
+    /// each day's deltas add up to its increase from the last sample before
+    /// the day, exactly, and the states fill each window.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn local_days_over_the_dst_change_keep_every_increment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let utc_days = DayRange::starting("2024-10-25".parse().unwrap(), 5).unwrap();
+        for d in utc_days.iter() {
+            // A gap of 30 minutes around each UTC midnight, so local days start without a sample.
+            let skip: Vec<(&str, i64)> = (0..30)
+                .flat_map(|m| [("A", min_of(d) + m), ("B", min_of(d) + m)])
+                .collect();
+            let df = samples(&["A", "B"], min_of(d), min_of(d) + 1440, &skip);
+            store.source().write_day(d, &df).unwrap();
+        }
+        let zone: Zone = "Europe/Berlin".parse().unwrap();
+        let pipeline = Pipeline::builder(store.source(), store.target())
+            .transform(resampler(zone))
+            .timezone(zone)
+            .build()
+            .unwrap();
+        let local = DayRange::starting("2024-10-26".parse().unwrap(), 3).unwrap();
+        let run = pipeline.run(local.iter(), |_| {}).await;
+        assert!(run.is_success(), "{run:?}");
+        // The target keeps UTC day files: every row, then each local day's.
+        let mut all: Option<DataFrame> = None;
+        for d in store.target().days().unwrap() {
+            let df = store.target().read_day(d).unwrap().unwrap();
+            match all.as_mut() {
+                Some(a) => {
+                    a.vstack_mut(&df).unwrap();
+                }
+                None => all = Some(df),
+            }
+        }
+        let all = all.unwrap();
+        for d in local.iter() {
+            let r = zone.day_range(d);
+            let (lo, hi) = (r.start.timestamp() / 60, r.end.timestamp() / 60);
+            let mask: BooleanChunked = all
+                .column("timestamp")
+                .unwrap()
+                .as_materialized_series()
+                .to_physical_repr()
+                .i64()
+                .unwrap()
+                .iter()
+                .map(|t| t.map(|t| t >= lo * MIN_US && t < hi * MIN_US))
+                .collect();
+            let out = all.filter(&mask).unwrap();
+            assert!(out.height() > 0);
+            for (k, asset) in ["A", "B"].iter().enumerate() {
+                // The last sample before the day and the last in it (samples skip
+                // the first 30 minutes of each UTC day).
+                let present = |m: i64| m.rem_euclid(1440) >= 30;
+                let before = (lo - 1440..lo).rev().find(|m| present(*m)).unwrap();
+                let last = (lo..hi).rev().find(|m| present(*m)).unwrap();
+                let f = (k as f64) + 2.0;
+                let want = (last as f64) * f - (before as f64) * f;
+                assert_eq!(out.sum_of(asset, "energy_delta"), want, "{d} {asset}");
+            }
+        }
+    }
+}

@@ -12,4 +12,5 @@ mod pg_util;
 mod pipeline;
 mod postgres;
 mod record;
+mod record_pg;
 mod resample;

@@ -445,6 +445,47 @@ mod incremental {
             }
         }
         let all = all.unwrap();
+
+        // Day by day with predecessors equals one continuous resampling of
+        // every sample (states held over midnight, counters across it).
+        let mut samples: Option<DataFrame> = None;
+        for d in utc_days.iter() {
+            let df = store.source().read_day(d).unwrap().unwrap();
+            match samples.as_mut() {
+                Some(a) => {
+                    a.vstack_mut(&df).unwrap();
+                }
+                None => samples = Some(df),
+            }
+        }
+        let continuous = resampler(zone)
+            .with_by(["asset"])
+            .resample_long(&samples.unwrap())
+            .unwrap();
+        let span = TimeRange::new(
+            zone.day_range(local.first()).start,
+            zone.day_range(local.last()).end,
+        )
+        .unwrap();
+        let inside =
+            |m: BTreeMap<(String, i64, String), f64>| -> BTreeMap<(String, i64, String), f64> {
+                let (lo, hi) = (span.start_micros(), span.end_micros());
+                m.into_iter()
+                    .filter(|((_, t, _), _)| *t >= lo && *t < hi)
+                    .collect()
+            };
+        let t0 = day_start_min() * MIN_US;
+        let shifted =
+            |m: BTreeMap<(String, i64, String), f64>| -> BTreeMap<(String, i64, String), f64> {
+                m.into_iter()
+                    .map(|((a, minute, s), v)| ((a, t0 + minute * MIN_US, s), v))
+                    .collect()
+            };
+        let from_pipeline = inside(shifted(by_key(&all)));
+        let from_continuous = inside(shifted(by_key(&continuous)));
+        assert!(from_pipeline.keys().any(|k| k.2 == "status_seconds_nodata"));
+        assert_eq!(from_pipeline, from_continuous);
+
         for d in local.iter() {
             let r = zone.day_range(d);
             let (lo, hi) = (r.start.timestamp() / 60, r.end.timestamp() / 60);

@@ -144,7 +144,9 @@ impl PipelineBuilder {
             ));
         }
         let signals = self.transform.signal_names(&variables);
+        let signal_prefixes = self.transform.signal_prefixes(&variables);
         Ok(Pipeline {
+            signal_prefixes,
             carried,
             source: self.source,
             target: self.target,
@@ -165,6 +167,8 @@ impl PipelineBuilder {
 /// Each day is loaded atomically by the target, so re-running a day leaves the
 /// target as one run would, and a failed day keeps its previous contents.
 pub struct Pipeline {
+    /// Families of signals whose names depend on the data (state seconds).
+    signal_prefixes: Vec<String>,
     /// The counters and state channels, whose predecessors each day reads.
     carried: Vec<String>,
     source: Arc<dyn Extract>,
@@ -432,6 +436,7 @@ impl Pipeline {
                     zone: self.zone.name(),
                     range: label_range,
                     signals,
+                    signal_prefixes: &self.signal_prefixes,
                     assets: scope.as_deref(),
                     fingerprints: &recorded,
                 },

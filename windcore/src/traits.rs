@@ -106,6 +106,11 @@ pub struct LoadScope<'a> {
     pub range: TimeRange,
     /// The signals replaced.
     pub signals: &'a [String],
+    /// Families of signals replaced as well: every signal whose name starts
+    /// with one of these (a state channel's `status_seconds_`, whose states
+    /// depend on the data), so that a state that is gone after a re-run
+    /// leaves no rows behind. Targets without a load record ignore them.
+    pub signal_prefixes: &'a [String],
     /// The assets replaced (`""` for a source with one asset); `None`: all.
     pub assets: Option<&'a [String]>,
     /// The fingerprints to record for the day: the assets in scope get these
@@ -154,6 +159,14 @@ pub trait Transform: Send + Sync {
     ) -> Result<(DataFrame, Quality)> {
         let (inside, _) = crate::frame::within(samples, range, crate::frame::NullTime::Keep)?;
         self.transform_with_quality(&inside)
+    }
+
+    /// Prefixes of the signals this transform produces for `variables`
+    /// whose names depend on the data (a state channel's
+    /// `<s>_seconds_<state>`): a load replaces every signal that starts with
+    /// one of them. Default: none.
+    fn signal_prefixes(&self, _variables: &[String]) -> Vec<String> {
+        Vec::new()
     }
 
     /// The names of every signal this transform can produce for `variables`;

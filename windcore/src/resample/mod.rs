@@ -372,6 +372,14 @@ impl Transform for Resampler {
         }
     }
 
+    fn signal_prefixes(&self, variables: &[String]) -> Vec<String> {
+        variables
+            .iter()
+            .filter(|v| self.states.contains(v))
+            .map(|s| format!("{s}_seconds_"))
+            .collect()
+    }
+
     fn signal_names(&self, variables: &[String]) -> Vec<String> {
         Resampler::signal_names(self, variables)
     }

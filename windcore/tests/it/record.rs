@@ -392,6 +392,43 @@ mod incremental {
         assert_eq!(sum, (1440.0 * 2.0));
     }
 
+    /// A state that is gone after a re-run leaves no rows behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_state_gone_after_a_rerun_leaves_no_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let d: Day = "2024-01-01".parse().unwrap();
+        let df = samples(&["A", "B"], min_of(d), min_of(d) + 1440, &[]);
+        store.source().write_day(d, &df).unwrap();
+        let pipeline = Pipeline::builder(store.source(), store.target())
+            .transform(resampler(Zone::UTC))
+            .build()
+            .unwrap();
+        assert!(pipeline.run([d], |_| {}).await.is_success());
+        let signals = |store: &LocalStore| -> Vec<String> {
+            let out = store.target().read_day(d).unwrap().unwrap();
+            let s = out.column("signal").unwrap().str().unwrap().clone();
+            let mut v: Vec<String> = s.iter().flatten().map(str::to_string).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        assert!(signals(&store).contains(&"status_seconds_2".to_string()));
+        let status = df.column("status").unwrap().f64().unwrap().clone();
+        let fixed: Float64Chunked = status.iter().map(|v| v.map(|v| v.min(1.0))).collect();
+        let mut df2 = df.clone();
+        df2.with_column(Column::from(fixed.into_series().with_name("status".into())))
+            .unwrap();
+        store.source().write_day(d, &df2).unwrap();
+        assert!(pipeline.run([d], |_| {}).await.is_success());
+        let after = signals(&store);
+        assert!(after.contains(&"status_seconds_1".to_string()));
+        assert!(
+            !after.contains(&"status_seconds_2".to_string()),
+            "{after:?}"
+        );
+    }
+
     trait SumOf {
         fn sum_of(&self, asset: &str, signal: &str) -> f64;
     }

@@ -19,7 +19,7 @@ async fn source() -> String {
     client(&src)
         .await
         .batch_execute(
-            "create table scada (ts timestamptz not null, turbine_id text not null, energy float8);
+            "create table scada (ts timestamptz not null, turbine_id text not null, energy float8, status int4);
              insert into scada
              select ts, t, sum(inc) over (partition by t, (t = 'T2' and ts >= timestamptz '2024-10-27 01:30+00') order by ts)
              from (
@@ -27,6 +27,7 @@ async fn source() -> String {
                from generate_series(timestamptz '2024-10-25 00:00+00', timestamptz '2024-10-28 23:59+00', interval '1 minute') ts,
                     unnest(array['T1', 'T2', 'T3']) t
              ) x;
+             update scada set status = (extract(epoch from ts)::int8 / 600) % 3;
              update scada set energy = null where (extract(epoch from ts)::int8 / 60) % 17 = 3;
              update scada set energy = 'NaN' where (extract(epoch from ts)::int8 / 60) % 23 = 5 and turbine_id = 'T1';
              delete from scada where turbine_id = 'T3'
@@ -71,9 +72,12 @@ async fn target_rows(tgt: &str) -> BTreeMap<(String, i64, String), f64> {
         )
         .await
         .unwrap();
-    rows.iter()
-        .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
-        .collect()
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let prev = out.insert((r.get(0), r.get(1), r.get(2)), r.get::<_, f64>(3));
+        assert!(prev.is_none(), "duplicate row in the target");
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,8 +95,9 @@ async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_
             asset_column: Some("turbine_id".into()),
             naive_timezone: None,
         })
-        .variables(["energy"])
+        .variables(["energy", "status"])
         .counters(["energy"])
+        .states(["status"])
         .timezone(zone)
         .changed_only(true)
         .days(RunDays::Range(days))
@@ -171,4 +176,17 @@ async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_
     let got = target_rows(&tgt).await;
     let want = client(&src).await.query(ORACLE, &[]).await.unwrap();
     check(&got, &want);
+
+    // A state that is gone after a re-run leaves no rows behind.
+    assert!(got.keys().any(|k| k.2 == "status_seconds_2"));
+    client(&src)
+        .await
+        .batch_execute("update scada set status = 1 where status = 2")
+        .await
+        .unwrap();
+    let fixed = config.run(|_| {}).await.unwrap();
+    assert!(fixed.is_success());
+    let got = target_rows(&tgt).await;
+    assert!(got.keys().any(|k| k.2 == "status_seconds_1"));
+    assert!(!got.keys().any(|k| k.2 == "status_seconds_2"));
 }

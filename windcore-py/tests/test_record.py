@@ -161,3 +161,82 @@ def test_bad_mappings_are_clear_errors(tmp_path):
     p.write_text('available = [1, 2]\nunavailable = [5]\nexcluded = [9]\n')
     out = windcore.resample(df, by="asset", states="status", availability=str(p))
     assert "availability" in out.columns
+
+
+# ------------------------------------------------------------------ windcore.run
+
+
+def farm_csv(tmp_path) -> tuple:
+    """Two turbines, three UTC days of 1-minute samples (from 2024-03-01 22:00,
+    so the first day has predecessors) as a CSV file, and the frame."""
+    rng = np.random.default_rng(11)
+    ts = pd.date_range("2024-03-01 22:00", "2024-03-04 23:59", freq="1min", tz="UTC")
+    frames = []
+    for asset in ["T1", "T2"]:
+        n = len(ts)
+        status = rng.choice([1, 2, 5, 9], size=n, p=[0.6, 0.2, 0.1, 0.1]).astype(float)
+        status = pd.Series(status).where(pd.Series(rng.random(n)) > 0.03).to_numpy()
+        energy = np.cumsum(rng.integers(0, 30, size=n)).astype(float)
+        energy[n // 2 :] -= energy[n // 2] - 1
+        keep = rng.random(n) > 0.02  # gaps
+        frames.append(pd.DataFrame({
+            "asset": asset, "timestamp": ts, "power": rng.normal(900, 200, n),
+            "energy": energy, "status": status,
+        })[keep])
+    df = pd.concat(frames, ignore_index=True)
+    path = tmp_path / "farm.csv"
+    df.assign(timestamp=df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(path, index=False)
+    return path, df
+
+
+RUN = dict(asset_column="asset", variables=["power"], counters=["energy"], states=["status"],
+           availability=MAPPING, start="2024-03-02", end="2024-03-04")
+
+
+def read_target(target) -> pd.Series:
+    df = pl.read_parquet(str(target / "target" / "*.parquet")).to_pandas()
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+    return df.set_index(["asset", "timestamp", "signal"])["value"].sort_index()
+
+
+def continuous(df: pd.DataFrame) -> pd.Series:
+    """One resampling of every sample, restricted to the run's days."""
+    out = windcore.resample(df, by="asset", variables=["power"], counters="energy",
+                            states="status", availability=MAPPING, long=True)
+    out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+    lo, hi = pd.Timestamp("2024-03-02", tz="UTC"), pd.Timestamp("2024-03-05", tz="UTC")
+    out = out[(out["timestamp"] >= lo) & (out["timestamp"] < hi)]
+    return out.set_index(["asset", "timestamp", "signal"])["value"].sort_index()
+
+
+def test_run_day_by_day_equals_one_resampling(tmp_path):
+    path, df = farm_csv(tmp_path)
+    summary = windcore.run(source=str(path), target=str(tmp_path / "out"), **RUN)
+    assert summary.ok and summary.days_loaded == 3
+    got = read_target(tmp_path / "out")
+    want = continuous(df)
+    assert {"energy_delta", "status_seconds_5", "availability"} <= set(got.index.get_level_values(2))
+    pd.testing.assert_index_equal(got.index, want.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12, atol=0)
+
+
+def test_dask_run_passes_counters_and_states_on(dask_cluster_or_skip, tmp_path):
+    client = dask_cluster_or_skip
+    path, _ = farm_csv(tmp_path)
+    windcore.run(source=str(path), target=str(tmp_path / "one"), **RUN)
+    options = dict(RUN)
+    start, end = options.pop("start"), options.pop("end")
+    summary = windcore.dask.run(client, start=start, end=end, source=str(path),
+                                target=str(tmp_path / "many"), **options)
+    assert summary.ok and summary.days_loaded == 3
+    pd.testing.assert_series_equal(read_target(tmp_path / "one"), read_target(tmp_path / "many"))
+
+
+@pytest.fixture(scope="module")
+def dask_cluster_or_skip():
+    distributed = pytest.importorskip("distributed")
+    import windcore.dask  # noqa: F401
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as lc:
+        with distributed.Client(lc) as client:
+            yield client

@@ -72,8 +72,8 @@ fn bad_input_is_a_clear_error_with_nonzero_exit() {
             "unknown variable `rotor_speed`",
         ),
         (
-            &["run", "--date", "2024-01-01", "--stats", "mean,median"],
-            "unknown statistic `median`",
+            &["run", "--date", "2024-01-01", "--stats", "mean,mode"],
+            "unknown statistic `mode`",
         ),
         (
             &["run", "--date", "2024-01-01", "--every", "7m"],

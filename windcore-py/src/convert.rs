@@ -229,3 +229,64 @@ impl<'a, 'py> FromPyObject<'a, 'py> for LocationArg {
         text.parse::<Location>().map(LocationArg).map_err(to_py_err)
     }
 }
+
+/// The availability mapping of `availability=`: a dict (`available`,
+/// `unavailable`, `excluded`: lists of ints or strs; `channel`: a str) or the
+/// path of a TOML file (a str or an `os.PathLike`).
+pub fn availability_arg(
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<windcore::Availability>> {
+    use pyo3::types::{PyDict, PyString};
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut channel = None;
+        let mut lists: Vec<(String, Vec<String>)> = Vec::new();
+        for (k, v) in d.iter() {
+            let key: String = k.extract().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err("availability: the keys are strs")
+            })?;
+            if key == "channel" {
+                channel = Some(v.extract::<String>().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err("availability: `channel` is a str")
+                })?);
+                continue;
+            }
+            let mut states = Vec::new();
+            for item in v.try_iter().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "availability: `{key}` is a list of state values"
+                ))
+            })? {
+                let item = item?;
+                let name = if item.is_instance_of::<pyo3::types::PyBool>() {
+                    None
+                } else if let Ok(i) = item.extract::<i64>() {
+                    Some(i.to_string())
+                } else if item.is_instance_of::<PyString>() {
+                    Some(item.extract::<String>()?)
+                } else {
+                    None
+                };
+                let Some(name) = name else {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "availability: `{key}`: {} is not a state value (an int or a str)",
+                        item.repr()?
+                    )));
+                };
+                states.push(name);
+            }
+            lists.push((key, states));
+        }
+        return windcore::Availability::from_lists(channel, lists)
+            .map(Some)
+            .map_err(to_py_err);
+    }
+    let path: std::path::PathBuf = obj.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("availability: a dict or the path of a TOML file")
+    })?;
+    windcore::Availability::from_path(path)
+        .map(Some)
+        .map_err(to_py_err)
+}

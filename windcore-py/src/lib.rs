@@ -24,7 +24,9 @@ use windcore::{
     DEFAULT_SEED, TIMESTAMP,
 };
 
-use crate::convert::{days_arg, DayArg, Every, LocationArg, Names, Stats, RUN_DAY_NAMES};
+use crate::convert::{
+    availability_arg, days_arg, DayArg, Every, LocationArg, Names, Stats, RUN_DAY_NAMES,
+};
 use crate::errors::to_py_err;
 use crate::runtime::{wait_for, wait_for_blocking};
 use crate::summary::{py_date, summary_or_error};
@@ -41,7 +43,7 @@ use crate::summary::{py_date, summary_or_error};
 /// (`arrow_array_stream`) of the result; use `windcore.resample` for
 /// DataFrames in and out.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -56,6 +58,10 @@ fn resample<'py>(
     timezone: Option<String>,
     label: Option<String>,
     time_column: Option<String>,
+    counters: Option<Names>,
+    states: Option<Names>,
+    state_hold: Option<Every>,
+    availability: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
@@ -69,12 +75,22 @@ fn resample<'py>(
         min_count,
         zone: zone_arg(timezone.as_deref())?,
         label: label_arg(label.as_deref())?,
+        record: ops::Record {
+            counters: counters.map(|c| c.0).unwrap_or_default(),
+            states: states.map(|s| s.0).unwrap_or_default(),
+            state_hold: state_hold.map(|h| h.0),
+            availability: availability_arg(availability)?,
+        },
     };
     let resampler = ops::resampler(every.0, stats.0, columns).map_err(to_py_err)?;
+    // Counters and states are read like keys (text states may be
+    // dictionary-encoded, e.g. pandas categoricals).
+    let mut read_as_is = resampler.by().to_vec();
+    read_as_is.extend(resampler.carried());
     let projection = arrow::Projection {
         timestamp: &time_column,
         variables: resampler.variables(),
-        by: resampler.by(),
+        by: &read_as_is,
     };
     let input = arrow::import_dataframe(data, &projection)?;
     let (output, input) = wait_for_blocking(py, move || {
@@ -135,17 +151,19 @@ fn resample<'py>(
         timezone=None, label=None, changed_only=false, source_timezone=None, assets=None,
         asset_pattern=None, delimiter=None, decimal=None, comment=Some("#".to_owned()),
         skip_lines=0, quote="\"".to_owned(), na_values=None, time_format=None, rename=None,
+        counters=None, states=None, state_hold=None, availability=None,
     ),
     text_signature = "(date=None, start=None, end=None, source='windcore-data', target=None, \
         variables=None, stats=('mean', 'min', 'max', 'std'), every='10m', jobs=2, \
         table='data', time_column='timestamp', asset_column=None, angles=None, min_count=1, \
         timezone='UTC', label='start', changed_only=False, source_timezone=None, \
         assets=None, asset_pattern=None, delimiter=None, decimal='auto', comment='#', \
-        skip_lines=0, quote='\"', na_values=None, time_format='auto', rename=None)"
+        skip_lines=0, quote='\"', na_values=None, time_format='auto', rename=None, \
+        counters=None, states=None, state_hold=None, availability=None)"
 )]
 #[allow(clippy::too_many_arguments)]
-fn run(
-    py: Python<'_>,
+fn run<'py>(
+    py: Python<'py>,
     date: Option<DayArg>,
     start: Option<DayArg>,
     end: Option<DayArg>,
@@ -174,7 +192,11 @@ fn run(
     na_values: Option<Names>,
     time_format: Option<String>,
     rename: Option<HashMap<String, String>>,
-) -> PyResult<Bound<'_, PyAny>> {
+    counters: Option<Names>,
+    states: Option<Names>,
+    state_hold: Option<Every>,
+    availability: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
     let files = files::FileArgs {
         asset_pattern,
         delimiter,
@@ -217,6 +239,18 @@ fn run(
     }
     if let Some(a) = assets {
         config = config.assets(a.0);
+    }
+    if let Some(c) = counters {
+        config = config.counters(c.0);
+    }
+    if let Some(s) = states {
+        config = config.states(s.0);
+    }
+    if let Some(h) = state_hold {
+        config = config.state_hold(h.0);
+    }
+    if let Some(m) = availability_arg(availability)? {
+        config = config.availability(m);
     }
     let config = config.build().map_err(to_py_err)?;
     let outcome = wait_for(py, ops::run(config))?;

@@ -68,6 +68,21 @@ pub struct Columns {
     pub zone: Zone,
     /// Which end labels a window.
     pub label: Label,
+    /// Counters, states, the state hold and the availability mapping.
+    pub record: Record,
+}
+
+/// The counter and state settings of a run or a resampling.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// Cumulative counters.
+    pub counters: Vec<String>,
+    /// State channels.
+    pub states: Vec<String>,
+    /// How long a state sample holds at most (default: the window).
+    pub state_hold: Option<chrono::TimeDelta>,
+    /// The availability mapping.
+    pub availability: Option<windcore::Availability>,
 }
 
 /// The resampler for the given settings (the builder validates).
@@ -84,6 +99,7 @@ pub fn resampler(
         min_count,
         zone,
         label,
+        record,
     } = columns;
     let mut b = Resampler::builder()
         .every(every)
@@ -93,7 +109,15 @@ pub fn resampler(
         .angles(angles)
         .min_count(min_count)
         .timezone(zone)
-        .label(label);
+        .label(label)
+        .counters(record.counters)
+        .states(record.states);
+    if let Some(h) = record.state_hold {
+        b = b.state_hold(h);
+    }
+    if let Some(m) = record.availability {
+        b = b.availability(m);
+    }
     if let Some(v) = variables {
         b = b.variables(v);
     }

@@ -426,9 +426,9 @@ def test_config_errors(dask_cluster, farm, tmp_path):
     with pytest.raises(windcore.ConfigError, match="db_tasks"):
         windcore.dask.run(client, date="2024-01-01", source=src, target=ref, db_tasks=0, **LAYOUT)
     # A setting every task rejects is a ConfigError, not days to re-run (and not retried).
-    with pytest.raises(windcore.ConfigError, match="median"):
+    with pytest.raises(windcore.ConfigError, match="mode"):
         windcore.dask.run(client, start="2024-01-01", end="2024-01-02", source=src, target=ref,
-                          stats=["mean", "median"], **LAYOUT)
+                          stats=["mean", "mode"], **LAYOUT)
     with pytest.raises(windcore.ConfigError, match="days"):
         windcore.dask.run(client, source=src, target=ref)
     with pytest.raises(windcore.ConfigError, match="range"):

@@ -154,7 +154,7 @@ def test_separate_target(store, tmp_path):
         (dict(date="2024-1-x"), "YYYY-MM-DD"),
         (dict(variables=["wind_speed", "rotor_rpm"]), "rotor_rpm"),
         (dict(variables=[]), "variables"),
-        (dict(stats=["mean", "median"]), "median"),
+        (dict(stats=["mean", "mode"]), "mode"),
         (dict(every="7m"), "divide"),
         (dict(jobs=0), "jobs"),
     ],

@@ -108,6 +108,7 @@
 //!   PostgreSQL source and target are always built.
 #![deny(missing_docs)]
 
+pub mod availability;
 mod config;
 mod day;
 pub mod demo;
@@ -121,6 +122,7 @@ mod inspect;
 mod location;
 mod pipeline;
 mod postgres;
+pub mod predecessor;
 mod report;
 mod resample;
 mod schema;
@@ -131,6 +133,7 @@ mod store;
 mod traits;
 mod zone;
 
+pub use availability::Availability;
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
 pub use demo::{DEMO_DAYS, DEMO_START};

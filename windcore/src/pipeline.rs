@@ -12,6 +12,7 @@ use crate::day::TimeRange;
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, text_hash, Fingerprints};
 use crate::frame::{only_assets, within, NullTime};
+use crate::predecessor;
 use crate::report::{DayOutcome, DayReport, RunSummary};
 use crate::resample::Resampler;
 use crate::schema::TIMESTAMP;
@@ -108,6 +109,12 @@ impl PipelineBuilder {
             ));
         }
         let mut variables: Vec<String> = Vec::with_capacity(requested.len());
+        // The counters and state channels are read whether asked for or not.
+        let carried = self.transform.carried();
+        let requested = requested
+            .into_iter()
+            .chain(carried.iter().cloned())
+            .collect::<Vec<_>>();
         for v in requested {
             let v = v.trim().to_string();
             if !known.contains(&v) {
@@ -137,7 +144,10 @@ impl PipelineBuilder {
             ));
         }
         let signals = self.transform.signal_names(&variables);
+        let signal_prefixes = self.transform.signal_prefixes(&variables);
         Ok(Pipeline {
+            signal_prefixes,
+            carried,
             source: self.source,
             target: self.target,
             transform: self.transform,
@@ -157,6 +167,10 @@ impl PipelineBuilder {
 /// Each day is loaded atomically by the target, so re-running a day leaves the
 /// target as one run would, and a failed day keeps its previous contents.
 pub struct Pipeline {
+    /// Families of signals whose names depend on the data (state seconds).
+    signal_prefixes: Vec<String>,
+    /// The counters and state channels, whose predecessors each day reads.
+    carried: Vec<String>,
     source: Arc<dyn Extract>,
     target: Arc<dyn Load>,
     transform: Arc<dyn Transform>,
@@ -242,15 +256,40 @@ impl Pipeline {
         let mut report = DayReport::new(day, DayOutcome::Loaded);
         let range = self.zone.day_range(day);
         let settings = self.settings_hash();
+        let t = Instant::now();
+        let subset = self.assets.as_deref();
+        // Counters and states: each asset's last sample of each before the
+        // day carries into it, so a (day, asset)'s fingerprint covers it too.
+        let pred = if self.carried.is_empty() {
+            None
+        } else {
+            let p = self
+                .source
+                .predecessors(range.start, predecessor::LOOKBACK, &self.carried, subset)
+                .await?;
+            let fps = fingerprint::of_frame(&p, &self.carried)?;
+            Some((p, fps))
+        };
         let stamp = |fps: Fingerprints| -> Fingerprints {
-            fps.into_iter()
-                .map(|(a, f)| (a, format!("{settings}/{f}")))
+            let Some((_, before)) = &pred else {
+                return fps
+                    .into_iter()
+                    .map(|(a, f)| (a, format!("{settings}/{f}")))
+                    .collect();
+            };
+            let assets: std::collections::BTreeSet<&String> =
+                fps.keys().chain(before.keys()).collect();
+            assets
+                .into_iter()
+                .map(|a| {
+                    let day = fps.get(a).map_or("-", |f| f.as_str());
+                    let p = before.get(a).map_or("-", |f| f.as_str());
+                    (a.clone(), format!("{settings}/{day}/p:{p}"))
+                })
                 .collect()
         };
-        let t = Instant::now();
         // Incremental: what was loaded, and (where the source can say so
         // cheaply) whether anything changed at all.
-        let subset = self.assets.as_deref();
         let loaded = if self.changed_only {
             self.target
                 .loaded(day, self.zone.name())
@@ -323,7 +362,8 @@ impl Pipeline {
                 Some(scope)
             }
         };
-        if samples.height() == 0 && scope.is_none() {
+        let pred_rows = pred.as_ref().map_or(0, |(p, _)| p.height());
+        if samples.height() == 0 && pred_rows == 0 && scope.is_none() {
             report.outcome = DayOutcome::NoSourceRows;
             return Ok(report);
         }
@@ -331,7 +371,40 @@ impl Pipeline {
             Some(assets) => only_assets(&samples, assets)?,
             None => samples,
         };
-        let (stats, mut quality) = self.transform.transform_with_quality(&samples)?;
+        let (stats, mut quality) = match &pred {
+            None => self.transform.transform_with_quality(&samples)?,
+            Some((p, _)) => {
+                let p = match &scope {
+                    Some(assets) => only_assets(p, assets)?,
+                    None => p.clone(),
+                };
+                let mut all = predecessor::align_to(&p, &samples)?;
+                all.vstack_mut(&samples)?;
+                self.transform.transform_range(&all, range)?
+            }
+        };
+        // State signals (`<s>_seconds_<state>`) depend on the data: the day's
+        // are replaced besides the fixed ones.
+        let day_signals: Vec<String> = if self.carried.is_empty() {
+            Vec::new()
+        } else {
+            let mut extra: Vec<String> = Vec::new();
+            for s in crate::frame::column(&stats, crate::schema::SIGNAL)?
+                .str()?
+                .iter()
+                .flatten()
+            {
+                if !self.signals.iter().any(|x| x == s) && !extra.iter().any(|x| x == s) {
+                    extra.push(s.to_string());
+                }
+            }
+            self.signals.iter().cloned().chain(extra).collect()
+        };
+        let signals: &[String] = if day_signals.is_empty() {
+            &self.signals
+        } else {
+            &day_signals
+        };
         quality.outside = outside;
         quality.samples += outside;
         report.windows = if quality.windows > 0 || stats.height() == 0 {
@@ -362,7 +435,8 @@ impl Pipeline {
                     day,
                     zone: self.zone.name(),
                     range: label_range,
-                    signals: &self.signals,
+                    signals,
+                    signal_prefixes: &self.signal_prefixes,
                     assets: scope.as_deref(),
                     fingerprints: &recorded,
                 },

@@ -21,6 +21,8 @@ pub enum Setting {
     Angles,
     /// Where the asset of a file source comes from (a column or the file names).
     Asset,
+    /// The availability mapping (state values to categories).
+    Availability,
     /// The pattern that takes the asset out of a file name.
     AssetPattern,
     /// The assets a run is limited to.
@@ -29,6 +31,8 @@ pub enum Setting {
     By,
     /// The comment character of CSV files.
     Comment,
+    /// Which channels are cumulative counters.
+    Counters,
     /// One day (`YYYY-MM-DD`).
     Date,
     /// A range of days (its first and last day).
@@ -67,6 +71,10 @@ pub enum Setting {
     Quote,
     /// The rated power of a generated turbine.
     RatedPower,
+    /// How long a state sample holds at most.
+    StateHold,
+    /// Which channels are state channels.
+    States,
     /// Where the samples come from.
     Source,
     /// The table, time column and asset column of a source.
@@ -98,10 +106,12 @@ impl Setting {
         match self {
             Setting::Angles => "angles",
             Setting::Asset => "asset",
+            Setting::Availability => "availability",
             Setting::AssetPattern => "asset_pattern",
             Setting::Assets => "assets",
             Setting::By => "by",
             Setting::Comment => "comment",
+            Setting::Counters => "counters",
             Setting::Date => "date",
             Setting::DateRange => "date_range",
             Setting::Days => "days",
@@ -121,6 +131,8 @@ impl Setting {
             Setting::PoolSize => "pool_size",
             Setting::Quote => "quote",
             Setting::RatedPower => "rated_power",
+            Setting::StateHold => "state_hold",
+            Setting::States => "states",
             Setting::Source => "source",
             Setting::SourceLayout => "source_layout",
             Setting::Stat => "stat",
@@ -140,10 +152,12 @@ impl Setting {
         match self {
             Setting::Angles => "angles",
             Setting::Asset => "asset",
+            Setting::Availability => "availability",
             Setting::AssetPattern => "asset pattern",
             Setting::Assets => "assets",
             Setting::By => "by",
             Setting::Comment => "comment",
+            Setting::Counters => "counters",
             Setting::Date => "date",
             Setting::DateRange => "date range",
             Setting::Days => "days",
@@ -163,6 +177,8 @@ impl Setting {
             Setting::PoolSize => "pool size",
             Setting::Quote => "quote",
             Setting::RatedPower => "rated power",
+            Setting::StateHold => "state hold",
+            Setting::States => "states",
             Setting::Source => "source",
             Setting::SourceLayout => "source layout",
             Setting::Stat => "stat",
@@ -189,9 +205,13 @@ mod tests {
     use super::*;
 
     /// Every setting.
-    const ALL: [Setting; 36] = [
+    const ALL: [Setting; 40] = [
         Setting::Angles,
         Setting::Asset,
+        Setting::Availability,
+        Setting::Counters,
+        Setting::StateHold,
+        Setting::States,
         Setting::AssetPattern,
         Setting::Assets,
         Setting::By,

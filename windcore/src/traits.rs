@@ -2,7 +2,7 @@
 //! statistics, and where the statistics go.
 
 use async_trait::async_trait;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use polars::prelude::DataFrame;
 
 use crate::day::{Day, TimeRange};
@@ -58,6 +58,25 @@ pub trait Extract: Send + Sync {
         BadRows::default()
     }
 
+    /// Each asset's (of `assets` only, when given) last valid sample of each
+    /// of `channels` in `[before - lookback, before)`: one row per (asset,
+    /// channel), shaped like [`extract`](Self::extract)'s rows, the other
+    /// channels NULL. The pipeline asks for the counters and state channels
+    /// before each day. The default extracts that range and keeps the last
+    /// valid sample per asset and channel
+    /// ([`predecessor::last_valid`](crate::predecessor::last_valid)).
+    async fn predecessors(
+        &self,
+        before: DateTime<Utc>,
+        lookback: TimeDelta,
+        channels: &[String],
+        assets: Option<&[String]>,
+    ) -> Result<DataFrame> {
+        let range = TimeRange::new(before - lookback, before)?;
+        let (df, _) = self.extract_fingerprinted(range, channels, assets).await?;
+        crate::predecessor::last_valid(&df, channels)
+    }
+
     /// [`extract`](Self::extract) of the rows of `assets` (all when `None`),
     /// together with the fingerprints of exactly the rows returned (the same
     /// snapshot), if the source computes them. The default extracts every
@@ -87,6 +106,11 @@ pub struct LoadScope<'a> {
     pub range: TimeRange,
     /// The signals replaced.
     pub signals: &'a [String],
+    /// Families of signals replaced as well: every signal whose name starts
+    /// with one of these (a state channel's `status_seconds_`, whose states
+    /// depend on the data), so that a state that is gone after a re-run
+    /// leaves no rows behind. Targets without a load record ignore them.
+    pub signal_prefixes: &'a [String],
     /// The assets replaced (`""` for a source with one asset); `None`: all.
     pub assets: Option<&'a [String]>,
     /// The fingerprints to record for the day: the assets in scope get these
@@ -114,6 +138,35 @@ pub trait Transform: Send + Sync {
                 ..Quality::default()
             },
         ))
+    }
+
+    /// The channels whose samples this transform carries across day edges
+    /// (counters, states): the pipeline reads them besides the variables,
+    /// and hands the transform each asset's last valid sample of each before
+    /// the day (see [`Extract::predecessors`]). Default: none.
+    fn carried(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The statistics of the windows of `range` (one day): `samples` holds
+    /// the day's samples and, before `range.start`, the predecessors of the
+    /// [carried](Self::carried) channels. The default leaves the rows
+    /// outside `range` out and calls [`transform_with_quality`](Self::transform_with_quality).
+    fn transform_range(
+        &self,
+        samples: &DataFrame,
+        range: TimeRange,
+    ) -> Result<(DataFrame, Quality)> {
+        let (inside, _) = crate::frame::within(samples, range, crate::frame::NullTime::Keep)?;
+        self.transform_with_quality(&inside)
+    }
+
+    /// Prefixes of the signals this transform produces for `variables`
+    /// whose names depend on the data (a state channel's
+    /// `<s>_seconds_<state>`): a load replaces every signal that starts with
+    /// one of them. Default: none.
+    fn signal_prefixes(&self, _variables: &[String]) -> Vec<String> {
+        Vec::new()
     }
 
     /// The names of every signal this transform can produce for `variables`;

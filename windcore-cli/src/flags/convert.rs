@@ -17,8 +17,8 @@ use anyhow::{bail, Context};
 use chrono::TimeDelta;
 use windcore::server::ServerConfig;
 use windcore::{
-    parse_every, parse_stats, Day, DayRange, DaysArg, Generator, Label, Location, RunConfig,
-    RunDays, Setting, SourceLayout, Zone,
+    parse_every, parse_stats, Availability, Day, DayRange, DaysArg, Generator, Label, Location,
+    RunConfig, RunDays, Setting, SourceLayout, Zone,
 };
 
 use super::{GenerateArgs, InitArgs, LayoutArgs, RunArgs, ServeArgs, StoreArgs};
@@ -52,6 +52,10 @@ fn flag_error(e: windcore::Error) -> anyhow::Error {
         Some(Setting::PoolSize) => Some("--pool-size"),
         Some(Setting::WindowLength) => Some("--every"),
         Some(Setting::Stat) => Some("--stats"),
+        Some(Setting::Counters) => Some("--counters"),
+        Some(Setting::States) => Some("--states"),
+        Some(Setting::StateHold) => Some("--state-hold"),
+        Some(Setting::Availability) => Some("--availability"),
         Some(Setting::MinCount) => Some("--min-count"),
         Some(Setting::Variables) => Some("--variables"),
         Some(Setting::Angles) => Some("--angles"),
@@ -172,6 +176,18 @@ impl RunPlan {
         }
         if let Some(a) = &args.assets {
             config = config.assets(split_list(a));
+        }
+        if let Some(c) = &args.counters {
+            config = config.counters(split_list(c));
+        }
+        if let Some(s) = &args.states {
+            config = config.states(split_list(s));
+        }
+        if let Some(h) = &args.state_hold {
+            config = config.state_hold(parse_every(h).context("--state-hold")?);
+        }
+        if let Some(path) = &args.availability {
+            config = config.availability(Availability::from_path(path).map_err(flag_error)?);
         }
         let config = config.build()?;
         Ok(RunPlan {

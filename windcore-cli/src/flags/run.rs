@@ -29,12 +29,33 @@ pub struct RunArgs {
     /// `count` (e.g. 8 of 10 one-minute samples). Counted in the summary.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub(super) min_count: u32,
-    /// Statistics to compute, comma-separated (mean, min, max, std, count).
+    /// Statistics of the analog channels, comma-separated (mean, min, max,
+    /// std, count, first, last, sum, median).
     #[arg(long, value_name = "LIST", default_value = "mean,min,max,std")]
     pub(super) stats: String,
     /// Window length, e.g. 10m, 1h; must divide a day (an hour with --timezone).
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     pub(super) every: String,
+    /// Cumulative counters, comma-separated (energy in kWh, operating hours): per window
+    /// <c>_delta, the sum of the increments (a decrease is a reset: the increment is the new
+    /// value), and <c>_last. A day's first sample takes its predecessor from up to 24 h
+    /// before the day, so a day's deltas add up to its increase.
+    #[arg(long, value_name = "LIST")]
+    pub(super) counters: Option<String>,
+    /// State channels, comma-separated (operating state, alarm code): per window
+    /// <s>_seconds_<state> for each state present and <s>_seconds_nodata, adding up to the
+    /// window length. A sample's state holds until the next sample, for at most --state-hold.
+    #[arg(long, value_name = "LIST")]
+    pub(super) states: Option<String>,
+    /// How long a state sample holds at most, e.g. 2m, 10m [default: the window length].
+    #[arg(long, value_name = "DURATION")]
+    pub(super) state_hold: Option<String>,
+    /// Availability (IEC 61400-26-1, time-based) from a state channel: a TOML file with
+    /// lists of state values under `available`, `unavailable` and `excluded` (and `channel`
+    /// when there are several state channels). Adds availability, available_seconds,
+    /// unavailable_seconds, excluded_seconds and unknown_seconds per window.
+    #[arg(long, value_name = "FILE")]
+    pub(super) availability: Option<std::path::PathBuf>,
     /// The time zone of the reporting days (IANA name, e.g. Europe/Berlin): a day is
     /// [local 00:00, next local 00:00), 23 or 25 hours on DST days (138 or 150 ten-minute
     /// windows), and --date/--from/--to are local days.

@@ -109,7 +109,7 @@ TIMESTAMP = "timestamp"
 #: The statistics computed when none are asked for.
 DEFAULT_STATS = ("mean", "min", "max", "std")
 #: Every statistic windcore knows.
-STATS = ("mean", "min", "max", "std", "count")
+STATS = ("mean", "min", "max", "std", "count", "first", "last", "sum", "median")
 #: The variables :func:`run` aggregates when none are asked for.
 DEFAULT_VARIABLES = ("wind_speed", "power")
 
@@ -317,6 +317,10 @@ def resample(
     timezone: Optional[str] = ...,
     label: str = ...,
     time_column: Optional[str] = ...,
+    counters: Optional[Names] = ...,
+    states: Optional[Names] = ...,
+    state_hold: Optional[Every] = ...,
+    availability: Optional[Any] = ...,
 ) -> "pd.DataFrame": ...
 @overload
 def resample(
@@ -331,6 +335,10 @@ def resample(
     timezone: Optional[str] = ...,
     label: str = ...,
     time_column: Optional[str] = ...,
+    counters: Optional[Names] = ...,
+    states: Optional[Names] = ...,
+    state_hold: Optional[Every] = ...,
+    availability: Optional[Any] = ...,
 ) -> "pa.Table": ...
 @overload
 def resample(
@@ -345,6 +353,10 @@ def resample(
     timezone: Optional[str] = ...,
     label: str = ...,
     time_column: Optional[str] = ...,
+    counters: Optional[Names] = ...,
+    states: Optional[Names] = ...,
+    state_hold: Optional[Every] = ...,
+    availability: Optional[Any] = ...,
 ) -> "pl.DataFrame": ...
 def resample(
     data: Any,
@@ -358,6 +370,10 @@ def resample(
     timezone: Optional[str] = None,
     label: str = "start",
     time_column: Optional[str] = None,
+    counters: Optional[Names] = None,
+    states: Optional[Names] = None,
+    state_hold: Optional[Every] = None,
+    availability: Optional[Any] = None,
 ) -> Any:
     """Window statistics of 1-minute (or any) samples, computed in Rust.
 
@@ -379,8 +395,11 @@ def resample(
         Window length: ``"10m"``, ``"90s"``, ``"1h"``, ``"1h30m"``, ``"1d"`` or
         a ``datetime.timedelta``; whole seconds from 1 minute to 1 day.
     stats
-        Statistics, in output order: any of ``mean``, ``min``, ``max``, ``std``
-        (ddof = 1), ``count`` (valid samples); a sequence or ``"mean,std"``.
+        Statistics of the analog variables, in output order: any of ``mean``,
+        ``min``, ``max``, ``std`` (ddof = 1), ``count`` (valid samples),
+        ``first``, ``last``, ``sum`` and ``median`` (the mean of the two middle
+        samples for an even count, as pandas; angles have no sum or median);
+        a sequence or ``"mean,std"``.
     variables
         Columns to aggregate (numeric). Default: every numeric column except
         the time column and the ``by`` columns.
@@ -422,6 +441,33 @@ def resample(
     time_column
         Name of the time column, as in :func:`run` (default ``timestamp``).
         The output's time column keeps that name.
+    counters
+        Cumulative counters (energy in kWh, operating hours), taken out of
+        the analog variables: per window ``<c>_delta``, the sum of the
+        increments of the window's samples (``v - v_prev``, or ``v`` after a
+        decrease: a reset; absent without one) and ``<c>_last``. The first
+        sample of a (local) day takes its predecessor from at most 24 h
+        before the day, so a day's deltas add up to its increase.
+    states
+        State channels (integer or text codes, e.g. ``"status"``), taken out
+        of the analog variables: per window ``<s>_seconds_<state>`` for each
+        state present (whole numbers without ``.0``: ``status_seconds_3``)
+        and ``<s>_seconds_nodata``, adding up to the window length. A
+        sample's state holds from its time until the next sample, for at
+        most ``state_hold``. With timestamps at whole seconds the values are
+        whole numbers and add up exactly; with sub-second timestamps each is
+        its exact duration in the input's unit, converted to seconds.
+    state_hold
+        How long a state sample holds at most (like ``every``; 1 second to 1
+        day). Default: the window length.
+    availability
+        Time-based availability (IEC 61400-26-1) from a state channel: a dict
+        ``{"available": [1, 2, "running"], "unavailable": [5], "excluded":
+        [9], "channel": "status"}`` (``channel`` optional with one state
+        channel) or the path of such a TOML file. Adds ``availability``
+        (``available / (available + unavailable)``, absent when both are 0),
+        ``available_seconds``, ``unavailable_seconds``, ``excluded_seconds``
+        and ``unknown_seconds`` (unmapped states and no data) per window.
 
     Returns
     -------
@@ -463,6 +509,10 @@ def resample(
     """
     by_names = _names(by)
     angle_names = _names(angles)
+    counter_names = _names(counters)
+    state_names = _names(states)
+    # Text states may be categoricals: decoded like keys.
+    decode = by_names + [s for s in state_names if s not in by_names]
     # A pandas / pyarrow / polars object implies its module is imported already.
     pd = sys.modules.get("pandas")
     pa = sys.modules.get("pyarrow")
@@ -482,15 +532,15 @@ def resample(
         table, time_column, restore = _from_pandas(data, time_column)
         if restore is not None and restore.variable is not None and variables is None:
             variables = [restore.variable]  # a Series: its values, whatever their type
-        data = _decode_arrow_keys(table, by_names)
-    elif is_arrow and by_names:
+        data = _decode_arrow_keys(table, decode)
+    elif is_arrow and decode:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
-        data = _decode_arrow_keys(data, by_names)
+        data = _decode_arrow_keys(data, decode)
     elif pl is not None and isinstance(data, pl.LazyFrame):
-        data = _decode_polars_keys(data.collect(), by_names)
-    elif pl is not None and isinstance(data, pl.DataFrame) and by_names:
-        data = _decode_polars_keys(data, by_names)
+        data = _decode_polars_keys(data.collect(), decode)
+    elif pl is not None and isinstance(data, pl.DataFrame) and decode:
+        data = _decode_polars_keys(data, decode)
     stream = _ArrowStream(
         _windcore.resample(
             data,
@@ -504,6 +554,10 @@ def resample(
             timezone,
             label,
             time_column,
+            counter_names,
+            state_names,
+            state_hold,
+            availability,
         )
     )
     if is_arrow:

@@ -40,8 +40,18 @@ def resample(
     timezone: Optional[str] = None,
     label: Optional[str] = None,
     time_column: Optional[str] = None,
+    counters: Optional[_Names] = None,
+    states: Optional[_Names] = None,
+    state_hold: Optional[_Every] = None,
+    availability: Optional[Union[Dict[str, Any], str, "os.PathLike[str]"]] = None,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
+
+    ``counters``: cumulative counters (``<c>_delta``, ``<c>_last``);
+    ``states``: state channels (``<s>_seconds_<state>``,
+    ``<s>_seconds_nodata``), a state holding for at most ``state_hold``;
+    ``availability``: a mapping dict or TOML path (see
+    :func:`windcore.resample`).
 
     ``by``: key columns (string or integer; a dictionary-encoded key column
     is decoded to strings); ``angles``: variables in degrees, given circular
@@ -85,6 +95,10 @@ def run(
     na_values: Optional[_Names] = None,
     time_format: Optional[str] = "auto",
     rename: Optional[Dict[str, str]] = None,
+    counters: Optional[_Names] = None,
+    states: Optional[_Names] = None,
+    state_hold: Optional[_Every] = None,
+    availability: Optional[Union[Dict[str, Any], str, "os.PathLike[str]"]] = None,
 ) -> "RunSummary":
     """Runs the ETL over one day (``date``), the inclusive range
     ``start``..``end``, or every day present in the source (neither given).
@@ -102,6 +116,11 @@ def run(
     ``source_timezone``: the zone of a time column of naive local times.
     ``assets``: only these assets (a batch of a fleet); only their rows are
     read and only their statistics and load records replaced.
+    ``counters``, ``states``, ``state_hold``, ``availability``: counters and
+    state channels (read besides ``variables``) and the availability mapping,
+    as in :func:`windcore.resample`; each day's first sample takes its
+    predecessor from the day before (at most 24 h), and a (day, asset)'s
+    fingerprint covers it.
 
     Files as the source (``source="exports/*.csv"``: a file, a glob or a
     directory of CSV, ``.gz``/``.zst`` CSV, TOA5 logger or Parquet files; give

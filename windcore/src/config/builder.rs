@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use super::{RunConfig, RunDays, Store};
+use crate::availability::Availability;
 use crate::error::{Error, Result};
 use crate::files::FileOptions;
 use crate::location::Location;
@@ -32,6 +33,10 @@ pub struct RunConfigBuilder {
     label: Label,
     changed_only: bool,
     assets: Option<Vec<String>>,
+    counters: Vec<String>,
+    states: Vec<String>,
+    state_hold: Option<TimeDelta>,
+    availability: Option<Availability>,
 }
 
 impl RunConfigBuilder {
@@ -125,6 +130,34 @@ impl RunConfigBuilder {
         self
     }
 
+    /// Cumulative counters (energy, operating hours): `<c>_delta` and
+    /// `<c>_last` per window (see [`ResamplerBuilder::counters`](crate::ResamplerBuilder::counters)).
+    /// Read besides the variables. Default: none.
+    pub fn counters<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.counters = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// State channels: `<s>_seconds_<state>` and `<s>_seconds_nodata` per
+    /// window (see [`ResamplerBuilder::states`](crate::ResamplerBuilder::states)).
+    /// Read besides the variables. Default: none.
+    pub fn states<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.states = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long a state sample holds at most. Default: the window length.
+    pub fn state_hold(mut self, hold: TimeDelta) -> Self {
+        self.state_hold = Some(hold);
+        self
+    }
+
+    /// Availability per window from a state channel (see [`Availability`]).
+    pub fn availability(mut self, mapping: Availability) -> Self {
+        self.availability = Some(mapping);
+        self
+    }
+
     /// Validates every setting.
     pub fn build(self) -> Result<RunConfig> {
         self.layout.validate()?;
@@ -152,14 +185,22 @@ impl RunConfigBuilder {
                 ),
             ));
         }
-        let resampler = Resampler::builder()
+        let mut resampler = Resampler::builder()
             .every(self.every)
             .stats(self.stats)
             .angles(self.angles)
             .min_count(self.min_count)
             .label(self.label)
             .timezone(self.zone)
-            .build()?;
+            .counters(self.counters)
+            .states(self.states);
+        if let Some(h) = self.state_hold {
+            resampler = resampler.state_hold(h);
+        }
+        if let Some(m) = self.availability {
+            resampler = resampler.availability(m);
+        }
+        let resampler = resampler.build()?;
         let every = self.every.num_seconds();
         if !self.zone.is_utc() && 3600 % every != 0 {
             return Err(Error::config(
@@ -263,6 +304,10 @@ impl RunConfig {
             label: Label::Start,
             changed_only: false,
             assets: None,
+            counters: Vec::new(),
+            states: Vec::new(),
+            state_hold: None,
+            availability: None,
         }
     }
 }

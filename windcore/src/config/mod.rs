@@ -166,10 +166,13 @@ impl RunConfig {
         let mut file_days = None;
         let source: Arc<dyn Extract> = match &self.source {
             Store::At(Location::Files(pattern)) => {
-                let vars: Option<Vec<String>> = self
-                    .variables
-                    .as_ref()
-                    .map(|v| v.iter().map(|s| s.trim().to_string()).collect());
+                // (Counters and states are read besides the variables.)
+                let vars: Option<Vec<String>> = self.variables.as_ref().map(|v| {
+                    v.iter()
+                        .map(|s| s.trim().to_string())
+                        .chain(self.resampler.carried())
+                        .collect()
+                });
                 let files =
                     FileSource::open_async(pattern, &self.layout, &self.files, vars.as_deref())
                         .await?;

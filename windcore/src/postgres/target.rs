@@ -222,13 +222,13 @@ impl Load for PostgresTarget {
     }
 
     async fn load(&self, range: TimeRange, signals: &[String], stats: &DataFrame) -> Result<u64> {
-        self.write(range, signals, None, stats, None).await
+        self.write(range, (signals, &[]), None, stats, None).await
     }
 
     async fn load_scoped(&self, scope: LoadScope<'_>, stats: &DataFrame) -> Result<u64> {
         self.write(
             scope.range,
-            scope.signals,
+            (scope.signals, scope.signal_prefixes),
             scope.assets,
             stats,
             Some((scope.day, scope.zone, scope.fingerprints)),
@@ -256,7 +256,7 @@ impl PostgresTarget {
     async fn write(
         &self,
         range: TimeRange,
-        signals: &[String],
+        (signals, prefixes): (&[String], &[String]),
         scope: Option<&[String]>,
         stats: &DataFrame,
         record: Option<(Day, &str, &Fingerprints)>,
@@ -346,12 +346,13 @@ impl PostgresTarget {
             None => tx
                 .execute(
                     &format!(
-                        "delete from data where signal_id in (select id from signal where name = any($1::text[])) \
+                        "delete from data where signal_id in (select id from signal where name = any($1::text[]) \
+                         or exists (select 1 from unnest($2::text[]) p where starts_with(name, p))) \
                          and timestamp >= {} and timestamp < {}",
                         ts_literal(range.start),
                         ts_literal(range.end)
                     ),
-                    &[&signals],
+                    &[&signals, &prefixes],
                 )
                 .await
                 .map_err(&err)?,
@@ -359,12 +360,14 @@ impl PostgresTarget {
                 .execute(
                     &format!(
                         "delete from data where signal_id in (select id from signal \
-                         where name = any($1::text[]) and asset = any($2::text[])) \
+                         where (name = any($1::text[]) \
+                         or exists (select 1 from unnest($3::text[]) p where starts_with(name, p))) \
+                         and asset = any($2::text[])) \
                          and timestamp >= {} and timestamp < {}",
                         ts_literal(range.start),
                         ts_literal(range.end)
                     ),
-                    &[&signals, &assets],
+                    &[&signals, &assets, &prefixes],
                 )
                 .await
                 .map_err(&err)?,

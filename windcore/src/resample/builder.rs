@@ -4,6 +4,7 @@ use chrono::TimeDelta;
 
 use super::spec::{Label, Stat};
 use super::Resampler;
+use crate::availability::Availability;
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
 use crate::setting::Setting;
@@ -21,6 +22,10 @@ pub struct ResamplerBuilder {
     min_count: u32,
     label: Label,
     zone: Zone,
+    counters: Vec<String>,
+    states: Vec<String>,
+    state_hold: Option<TimeDelta>,
+    availability: Option<Availability>,
 }
 
 impl Default for ResamplerBuilder {
@@ -35,6 +40,10 @@ impl Default for ResamplerBuilder {
             min_count: 1,
             label: Label::Start,
             zone: Zone::UTC,
+            counters: Vec::new(),
+            states: Vec::new(),
+            state_hold: None,
+            availability: None,
         }
     }
 }
@@ -98,6 +107,43 @@ impl ResamplerBuilder {
     /// as Asia/Kathmandu (+05:45) they start at :05, :15, ... UTC.
     pub fn timezone(mut self, zone: Zone) -> Self {
         self.zone = zone;
+        self
+    }
+
+    /// Cumulative counters (energy in kWh, operating hours): per window
+    /// `<c>_delta`, the sum of the increments of the window's samples (an
+    /// increment is `v - v_prev`, or `v` after a decrease, i.e. a reset), and
+    /// `<c>_last`, the last valid value. The first sample of a day takes as
+    /// predecessor the last valid sample before the day, at most one day
+    /// (24 h) earlier. Taken out of the analog variables. Default: none.
+    pub fn counters<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.counters = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// State channels (integer or text codes): per window
+    /// `<s>_seconds_<state>` for each state present and `<s>_seconds_nodata`,
+    /// adding up to the window length. A sample's state holds from its time
+    /// until the next sample, for at most the [hold](Self::state_hold).
+    /// Taken out of the analog variables. Default: none.
+    pub fn states<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
+        self.states = cols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long a state sample holds at most: whole seconds, 1 s to 1 day.
+    /// Default: the window length.
+    pub fn state_hold(mut self, hold: TimeDelta) -> Self {
+        self.state_hold = Some(hold);
+        self
+    }
+
+    /// Time-based availability from a state channel (see
+    /// [`availability`](crate::availability)): per window `availability`,
+    /// `available_seconds`, `unavailable_seconds`, `excluded_seconds` and
+    /// `unknown_seconds`. Default: none.
+    pub fn availability(mut self, mapping: Availability) -> Self {
+        self.availability = Some(mapping);
         self
     }
 
@@ -177,6 +223,68 @@ impl ResamplerBuilder {
                 format!("`{a}` is the timestamp or a key column, not a variable"),
             ));
         }
+        let counters = dedup(self.counters);
+        let states = dedup(self.states);
+        for (list, setting) in [(&counters, Setting::Counters), (&states, Setting::States)] {
+            if let Some(c) = list.iter().find(|c| {
+                c.is_empty() || **c == self.timestamp_column || by.contains(c) || angles.contains(c)
+            }) {
+                return Err(Error::config(
+                    setting,
+                    format!("`{c}` is the timestamp, a key column or an angle, not a channel of its own"),
+                ));
+            }
+        }
+        if let Some(c) = counters.iter().find(|c| states.contains(c)) {
+            return Err(Error::config(
+                Setting::States,
+                format!("`{c}` is a counter and a state channel; choose one"),
+            ));
+        }
+        let hold = self.state_hold.unwrap_or(self.every);
+        let hold_secs = hold.num_seconds();
+        if hold.subsec_nanos() != 0 || !(1..=86_400).contains(&hold_secs) {
+            return Err(Error::config(
+                Setting::StateHold,
+                format!("{hold} is outside 1 second .. 1 day or not a whole number of seconds"),
+            ));
+        }
+        let availability = match self.availability {
+            None => None,
+            Some(m) => {
+                let channel = match m.channel() {
+                    Some(c) if states.iter().any(|s| s == c) => c.to_string(),
+                    Some(c) => {
+                        return Err(Error::config(
+                            Setting::Availability,
+                            format!(
+                            "the mapping's channel `{c}` is not a state channel of this run ({})",
+                            if states.is_empty() {
+                                "none".to_string()
+                            } else {
+                                states.join(", ")
+                            }
+                        ),
+                        ))
+                    }
+                    None if states.len() == 1 => states[0].clone(),
+                    None => {
+                        return Err(Error::config(
+                            Setting::Availability,
+                            if states.is_empty() {
+                                "availability needs a state channel (states)".to_string()
+                            } else {
+                                format!(
+                                    "the mapping names no `channel`, and this run has several state channels ({})",
+                                    states.join(", ")
+                                )
+                            },
+                        ))
+                    }
+                };
+                Some(m.with_channel(channel))
+            }
+        };
         Ok(Resampler {
             every_secs: secs,
             stats,
@@ -187,6 +295,10 @@ impl ResamplerBuilder {
             min_count: self.min_count,
             label: self.label,
             zone: self.zone,
+            counters,
+            states,
+            state_hold_secs: hold_secs,
+            availability,
         })
     }
 }

@@ -45,13 +45,8 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
     let first = xs[0];
     if xs.iter().all(|x| *x == first) {
         let m = norm360(first);
-        return Acc {
-            n,
-            mean: m,
-            min: m,
-            max: m,
-            std: if want_std && n >= 2 { 0.0 } else { f64::NAN },
-        };
+        let std = if want_std && n >= 2 { 0.0 } else { f64::NAN };
+        return Acc::moments(n, m, m, m, std, f64::NAN);
     }
     let (mut s, mut c) = (0.0, 0.0);
     for x in xs {
@@ -75,11 +70,12 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
     } else {
         f64::NAN
     };
-    Acc {
+    Acc::moments(
         n,
         mean,
-        min: norm360(mean + lo),
-        max: norm360(mean + hi),
+        norm360(mean + lo),
+        norm360(mean + hi),
         std,
-    }
+        f64::NAN,
+    )
 }

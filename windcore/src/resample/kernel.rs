@@ -45,6 +45,9 @@ pub(super) struct KernelConfig<'a> {
     pub(super) label_shift: i64,
     pub(super) stats: &'a [Stat],
     pub(super) want_std: bool,
+    /// Whether first, last or median are asked for (they take a pass of
+    /// their own over each window, see [`extras`]).
+    pub(super) extras: bool,
     pub(super) min_count: usize,
 }
 
@@ -72,7 +75,11 @@ pub(super) fn kernel(
     // starts need no search, and the linear statistics of the LANES windows
     // are summed side by side (each window's sums in its own row order, so
     // the numbers are those of `linear`).
-    let w = step.map_or(0, |s| (cfg.grid.every / s) as usize);
+    let w = if cfg.extras {
+        0
+    } else {
+        step.map_or(0, |s| (cfg.grid.every / s) as usize)
+    };
     while i < p.hi {
         if w > 0 && k > 0 && i + LANES * w <= p.hi {
             let start = cfg.grid.start(ts[i]);
@@ -138,7 +145,10 @@ pub(super) fn kernel(
             segs[k] = p.seg;
         }
         for (vi, var) in p.vars.iter().enumerate() {
-            let acc = accumulate(ts, var, i, j, dups > 0, cfg.want_std, &mut buf);
+            let mut acc = accumulate(ts, var, i, j, dups > 0, cfg.want_std, &mut buf);
+            if cfg.extras {
+                extras(ts, var, i, j, dups > 0, &mut acc, &mut buf);
+            }
             q.missing += kept - acc.n as u64;
             let enough = acc.n >= cfg.min_count;
             if !enough {
@@ -191,6 +201,10 @@ fn stat_value(st: Stat, acc: &Acc, enough: bool) -> f64 {
         Stat::Min if enough => acc.min,
         Stat::Max if enough => acc.max,
         Stat::Std if enough => acc.std,
+        Stat::First if enough => acc.first,
+        Stat::Last if enough => acc.last,
+        Stat::Sum if enough => acc.sum,
+        Stat::Median if enough => acc.median,
         _ => f64::NAN,
     }
 }
@@ -202,6 +216,12 @@ pub(super) struct Acc {
     pub(super) min: f64,
     pub(super) max: f64,
     pub(super) std: f64,
+    /// The plain sum (NaN for angles).
+    pub(super) sum: f64,
+    /// First, last and median: set by [`extras`] only (NaN otherwise).
+    pub(super) first: f64,
+    pub(super) last: f64,
+    pub(super) median: f64,
 }
 
 impl Acc {
@@ -212,7 +232,79 @@ impl Acc {
             min: f64::NAN,
             max: f64::NAN,
             std: f64::NAN,
+            sum: f64::NAN,
+            first: f64::NAN,
+            last: f64::NAN,
+            median: f64::NAN,
         }
+    }
+
+    /// The moments of a window; first, last and median not (yet) known.
+    pub(super) fn moments(n: usize, mean: f64, min: f64, max: f64, std: f64, sum: f64) -> Self {
+        Acc {
+            n,
+            mean,
+            min,
+            max,
+            std,
+            sum,
+            first: f64::NAN,
+            last: f64::NAN,
+            median: f64::NAN,
+        }
+    }
+}
+
+/// First, last and (linear variables) median of rows `i..j` of one
+/// variable, into `acc`: a pass of their own, taken only when asked for.
+/// The rows left out are those [`accumulate`] leaves out (null, NaN, a
+/// duplicate timestamp followed by a later row of the same instant).
+fn extras(
+    ts: &[i64],
+    var: &VarIn<'_>,
+    i: usize,
+    j: usize,
+    has_dup: bool,
+    acc: &mut Acc,
+    buf: &mut Vec<f64>,
+) {
+    let get = |k: usize| {
+        let dropped = has_dup && k + 1 < j && ts[k + 1] == ts[k];
+        let valid = var.validity.is_none_or(|b| b.get_bit(k));
+        let x = var.values[k];
+        if dropped || !valid || x.is_nan() {
+            None
+        } else {
+            Some(x)
+        }
+    };
+    acc.first = (i..j).find_map(get).unwrap_or(f64::NAN);
+    acc.last = (i..j).rev().find_map(get).unwrap_or(f64::NAN);
+    if var.angle {
+        return;
+    }
+    buf.clear();
+    buf.extend((i..j).filter_map(get));
+    acc.median = median(buf);
+}
+
+/// The median of `xs` (no NaN), reordering it; NaN when empty.
+fn median(xs: &mut [f64]) -> f64 {
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (lo, mid, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let mid = *mid;
+    if n % 2 == 1 {
+        return mid;
+    }
+    let below = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // (a + b) / 2 like numpy; the same value twice is that value.
+    if below == mid {
+        mid
+    } else {
+        below + (mid - below) / 2.0
     }
 }
 
@@ -303,14 +395,9 @@ pub(super) fn linear(i: usize, j: usize, get: impl Fn(usize) -> f64, want_std: b
         }
         (m2 / (n - 1) as f64).sqrt()
     };
-    Acc {
-        n,
-        // The mean of identical samples is that sample, exactly.
-        mean: if min == max { min } else { mean },
-        min,
-        max,
-        std,
-    }
+    // The mean of identical samples is that sample, exactly.
+    let mean = if min == max { min } else { mean };
+    Acc::moments(n, mean, min, max, std, sum)
 }
 
 /// [`linear`] of the LANES windows of `w` rows each in `block` (row `r` is
@@ -364,13 +451,8 @@ fn linear_lanes(
         } else {
             (m2[l] / (n[l] - 1) as f64).sqrt()
         };
-        Acc {
-            n: n[l],
-            mean: if min[l] == max[l] { min[l] } else { mean[l] },
-            min: min[l],
-            max: max[l],
-            std,
-        }
+        let m = if min[l] == max[l] { min[l] } else { mean[l] };
+        Acc::moments(n[l], m, min[l], max[l], std, sum[l])
     })
 }
 
@@ -415,13 +497,8 @@ fn linear_lanes_dense(block: &[f64], w: usize, want_std: bool) -> [Acc; LANES] {
         } else {
             (m2[l] / (w - 1) as f64).sqrt()
         };
-        Acc {
-            n: w,
-            mean: if min[l] == max[l] { min[l] } else { mean[l] },
-            min: min[l],
-            max: max[l],
-            std,
-        }
+        let m = if min[l] == max[l] { min[l] } else { mean[l] };
+        Acc::moments(w, m, min[l], max[l], std, sum[l])
     })
 }
 

@@ -14,6 +14,7 @@ mod kernel;
 mod keys;
 mod plan;
 mod prepare;
+mod record;
 mod spec;
 
 use chrono::TimeDelta;
@@ -21,6 +22,8 @@ use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
+use crate::availability::Availability;
+use crate::day::TimeRange;
 use crate::error::Result;
 use crate::report::Quality;
 use crate::schema::{ASSET, SIGNAL, VALUE};
@@ -28,6 +31,9 @@ use crate::traits::Transform;
 use crate::zone::Zone;
 use builder::dedup;
 use keys::Segment;
+use plan::Windows;
+use prepare::Prepared;
+use record::Bounds;
 
 pub use builder::ResamplerBuilder;
 pub use spec::{format_every, parse_every, parse_stats, Label, Stat};
@@ -77,6 +83,10 @@ pub struct Resampler {
     min_count: u32,
     label: Label,
     zone: Zone,
+    counters: Vec<String>,
+    states: Vec<String>,
+    state_hold_secs: i64,
+    availability: Option<Availability>,
 }
 
 impl Default for Resampler {
@@ -134,6 +144,31 @@ impl Resampler {
         self.zone
     }
 
+    /// The cumulative counters.
+    pub fn counters(&self) -> &[String] {
+        &self.counters
+    }
+
+    /// The state channels.
+    pub fn states(&self) -> &[String] {
+        &self.states
+    }
+
+    /// How long a state sample holds at most.
+    pub fn state_hold(&self) -> TimeDelta {
+        TimeDelta::seconds(self.state_hold_secs)
+    }
+
+    /// The availability mapping (its channel set), if any.
+    pub fn availability(&self) -> Option<&Availability> {
+        self.availability.as_ref()
+    }
+
+    /// The counters and state channels: what is carried across day edges.
+    pub fn carried(&self) -> Vec<String> {
+        self.counters.iter().chain(&self.states).cloned().collect()
+    }
+
     /// The same resampler with another time zone.
     pub fn with_timezone(&self, zone: Zone) -> Self {
         let mut r = self.clone();
@@ -161,15 +196,26 @@ impl Resampler {
     }
 
     /// Signal names `<variable>_<stat>` produced for `variables`, in output order.
+    ///
+    /// Counters among them get `<c>_delta` and `<c>_last`; a state channel
+    /// `<s>_seconds_nodata` (its `<s>_seconds_<state>` signals depend on the
+    /// data); with an availability mapping, the availability signals follow.
     pub fn signal_names<S: AsRef<str>>(&self, variables: &[S]) -> Vec<String> {
-        variables
-            .iter()
-            .flat_map(|v| {
-                self.stats
-                    .iter()
-                    .map(move |st| format!("{}_{}", v.as_ref(), st.name()))
-            })
-            .collect()
+        let mut out: Vec<String> = Vec::new();
+        for v in variables.iter().map(|v| v.as_ref()) {
+            if self.counters.iter().any(|c| c == v) {
+                out.push(format!("{v}_delta"));
+                out.push(format!("{v}_last"));
+            } else if self.states.iter().any(|s| s == v) {
+                out.push(format!("{v}_seconds_nodata"));
+            } else {
+                out.extend(self.stats.iter().map(|st| format!("{v}_{}", st.name())));
+            }
+        }
+        if self.availability.is_some() {
+            out.extend(crate::availability::SIGNALS.iter().map(|s| s.to_string()));
+        }
+        out
     }
 
     /// Statistics in wide form: key columns, `timestamp`, then `<variable>_<stat>` columns.
@@ -185,8 +231,64 @@ impl Resampler {
 
     /// [`resample_wide`](Self::resample_wide) and the [`Quality`] counters of the input.
     pub fn resample_wide_with_quality(&self, df: &DataFrame) -> Result<(DataFrame, Quality)> {
+        self.wide(df, Bounds::default())
+    }
+
+    /// [`resample_long`](Self::resample_long) and the [`Quality`] counters of the input.
+    pub fn resample_long_with_quality(&self, df: &DataFrame) -> Result<(DataFrame, Quality)> {
+        self.long(df, Bounds::default())
+    }
+
+    /// Like [`resample_long_with_quality`](Self::resample_long_with_quality),
+    /// for the windows of `range` only (one day): rows before `range.start`
+    /// (the last samples of the counters and states before the day, see
+    /// [`Extract::predecessors`](crate::Extract::predecessors)) only carry
+    /// counters and states into the day, and a state's time ends at
+    /// `range.end`.
+    pub fn resample_long_within(
+        &self,
+        df: &DataFrame,
+        range: TimeRange,
+    ) -> Result<(DataFrame, Quality)> {
+        self.long(df, Bounds::of_range(range, self.unit_of(df)?))
+    }
+
+    /// The time unit of the input's timestamp column (µs if it is not one).
+    fn unit_of(&self, df: &DataFrame) -> Result<TimeUnit> {
+        Ok(
+            match crate::frame::column(df, &self.timestamp_column)?.dtype() {
+                DataType::Datetime(tu, _) => *tu,
+                _ => TimeUnit::Microseconds,
+            },
+        )
+    }
+
+    /// The windows of the input and the names of their columns (and whether
+    /// each is a count).
+    fn windows(&self, df: &DataFrame, bounds: Bounds) -> Result<(Prepared, Windows, ColumnNames)> {
         let prep = self.prepare(df)?;
-        let win = self.compute(&prep);
+        let win = self.compute(&prep, bounds.from);
+        let mut names: Vec<(String, bool)> = Vec::new();
+        for (var, _, _) in &prep.vars {
+            for st in &self.stats {
+                names.push((format!("{var}_{}", st.name()), *st == Stat::Count));
+            }
+        }
+        if prep.record.is_empty() {
+            return Ok((prep, win, names));
+        }
+        let shift = match self.label {
+            Label::Start => 0,
+            Label::End => prep.grid.every,
+        };
+        let rec = self.record(&prep, bounds, shift);
+        names.extend(rec.names.iter().map(|n| (n.clone(), false)));
+        let win = record::merge(win, rec, prep.keys.is_some());
+        Ok((prep, win, names))
+    }
+
+    fn wide(&self, df: &DataFrame, bounds: Bounds) -> Result<(DataFrame, Quality)> {
+        let (prep, win, names) = self.windows(df, bounds)?;
         let mut columns: Vec<Column> = Vec::with_capacity(1 + win.cols.len());
         if let Some((keys, segs, _)) = &prep.keys {
             columns.extend(key_columns(keys, segs, &win.segs, |_| 1)?);
@@ -194,28 +296,15 @@ impl Resampler {
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), win.starts)
             .into_datetime(prep.unit, self.out_tz());
         columns.push(ts.into_series().into());
-        let mut cols = win.cols.into_iter();
-        for (var, _, _) in &prep.vars {
-            for st in &self.stats {
-                let vals = cols.next().expect("one column per variable and stat");
-                let name = PlSmallStr::from(format!("{var}_{}", st.name()));
-                columns.push(stat_column(name, vals, *st));
-            }
+        for ((name, count), vals) in names.into_iter().zip(win.cols) {
+            columns.push(stat_column(PlSmallStr::from(name), vals, count));
         }
         Ok((DataFrame::new_infer_height(columns)?, win.quality))
     }
 
-    /// [`resample_long`](Self::resample_long) and the [`Quality`] counters of the input.
-    pub fn resample_long_with_quality(&self, df: &DataFrame) -> Result<(DataFrame, Quality)> {
-        let prep = self.prepare(df)?;
-        let win = self.compute(&prep);
-        let names: Vec<String> = self.signal_names(
-            &prep
-                .vars
-                .iter()
-                .map(|(v, _, _)| v.as_str())
-                .collect::<Vec<_>>(),
-        );
+    fn long(&self, df: &DataFrame, bounds: Bounds) -> Result<(DataFrame, Quality)> {
+        let (prep, win, names) = self.windows(df, bounds)?;
+        let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
         let n_est = win.starts.len() * names.len();
         let mut ts = Vec::with_capacity(n_est);
         let mut sig: Vec<&str> = Vec::with_capacity(n_est);
@@ -267,6 +356,30 @@ impl Transform for Resampler {
         }
     }
 
+    fn carried(&self) -> Vec<String> {
+        Resampler::carried(self)
+    }
+
+    fn transform_range(
+        &self,
+        samples: &DataFrame,
+        range: TimeRange,
+    ) -> Result<(DataFrame, Quality)> {
+        if self.by.is_empty() && samples.column(ASSET).is_ok() {
+            self.with_by([ASSET]).resample_long_within(samples, range)
+        } else {
+            self.resample_long_within(samples, range)
+        }
+    }
+
+    fn signal_prefixes(&self, variables: &[String]) -> Vec<String> {
+        variables
+            .iter()
+            .filter(|v| self.states.contains(v))
+            .map(|s| format!("{s}_seconds_"))
+            .collect()
+    }
+
     fn signal_names(&self, variables: &[String]) -> Vec<String> {
         Resampler::signal_names(self, variables)
     }
@@ -276,7 +389,9 @@ impl Transform for Resampler {
     }
 
     fn settings(&self) -> String {
-        format!(
+        // (Unchanged for runs without counters and states: their load
+        // records stay valid.)
+        let base = format!(
             "every={};stats={};angles={};min_count={};label={};zone={};by={}",
             self.every_secs,
             self.stats
@@ -289,6 +404,19 @@ impl Transform for Resampler {
             self.label,
             self.zone,
             self.by.join(",")
+        );
+        if self.counters.is_empty() && self.states.is_empty() {
+            return base;
+        }
+        format!(
+            "{base};counters={};states={};hold={};availability={}",
+            self.counters.join(","),
+            self.states.join(","),
+            self.state_hold_secs,
+            self.availability
+                .as_ref()
+                .map(|a| a.settings())
+                .unwrap_or_default()
         )
     }
 
@@ -300,14 +428,17 @@ impl Transform for Resampler {
     }
 }
 
+/// The names of the output's statistic columns, and whether each is a count.
+type ColumnNames = Vec<(String, bool)>;
+
 /// Builds an output column from kernel values, NaN meaning absent.
-fn stat_column(name: PlSmallStr, vals: Vec<f64>, st: Stat) -> Column {
+fn stat_column(name: PlSmallStr, vals: Vec<f64>, count: bool) -> Column {
     let validity = if vals.par_iter().any(|v| v.is_nan()) {
         Some(Bitmap::from_iter(vals.iter().map(|v| !v.is_nan())))
     } else {
         None
     };
-    if st == Stat::Count {
+    if count {
         let counts: Vec<u32> = vals
             .iter()
             .map(|v| if v.is_nan() { 0 } else { *v as u32 })

@@ -23,7 +23,10 @@ pub(super) struct Windows {
 }
 
 impl Resampler {
-    pub(super) fn compute(&self, prep: &Prepared) -> Windows {
+    /// The analog statistics of the prepared input; rows before `from` (in
+    /// the input's unit) are context for counters and states only: not
+    /// samples, and no window of their own.
+    pub(super) fn compute(&self, prep: &Prepared, from: Option<i64>) -> Windows {
         let grid = prep.grid;
         let per_part = rayon::current_num_threads() * 4;
         fn var_in(ca: &Float64Chunked, ci: usize, angle: bool) -> VarIn<'_> {
@@ -53,16 +56,20 @@ impl Resampler {
         // window cut by a range boundary is gathered into a straddle.
         let mut plan: Vec<Planned<'_>> = Vec::new();
         let mut straddles: Vec<Straddle> = Vec::new();
+        let mut skipped = 0usize;
+        let mut trim = |r| trim_range(r, from, &mut skipped);
         let keyed = prep.keys.is_some();
         if let Some((_, segs, runs)) = &prep.keys {
             for (si, s) in segs.iter().enumerate() {
                 let ranges: Vec<Range<'_>> = runs[s.first..s.first + s.len]
                     .iter()
-                    .map(|r| Range {
-                        ts: chunks[r.chunk].0,
-                        vars: &chunks[r.chunk].1,
-                        lo: r.lo,
-                        hi: r.hi,
+                    .filter_map(|r| {
+                        trim(Range {
+                            ts: chunks[r.chunk].0,
+                            vars: &chunks[r.chunk].1,
+                            lo: r.lo,
+                            hi: r.hi,
+                        })
                     })
                     .collect();
                 plan_parts(&ranges, grid, si as u32, &mut plan, &mut straddles);
@@ -71,18 +78,20 @@ impl Resampler {
             let ranges: Vec<Range<'_>> = chunks
                 .iter()
                 .filter(|(ts, _)| !ts.is_empty())
-                .map(|(ts, vars)| Range {
-                    ts,
-                    vars,
-                    lo: 0,
-                    hi: ts.len(),
+                .filter_map(|(ts, vars)| {
+                    trim(Range {
+                        ts,
+                        vars,
+                        lo: 0,
+                        hi: ts.len(),
+                    })
                 })
                 .collect();
             plan_parts(&ranges, grid, 0, &mut plan, &mut straddles);
         }
         // Pieces for the threads: the inside of a range is cut on window
         // boundaries (keyed: in proportion to its share of the rows).
-        let total_rows = prep.rows.max(1);
+        let total_rows = (prep.rows - skipped).max(1);
         let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(plan.len());
         for part in &plan {
             match *part {
@@ -138,6 +147,10 @@ impl Resampler {
             },
             stats: &self.stats,
             want_std: self.stats.contains(&Stat::Std),
+            extras: self
+                .stats
+                .iter()
+                .any(|s| matches!(s, Stat::First | Stat::Last | Stat::Median)),
             min_count: self.min_count as usize,
         };
         let n_stats = self.stats.len();
@@ -188,7 +201,7 @@ impl Resampler {
                 a
             });
         out.quality = quality;
-        out.quality.samples = prep.rows as u64;
+        out.quality.samples = (prep.rows - skipped) as u64;
         out.quality.windows = total as u64;
         out
     }
@@ -199,6 +212,16 @@ fn uninit_vec<T: Copy + Default>(n: usize) -> Vec<T> {
     // Zeroed allocation is lazily mapped by the OS for large sizes, so this
     // costs no extra pass over the memory.
     vec![T::default(); n]
+}
+
+/// The rows of `r` from `from` on (none: `None`), counting those left out.
+fn trim_range<'r>(r: Range<'r>, from: Option<i64>, skipped: &mut usize) -> Option<Range<'r>> {
+    let lo = match from {
+        Some(f) => r.lo + r.ts[r.lo..r.hi].partition_point(|t| *t < f),
+        None => r.lo,
+    };
+    *skipped += lo - r.lo;
+    (lo < r.hi).then_some(Range { lo, ..r })
 }
 
 /// Rows `lo..hi` of one input chunk (every column cut alike).

@@ -14,6 +14,8 @@ use crate::frame::{column, column_list, time_values};
 /// The prepared input of one resampling: sorted timestamps and f64 variables.
 pub(super) struct Prepared {
     pub(super) unit: TimeUnit,
+    /// Time units per second (1_000 for ms, ...).
+    pub(super) per_sec: i64,
     pub(super) grid: Grid,
     pub(super) rows: usize,
     pub(super) ts: Int64Chunked,
@@ -21,6 +23,50 @@ pub(super) struct Prepared {
     /// With keys: the key columns of the input, the segments (one per key,
     /// in key order) and their runs of rows.
     pub(super) keys: Option<(DataFrame, Vec<Segment>, Vec<Run>)>,
+    /// The counters and state channels, cut like `ts` and in its order.
+    pub(super) record: Vec<RecCol>,
+}
+
+/// A counter or state channel of the prepared input.
+pub(super) struct RecCol {
+    pub(super) name: String,
+    pub(super) counter: bool,
+    pub(super) data: RecData,
+}
+
+/// The values of a [`RecCol`]: numbers (counters, numeric states) or texts.
+pub(super) enum RecData {
+    Num(Float64Chunked),
+    Text(StringChunked),
+}
+
+impl RecData {
+    fn chunk_lengths(&self) -> Vec<usize> {
+        match self {
+            RecData::Num(c) => c.chunk_lengths().collect(),
+            RecData::Text(c) => c.chunk_lengths().collect(),
+        }
+    }
+
+    fn rechunk_mut(&mut self) {
+        match self {
+            RecData::Num(c) => c.rechunk_mut(),
+            RecData::Text(c) => *c = c.rechunk().into_owned(),
+        }
+    }
+
+    fn take(&mut self, idx: &IdxCa) -> Result<()> {
+        match self {
+            RecData::Num(c) => {
+                *c = c.take(idx)?;
+                c.rechunk_mut();
+            }
+            RecData::Text(c) => {
+                *c = c.take(idx)?.rechunk().into_owned();
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Resampler {
@@ -70,6 +116,41 @@ impl Resampler {
                 .map(|c| c.name().to_string())
                 .collect(),
         };
+        // Counters and states are channels of their own, not analog variables.
+        let var_names: Vec<String> = var_names
+            .into_iter()
+            .filter(|v| !self.counters.contains(v) && !self.states.contains(v))
+            .collect();
+        let mut record = Vec::with_capacity(self.counters.len() + self.states.len());
+        for (name, counter) in self
+            .counters
+            .iter()
+            .map(|c| (c, true))
+            .chain(self.states.iter().map(|s| (s, false)))
+        {
+            let col = column(df, name)?;
+            let data = if col.dtype().is_primitive_numeric() {
+                let f = col.as_materialized_series().cast(&DataType::Float64)?;
+                RecData::Num(f.f64()?.clone())
+            } else if !counter && matches!(col.dtype(), DataType::String) {
+                RecData::Text(col.str()?.clone())
+            } else {
+                return Err(Error::ColumnType {
+                    column: name.clone(),
+                    found: col.dtype().to_string(),
+                    expected: if counter {
+                        "a numeric counter (float or integer)".into()
+                    } else {
+                        "state codes: integers or texts (cast categoricals to string)".into()
+                    },
+                });
+            };
+            record.push(RecCol {
+                name: name.clone(),
+                counter,
+                data,
+            });
+        }
         for a in &self.angles {
             if !var_names.contains(a) {
                 return Err(Error::MissingColumn {
@@ -130,10 +211,14 @@ impl Resampler {
         if vars
             .iter()
             .any(|(_, v, _)| !v.chunk_lengths().eq(lengths.iter().copied()))
+            || record.iter().any(|r| r.data.chunk_lengths() != lengths)
         {
             ts.rechunk_mut();
             for (_, v, _) in vars.iter_mut() {
                 v.rechunk_mut();
+            }
+            for r in record.iter_mut() {
+                r.data.rechunk_mut();
             }
         }
         if !self.by.is_empty() {
@@ -144,14 +229,19 @@ impl Resampler {
             let (perm, segs, runs) = group_rows(&keys, &ts)?;
             if let Some(idx) = perm {
                 reorder(&mut ts, &mut vars, &idx)?;
+                for r in record.iter_mut() {
+                    r.data.take(&idx)?;
+                }
             }
             return Ok(Prepared {
                 unit,
+                per_sec,
                 grid,
                 rows,
                 ts,
                 vars,
                 keys: Some((keys, segs, runs)),
+                record,
             });
         }
         if !is_sorted(&ts) {
@@ -163,14 +253,19 @@ impl Resampler {
                 limit: None,
             });
             reorder(&mut ts, &mut vars, &idx)?;
+            for r in record.iter_mut() {
+                r.data.take(&idx)?;
+            }
         }
         Ok(Prepared {
             unit,
+            per_sec,
             grid,
             rows,
             ts,
             vars,
             keys: None,
+            record,
         })
     }
 }

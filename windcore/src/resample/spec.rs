@@ -23,11 +23,34 @@ pub enum Stat {
     Std,
     /// Number of valid samples; absent when there is none.
     Count,
+    /// The first valid sample (in time order).
+    First,
+    /// The last valid sample (in time order).
+    Last,
+    /// The sum of the valid samples (absent, not 0, without one); angles have none.
+    Sum,
+    /// The median of the valid samples (the mean of the two middle ones for
+    /// an even count, like pandas); angles have none.
+    Median,
 }
 
 impl Stat {
-    /// Every statistic, in canonical order.
+    /// The statistics of the reference system and of earlier releases: mean,
+    /// min, max, std and count.
     pub const ALL: [Stat; 5] = [Stat::Mean, Stat::Min, Stat::Max, Stat::Std, Stat::Count];
+    /// Every statistic, in canonical order: [`ALL`](Self::ALL), then first,
+    /// last, sum and median.
+    pub const EVERY: [Stat; 9] = [
+        Stat::Mean,
+        Stat::Min,
+        Stat::Max,
+        Stat::Std,
+        Stat::Count,
+        Stat::First,
+        Stat::Last,
+        Stat::Sum,
+        Stat::Median,
+    ];
     /// The default set: mean, min, max and std, as in the reference system.
     pub const DEFAULT: [Stat; 4] = [Stat::Mean, Stat::Min, Stat::Max, Stat::Std];
 
@@ -39,6 +62,10 @@ impl Stat {
             Stat::Max => "max",
             Stat::Std => "std",
             Stat::Count => "count",
+            Stat::First => "first",
+            Stat::Last => "last",
+            Stat::Sum => "sum",
+            Stat::Median => "median",
         }
     }
 }
@@ -54,13 +81,13 @@ impl FromStr for Stat {
 
     fn from_str(s: &str) -> Result<Self> {
         let t = s.trim().to_ascii_lowercase();
-        Stat::ALL
+        Stat::EVERY
             .into_iter()
             .find(|st| st.name() == t)
             .ok_or_else(|| {
                 Error::config(
                     Setting::Stat,
-                    format!("unknown statistic `{s}` (choose from mean, min, max, std, count)"),
+                    format!("unknown statistic `{s}` (choose from mean, min, max, std, count, first, last, sum, median)"),
                 )
             })
     }
@@ -209,10 +236,14 @@ mod tests {
             parse_stats("mean, std,mean").unwrap(),
             vec![Stat::Mean, Stat::Std]
         );
-        assert!(parse_stats("mean,median")
+        assert_eq!(
+            parse_stats("median,first,last,sum").unwrap(),
+            vec![Stat::Median, Stat::First, Stat::Last, Stat::Sum]
+        );
+        assert!(parse_stats("mean,mode")
             .unwrap_err()
             .to_string()
-            .contains("median"));
+            .contains("mode"));
         assert!(parse_stats("").is_err());
     }
 }

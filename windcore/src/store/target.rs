@@ -51,7 +51,7 @@ impl ParquetTarget {
         signals: &[String],
         stats: &DataFrame,
     ) -> Result<u64> {
-        self.load_scoped_blocking(range, signals, None, stats, None)
+        self.load_scoped_blocking(range, (signals, &[]), None, stats, None)
     }
 
     /// Replaces the rows of `signals` (of the assets in `scope`, or all) in
@@ -62,7 +62,7 @@ impl ParquetTarget {
     fn load_scoped_blocking(
         &self,
         range: TimeRange,
-        signals: &[String],
+        (signals, prefixes): (&[String], &[String]),
         scope: Option<&[String]>,
         stats: &DataFrame,
         record: Option<(Day, &str, &Fingerprints)>,
@@ -126,7 +126,10 @@ impl ParquetTarget {
                         .enumerate()
                         .map(|(i, (t, s))| {
                             let in_range = t.is_some_and(|t| lo <= t && t < hi);
-                            let replaced = s.is_some_and(|s| signals.iter().any(|x| x == s));
+                            let replaced = s.is_some_and(|s| {
+                                signals.iter().any(|x| x == s)
+                                    || prefixes.iter().any(|p| s.starts_with(p.as_str()))
+                            });
                             let in_scope = scope.is_none_or(|sc| {
                                 let a = asset.as_ref().and_then(|a| a.get(i)).unwrap_or("");
                                 sc.iter().any(|x| x == a)
@@ -194,6 +197,7 @@ impl Load for ParquetTarget {
     async fn load_scoped(&self, scope: LoadScope<'_>, stats: &DataFrame) -> Result<u64> {
         let this = self.clone();
         let signals = scope.signals.to_vec();
+        let prefixes = scope.signal_prefixes.to_vec();
         let assets = scope.assets.map(|a| a.to_vec());
         let stats = stats.clone();
         let (day, zone, fps) = (
@@ -205,7 +209,7 @@ impl Load for ParquetTarget {
         tokio::task::spawn_blocking(move || {
             this.load_scoped_blocking(
                 range,
-                &signals,
+                (&signals, &prefixes),
                 assets.as_deref(),
                 &stats,
                 Some((day, &zone, &fps)),

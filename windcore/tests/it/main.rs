@@ -11,4 +11,6 @@ mod http;
 mod pg_util;
 mod pipeline;
 mod postgres;
+mod record;
+mod record_pg;
 mod resample;

@@ -140,8 +140,10 @@ def run(
     ``source``, ``target`` and ``**options`` are those of :func:`windcore.run`
     (``variables``, ``stats``, ``every``, ``table``, ``time_column``,
     ``asset_column``, ``angles``, ``min_count``, ``timezone``, ``label``,
-    ``changed_only``, ``source_timezone``); they must be reachable from every
-    worker (a PostgreSQL URL, or a directory on a shared file system).
+    ``changed_only``, ``source_timezone``, ``counters``, ``states``,
+    ``state_hold``, ``availability``); they must be reachable from every
+    worker (a PostgreSQL URL, or a directory on a shared file system; an
+    ``availability`` mapping given as a path, a file every worker can read).
 
     Tasks: one per day (``asset_batch_size=None``, the default; every asset of
     the day, or those of ``assets``), or one per (day, batch of
@@ -183,7 +185,7 @@ def run(
     if not isinstance(retries, int) or retries < 0:
         raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
     options = {k: v for k, v in options.items() if v is not None}
-    for name in ("variables", "stats", "angles"):
+    for name in ("variables", "stats", "angles", "counters", "states"):
         if name in options and not isinstance(options[name], str):
             options[name] = list(options[name])
     day_list = _days(date, start, end, days)

@@ -35,6 +35,10 @@ RUN_OPTIONS = (
     "label",
     "changed_only",
     "source_timezone",
+    "counters",
+    "states",
+    "state_hold",
+    "availability",
 )
 
 #: A day as :func:`windcore.run` takes it: 'YYYY-MM-DD', a date or a datetime.

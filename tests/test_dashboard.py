@@ -5,8 +5,9 @@ selenium. Each server is started here on a free port, in a temporary folder, and
 stopped at the end. What the page draws is read from the page (the chart's data
 and the DOM) and compared with the Parquet files of the store.
 
-A screenshot is saved to $WINDCORE_ARTIFACTS (default: <tmp>/windcore-artifacts);
-with WINDCORE_UPDATE_SCREENSHOT=1 it also replaces docs/dashboard.png.
+Screenshots are saved to $WINDCORE_ARTIFACTS (default: <tmp>/windcore-artifacts);
+with WINDCORE_UPDATE_SCREENSHOT=1 the full-page one of the operator's charts also
+replaces docs/dashboard.png (the README's).
 """
 
 from __future__ import annotations
@@ -137,6 +138,116 @@ def farm(cli, tmp_path_factory):
     server = Serve(cli, d, ["--bind", "127.0.0.1:0", "--token", TOKEN])
     yield server, d / "windcore-data"
     server.stop()
+
+
+# The demo farm's state codes and the availability mapping its module docs suggest
+# (windcore::generate): running, low wind and high wind are available, a fault is
+# not, maintenance is excluded; time without a sample is unknown.
+AVAILABLE, UNAVAILABLE, EXCLUDED = (1, 2, 5), (3,), (4,)
+
+
+def seed_states_and_availability(store: pathlib.Path, days: list[str]) -> pl.DataFrame:
+    """Writes per-window state and availability signals into the target, as a run with
+    `--states state --availability FILE` would: `state_seconds_<code>`,
+    `state_seconds_nodata`, `available_seconds`, `unavailable_seconds`, `excluded_seconds`,
+    `unknown_seconds` and `availability`, computed here with polars from the source's
+    1-minute `state` samples (each holds for its minute). Returns the seconds per
+    (asset, window).
+
+    TODO(merge): once the `record` branch's --states/--availability exist, run the demo
+    farm with them instead of writing the signals here.
+    """
+    out = []
+    for day in days:
+        src = pl.read_parquet(store / "source" / f"{day}.parquet")
+        win = (src.with_columns(pl.col("timestamp").dt.truncate("10m").alias("window"))
+               .group_by("asset", "window")
+               .agg([(pl.col("state") == c).sum().cast(pl.Float64).mul(60).alias(f"s{c}") for c in range(1, 6)]))
+        win = win.with_columns(
+            (600.0 - pl.sum_horizontal([f"s{c}" for c in range(1, 6)])).alias("nodata"),
+            pl.sum_horizontal([f"s{c}" for c in AVAILABLE]).alias("available_seconds"),
+            pl.sum_horizontal([f"s{c}" for c in UNAVAILABLE]).alias("unavailable_seconds"),
+            pl.sum_horizontal([f"s{c}" for c in EXCLUDED]).alias("excluded_seconds"),
+        ).with_columns(pl.col("nodata").alias("unknown_seconds"))
+        win = win.with_columns(
+            pl.when(pl.col("available_seconds") + pl.col("unavailable_seconds") > 0)
+            .then(pl.col("available_seconds") / (pl.col("available_seconds") + pl.col("unavailable_seconds")))
+            .otherwise(None).alias("availability"))
+        signals = {f"s{c}": f"state_seconds_{c}" for c in range(1, 6)}
+        signals.update({"nodata": "state_seconds_nodata", "available_seconds": "available_seconds",
+                        "unavailable_seconds": "unavailable_seconds", "excluded_seconds": "excluded_seconds",
+                        "unknown_seconds": "unknown_seconds", "availability": "availability"})
+        long = (win.unpivot(index=["asset", "window"], on=list(signals), variable_name="signal", value_name="value")
+                .filter(pl.col("value").is_not_null()
+                        # Like the other state statistics: a state absent from a window has no row.
+                        & ~(pl.col("signal").str.starts_with("s") & (pl.col("value") == 0)))
+                .with_columns(pl.col("signal").replace_strict(signals))
+                .rename({"window": "timestamp"}))
+        path = store / "target" / f"{day}.parquet"
+        tgt = pl.read_parquet(path)
+        tgt = pl.concat([tgt, long.select(tgt.columns).cast(tgt.schema)])
+        tgt.sort("timestamp", "asset", "signal").write_parquet(path)
+        out.append(win.with_columns(pl.lit(day).alias("day")))
+    return pl.concat(out)
+
+
+@pytest.fixture(scope="module")
+def operator_farm(cli, tmp_path_factory):
+    """A farm of 3 turbines, 3 days, with the wind direction's statistics and (written
+    into the target) state and availability signals."""
+    d = tmp_path_factory.mktemp("operator")
+    run_cli(cli, d, "generate", "--turbines", "3", "--days", "3", "--start", "2024-01-01",
+            "--missing-rate", "0.02", "-q")
+    run_cli(cli, d, "run", "-q", "--variables", "wind_speed,power,wind_direction",
+            "--angles", "wind_direction")
+    store = d / "windcore-data"
+    seconds = seed_states_and_availability(store, ["2024-01-01", "2024-01-02", "2024-01-03"])
+    server = Serve(cli, d, ["--bind", "127.0.0.1:0"])
+    yield server, store, seconds
+    server.stop()
+
+
+def wait_drawn(d, names, timeout=20.0) -> dict:
+    """`window.windcore.drawn` once each of `names` is drawn for the view on screen."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        last = d.execute_script("""
+            const w = window.windcore;
+            if (!w || !w.view) return null;
+            const names = arguments[0];
+            return names.every(n => w.drawn[n] && (n === 'availability' || w.drawn[n].seq === w.view.seq))
+                ? w.drawn : null;""", names)
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"not drawn: {names}: {d.execute_script('return window.windcore.drawn')}, "
+                         f"errors {d.execute_script('return window.windcore.errors')}, "
+                         f"status {d.find_element(By.ID, 'status').text!r}")
+
+
+def target_frame(store: pathlib.Path, days: list[str]) -> pl.DataFrame:
+    return pl.concat([pl.read_parquet(store / "target" / f"{day}.parquet") for day in days])
+
+
+def windows_with(tgt: pl.DataFrame, asset: str | None, signals: list[str]) -> int:
+    """The windows (of one asset, or all) that hold every one of `signals`."""
+    if asset is not None:
+        tgt = tgt.filter(pl.col("asset") == asset)
+    have = tgt.filter(pl.col("signal").is_in(signals)).group_by("asset", "timestamp").len()
+    return have.filter(pl.col("len") == len(signals)).height
+
+
+def save_screenshot(d, name: str) -> pathlib.Path:
+    out = pathlib.Path(os.environ.get("WINDCORE_ARTIFACTS")
+                       or pathlib.Path(tempfile.gettempdir()) / "windcore-artifacts")
+    out.mkdir(parents=True, exist_ok=True)
+    png = out / name
+    assert d.save_screenshot(str(png))
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 50_000
+    print(f"screenshot: {png}")
+    return png
 
 
 def console_errors(d) -> list:
@@ -329,9 +440,7 @@ def test_screenshot(browser, farm):
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 50_000
     print(f"screenshot: {png}")
-    if os.environ.get("WINDCORE_UPDATE_SCREENSHOT"):
-        (ROOT / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(png, ROOT / "docs" / "dashboard.png")
+    # The README's picture (docs/dashboard.png) is the operator's charts' one, below.
 
 
 def test_serve_in_an_empty_folder_shows_data_within_5_s(browser, cli, tmp_path):
@@ -401,3 +510,83 @@ def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
     assert json.loads(body)["loaded"] == 2
     status, body = server.post("/api/generate-data", {"days": 1, "frequency": "1h"})
     assert status == 400 and json.loads(body)["parameter"] == "frequency"
+
+
+def test_operator_charts_hold_the_target_s_windows(browser, operator_farm):
+    server, store, seconds = operator_farm
+    days = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    view = open_page(browser, server.url, "from=2024-01-01&to=2024-01-03&asset=T02&vars=power")
+    drawn = wait_drawn(browser, ["power_curve", "wind_rose", "farm", "availability"])
+    tgt = target_frame(store, days)
+    # Power curve and wind rose: the selected turbine's windows with both signals.
+    assert drawn["power_curve"]["points"] == windows_with(tgt, "T02", ["wind_speed_mean", "power_mean"]) > 400
+    assert drawn["wind_rose"]["points"] == windows_with(tgt, "T02", ["wind_speed_mean", "wind_direction_mean"]) > 400
+    assert drawn["wind_rose"]["channel"] == "wind_direction"
+    # Coloured by the dominant state; the demo farm's states are named.
+    assert drawn["power_curve"]["colour"] == "state"
+    assert {"running", "low_wind"} <= set(drawn["power_curve"]["classes"]), drawn["power_curve"]
+    # The farm: power of every turbine.
+    assert drawn["farm"]["channel"] == "power" and drawn["farm"]["assets"] == 3
+    assert drawn["farm"]["points"] == tgt.filter(pl.col("signal") == "power_mean").height
+    # Availability: a cell per (day, turbine), each the ratio of the day's sums.
+    assert drawn["availability"]["points"] == 9
+    sums = (seconds.group_by("day", "asset")
+            .agg(pl.col("available_seconds").sum(), pl.col("unavailable_seconds").sum()))
+    cells = browser.find_elements(By.CSS_SELECTOR, "#availability .cell[data-day]")
+    assert len(cells) == 9
+    for c in cells:
+        row = sums.filter((pl.col("day") == c.get_attribute("data-day"))
+                          & (pl.col("asset") == c.get_attribute("data-asset"))).row(0, named=True)
+        want = row["available_seconds"] / (row["available_seconds"] + row["unavailable_seconds"])
+        assert abs(float(c.get_attribute("data-availability")) - want) < 1e-12, row
+    # The API says the same.
+    body = json.loads(server.get("/availability?from=2024-01-01&to=2024-01-03")[1])
+    assert body["assets"] == ["T01", "T02", "T03"]
+    # Another channel for the farm view.
+    Select(browser.find_element(By.ID, "farm-channel")).select_by_visible_text("wind_speed")
+    end = time.monotonic() + 10
+    while time.monotonic() < end and browser.execute_script(
+            "return window.windcore.drawn.farm.channel") != "wind_speed":
+        time.sleep(0.05)
+    farm = browser.execute_script("return window.windcore.drawn.farm")
+    assert farm["channel"] == "wind_speed"
+    assert farm["points"] == tgt.filter(pl.col("signal") == "wind_speed_mean").height
+    assert browser.execute_script("return window.windcore.errors") == []
+    assert console_errors(browser) == []
+    # A full-page picture (the README's): one turbine's last day incomplete, another's
+    # statistics missing, as the calendars mark them.
+    day_file = store / "target" / "2024-01-03.parquet"
+    saved = day_file.read_bytes()
+    df = pl.read_parquet(day_file)
+    cut = df["timestamp"].dt.hour() >= 16
+    df.filter(~((pl.col("asset") == "T02") & cut) & (pl.col("asset") != "T03")).write_parquet(day_file)
+    browser.set_window_size(1400, 2450)
+    try:
+        open_page(browser, server.url, "from=2024-01-01&to=2024-01-03&asset=T02&vars=wind_speed,power")
+        wait_drawn(browser, ["power_curve", "wind_rose", "farm", "availability"])
+        classes = [c.get_attribute("class").split()[1] for c in
+                   browser.find_elements(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-03"]')]
+        assert classes == ["full", "partial", "missing"]
+        png = save_screenshot(browser, "dashboard-operator.png")
+    finally:
+        browser.set_window_size(1400, 1500)
+        day_file.write_bytes(saved)
+    assert console_errors(browser) == []
+    if os.environ.get("WINDCORE_UPDATE_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(png, ROOT / "docs" / "dashboard.png")
+
+
+def test_operator_charts_without_direction_or_states(browser, farm):
+    """The default run (wind speed and power): a power curve coloured by density and the
+    farm view; no wind rose and no availability, each saying why."""
+    server, store = farm
+    open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T01&vars=power")
+    drawn = wait_drawn(browser, ["power_curve", "farm"])
+    assert drawn["power_curve"]["colour"] == "density"
+    tgt = target_frame(store, ["2024-01-02"])
+    assert drawn["power_curve"]["points"] == windows_with(tgt, "T01", ["wind_speed_mean", "power_mean"]) > 100
+    assert "wind_rose" not in drawn and "availability" not in drawn
+    assert "direction channel" in browser.find_element(By.ID, "wind-rose").text
+    assert "no availability signals" in browser.find_element(By.ID, "availability").text
+    assert console_errors(browser) == []

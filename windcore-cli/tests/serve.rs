@@ -1693,3 +1693,131 @@ fn serves_the_raw_samples_of_files_read_once() {
         ])
     );
 }
+
+/// `GET /availability` against the seconds written into the target, summed
+/// here: per (day, turbine) the ratio of the sums, never the mean of the
+/// windows' ratios.
+#[test]
+fn availability_per_turbine_and_day_is_the_ratio_of_the_sums() {
+    use windcore::polars::prelude::*;
+    use windcore::Load;
+
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(
+        dir.path(),
+        &[
+            "generate",
+            "--turbines",
+            "3",
+            "--days",
+            "2",
+            "--start",
+            "2024-01-01",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(dir.path(), &["run", "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let store_dir = dir.path().join("windcore-data");
+    // Availability signals for T01 and T02 (not T03): window k of day d has
+    // available = (k * 37 + d * 11) % 601 s, unavailable = the rest of 600 s
+    // on every third window, else 0, excluded = what is left.
+    let names = [
+        "available_seconds",
+        "unavailable_seconds",
+        "excluded_seconds",
+        "unknown_seconds",
+    ];
+    let mut want: std::collections::BTreeMap<(String, String), (f64, f64, f64)> =
+        Default::default();
+    let target = windcore::LocalStore::new(&store_dir).target();
+    let rt = rt();
+    for (d, day) in ["2024-01-01", "2024-01-02"].iter().enumerate() {
+        let day: Day = day.parse().unwrap();
+        let (mut asset, mut ts, mut signal, mut value) = (vec![], vec![], vec![], vec![]);
+        for a in ["T01", "T02"] {
+            for k in 0..144i64 {
+                let avail = ((k * 37 + d as i64 * 11) % 601) as f64;
+                let unavail = if k % 3 == 0 { 600.0 - avail } else { 0.0 };
+                let excluded = 600.0 - avail - unavail;
+                let t = day.start().timestamp_micros() + k * 600_000_000;
+                for (n, v) in names.iter().zip([avail, unavail, excluded, 0.0]) {
+                    asset.push(a);
+                    ts.push(t);
+                    signal.push(*n);
+                    value.push(v);
+                }
+                let e = want.entry((day.to_string(), a.to_string())).or_default();
+                e.0 += avail;
+                e.1 += unavail;
+                e.2 += excluded;
+            }
+        }
+        let ts = Int64Chunked::from_vec("timestamp".into(), ts)
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("asset".into(), asset),
+            ts.into_series().into(),
+            Column::new("signal".into(), signal),
+            Column::new("value".into(), value),
+        ])
+        .unwrap();
+        let signals: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        rt.block_on(target.load(day.range(), &signals, &df))
+            .unwrap();
+    }
+    let store = store_dir.to_str().unwrap();
+    let server = Server::start(&["--source", store, "--target", store]);
+    let j = server
+        .get("/availability?from=2024-01-01&to=2024-01-02")
+        .json();
+    assert_eq!(j["assets"], serde_json::json!(["T01", "T02"]), "{j}");
+    assert_eq!(j["days"].as_array().unwrap().len(), 2);
+    let mut total: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for d in j["days"].as_array().unwrap() {
+        let day = d["day"].as_str().unwrap();
+        assert!(d["assets"].get("T03").is_none(), "{d}");
+        for a in ["T01", "T02"] {
+            let got = &d["assets"][a];
+            let (av, un, ex) = want[&(day.to_string(), a.to_string())];
+            assert_eq!(got["available_seconds"], av, "{day} {a}");
+            assert_eq!(got["unavailable_seconds"], un, "{day} {a}");
+            assert_eq!(got["excluded_seconds"], ex, "{day} {a}");
+            assert_eq!(got["unknown_seconds"], 0.0, "{day} {a}");
+            assert_eq!(got["windows"], 144, "{day} {a}");
+            let ratio = got["availability"].as_f64().unwrap();
+            assert!((ratio - av / (av + un)).abs() < 1e-12, "{day} {a}");
+            let t = total.entry(a.to_string()).or_default();
+            t.0 += av;
+            t.1 += un;
+        }
+    }
+    for (a, (av, un)) in &total {
+        let got = j["total"][a]["availability"].as_f64().unwrap();
+        assert!((got - av / (av + un)).abs() < 1e-12, "{a}");
+    }
+    // A bad day names its parameter.
+    let r = server.get("/availability?from=2024-13-01");
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("from"))
+    );
+    let r = server.get("/availability?from=2024-01-02&to=2024-01-01");
+    assert_eq!(
+        (r.status, r.json()["parameter"].as_str()),
+        (400, Some("to"))
+    );
+    // A day without availability signals has no entries.
+    let j = server
+        .get("/availability?from=2023-12-31&to=2023-12-31")
+        .json();
+    assert_eq!(j["days"][0]["assets"], serde_json::json!({}));
+    assert_eq!(j["total"], serde_json::json!({}));
+    let docs = server.get("/openapi.json").json();
+    assert!(docs["paths"]["/availability"]["get"].is_object());
+    drop(server);
+    let bare = Server::start(&["--source", store]);
+    let r = bare.get("/availability");
+    assert_eq!(r.status, 503, "{}", r.text());
+}

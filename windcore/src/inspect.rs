@@ -149,34 +149,10 @@ pub async fn target_windows(
     signals: Option<&[String]>,
     label_offset: TimeDelta,
 ) -> Result<BTreeMap<Day, BTreeMap<String, u64>>> {
-    match location {
-        Location::Postgres(url) => {
-            let target = PostgresTarget::connect_with_pool_size(url, 1).await?;
-            windows_of(
-                StatsStore::Postgres(&target),
-                days,
-                zone,
-                signals,
-                label_offset,
-            )
-            .await
-        }
-        Location::Local(dir) => {
-            let target = LocalStore::new(dir).target();
-            windows_of(
-                StatsStore::Local(&target),
-                days,
-                zone,
-                signals,
-                label_offset,
-            )
-            .await
-        }
-        Location::Http(_) | Location::Files(_) => Err(Error::config(
-            Setting::Target,
-            format!("{location} is a source only: it holds no statistics"),
-        )),
-    }
+    with_target(location, async |target| {
+        windows_of(target, days, zone, signals, label_offset).await
+    })
+    .await
 }
 
 /// An open target of statistics, as [`windows_of`] reads it.
@@ -197,9 +173,32 @@ pub(crate) async fn windows_of(
     label_offset: TimeDelta,
 ) -> Result<BTreeMap<Day, BTreeMap<String, u64>>> {
     let mut seen: HashMap<(Day, String), HashSet<i64>> = HashMap::new();
-    let count = |df: &DataFrame, seen: &mut HashMap<(Day, String), HashSet<i64>>| {
-        count_windows(df, zone, signals, label_offset, days, seen)
-    };
+    each_frame(target, days, zone, label_offset, |df| {
+        count_windows(df, zone, signals, label_offset, days, &mut seen)
+    })
+    .await?;
+    let mut out: BTreeMap<Day, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((day, asset), stamps) in seen {
+        out.entry(day)
+            .or_default()
+            .insert(asset, stamps.len() as u64);
+    }
+    Ok(out)
+}
+
+/// Calls `f` with the statistics (long form, with or without `asset`) that
+/// `target` holds for the local days `days` of `zone`, windows labelled
+/// `label_offset` after their start, a part at a time: a PostgreSQL target
+/// a month at a time, the embedded store a UTC file at a time. A part may
+/// hold rows of neighbouring days (the embedded store's UTC files): `f`
+/// keeps the windows of `days` only.
+pub(crate) async fn each_frame(
+    target: StatsStore<'_>,
+    days: DayRange,
+    zone: Zone,
+    label_offset: TimeDelta,
+    mut f: impl FnMut(&DataFrame) -> Result<()>,
+) -> Result<()> {
     match target {
         StatsStore::Postgres(target) => {
             let mut first = days.first();
@@ -215,7 +214,7 @@ pub(crate) async fn windows_of(
                         end: range.end + label_offset,
                     })
                     .await?;
-                count(&df, &mut seen)?;
+                f(&df)?;
                 match last.succ() {
                     Some(d) if last < days.last() => first = d,
                     _ => break,
@@ -231,17 +230,32 @@ pub(crate) async fn windows_of(
                 .await
                 .map_err(|_| Error::Cancelled)??;
             for df in &found {
-                count(df, &mut seen)?;
+                f(df)?;
             }
         }
     }
-    let mut out: BTreeMap<Day, BTreeMap<String, u64>> = BTreeMap::new();
-    for ((day, asset), stamps) in seen {
-        out.entry(day)
-            .or_default()
-            .insert(asset, stamps.len() as u64);
+    Ok(())
+}
+
+/// An open target of `location`, for [`each_frame`]: `f` is called with it.
+pub(crate) async fn with_target<T>(
+    location: &Location,
+    f: impl AsyncFnOnce(StatsStore<'_>) -> Result<T>,
+) -> Result<T> {
+    match location {
+        Location::Postgres(url) => {
+            let target = PostgresTarget::connect_with_pool_size(url, 1).await?;
+            f(StatsStore::Postgres(&target)).await
+        }
+        Location::Local(dir) => {
+            let target = LocalStore::new(dir).target();
+            f(StatsStore::Local(&target)).await
+        }
+        Location::Http(_) | Location::Files(_) => Err(Error::config(
+            Setting::Target,
+            format!("{location} is a source only: it holds no statistics"),
+        )),
     }
-    Ok(out)
 }
 
 /// The UTC days (the embedded store's files) that `[start, end)` touches.

@@ -111,6 +111,7 @@
 pub mod availability;
 mod config;
 mod day;
+mod day_availability;
 pub mod demo;
 mod error;
 mod files;
@@ -136,11 +137,15 @@ mod zone;
 pub use availability::Availability;
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
+pub use day_availability::{target_availability, DayAvailability};
 pub use demo::{DEMO_DAYS, DEMO_START};
 pub use error::{error_chain, Error, Result};
 pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};
 pub use fingerprint::Fingerprints;
-pub use generate::{Generator, GeneratorBuilder, DEFAULT_SEED, FARM_VARIABLES, SOURCE_VARIABLES};
+pub use generate::{
+    Generator, GeneratorBuilder, DEFAULT_SEED, ENERGY_CHANNEL, FARM_VARIABLES, SOURCE_VARIABLES,
+    STATES, STATE_CHANNEL,
+};
 pub use http::{HttpFormat, HttpSource};
 pub use inspect::{day_fingerprints, source_assets, target_windows, DayFingerprints};
 pub use location::Location;

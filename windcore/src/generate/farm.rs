@@ -6,13 +6,14 @@ use std::f64::consts::PI;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::operations::{Operation, STATE_RUNNING};
 use super::process::{noisy_power, Ar1, Stream, Weather};
 use super::{Generator, FARM_VARIABLES, MICROS_PER_MINUTE, MINUTES_PER_DAY};
 use crate::day::Day;
 use crate::schema::{ASSET, TIMESTAMP};
 
 /// One turbine's channels for a day, in [`FARM_VARIABLES`] order.
-type TurbineDay = [Vec<Option<f64>>; 5];
+type TurbineDay = [Vec<Option<f64>>; 7];
 
 impl Generator {
     /// A farm day: the shared farm weather, then each turbine from its own
@@ -83,7 +84,8 @@ impl Generator {
     }
 
     /// One turbine's channels ([`FARM_VARIABLES`] order) for a day, from its
-    /// own stream; `number` is 1-based.
+    /// own stream, and its operation (state, energy) from another; `number`
+    /// is 1-based.
     fn turbine_day(&self, day: Day, number: u32, farm: &FarmWeather) -> TurbineDay {
         let c = &self.cfg;
         let mut stream = Stream::farm(c.seed, day, number);
@@ -95,6 +97,7 @@ impl Generator {
         let mut turbulence = Ar1::start(0.9, 0.05, &mut stream);
         let mut direction_noise = Ar1::start(0.9, 3.0, &mut stream);
         let mut nacelle: Option<f64> = None;
+        let mut operation: Option<Operation> = None;
 
         let mut out: TurbineDay = std::array::from_fn(|_| Vec::with_capacity(MINUTES_PER_DAY));
         for minute in 0..MINUTES_PER_DAY {
@@ -103,7 +106,14 @@ impl Generator {
                 direction_noise.step(&mut stream);
             }
             let ws = (farm.wind_speed[minute] * (1.0 + turbulence.value())).max(0.0);
-            let p = noisy_power(c, self.power_curve(ws), &mut stream);
+            let op = operation.get_or_insert_with(|| Operation::start(c.seed, day, number, ws));
+            let state = op.state(minute, ws);
+            // The power draw is made in every state, so that the stream stays in step.
+            let mut p = noisy_power(c, self.power_curve(ws), &mut stream);
+            if state != STATE_RUNNING {
+                p = 0.0;
+            }
+            let energy = op.energy(minute, p);
             let t = farm.temperature[minute] + temp_offset;
             let dir = wrap360(farm.direction[minute] + direction_noise.value());
             let nac = match nacelle {
@@ -113,8 +123,12 @@ impl Generator {
             };
             nacelle = Some(nac);
             let position = wrap360(nac + nacelle_offset);
-            for (values, x) in out.iter_mut().zip([ws, p, t, dir, position]) {
+            let (analog, ops) = out.split_at_mut(5);
+            for (values, x) in analog.iter_mut().zip([ws, p, t, dir, position]) {
                 values.push((!stream.missing(c.missing_rate)).then_some(x));
+            }
+            for (values, x) in ops.iter_mut().zip([energy, f64::from(state)]) {
+                values.push((!op.missing(c.missing_rate)).then_some(x));
             }
         }
         out
@@ -180,7 +194,9 @@ mod tests {
                 "power",
                 "ambient_temperature",
                 "wind_direction",
-                "nacelle_position"
+                "nacelle_position",
+                "energy",
+                "state"
             ]
         );
         assert_eq!(df.column("asset").unwrap().dtype(), &DataType::String);

@@ -29,7 +29,7 @@
 //! With [`turbines`](GeneratorBuilder::turbines) `n > 1` a day is the farm
 //! layout: an `asset` column, `timestamp`, then the [`FARM_VARIABLES`]
 //! `wind_speed`, `power`, `ambient_temperature`, `wind_direction`,
-//! `nacelle_position`, with all 1440 minutes of the first turbine in time
+//! `nacelle_position`, `energy`, `state`, with all 1440 minutes of the first turbine in time
 //! order, then those of the second, and so on. The turbines are named `T01`,
 //! `T02`, …: `T` and the 1-based number, zero-padded to the width of `n` but
 //! to at least two digits (`T001` … `T100` for 100 turbines).
@@ -56,7 +56,53 @@
 //!   (8°–10°); it then turns to the current wind direction within the minute.
 //!   A small static per-turbine offset (at most 3°, a calibration error of the
 //!   nacelle sensor) is added, and the result is wrapped into `[0, 360)`.
+//! * **Operating state** (`state`, a number holding an integer code; see
+//!   [`STATES`]): each turbine runs through a day as a real one does, in
+//!   runs of many minutes.
+//!
+//!   | code | name | when | power |
+//!   |---|---|---|---|
+//!   | 1 | `running` | otherwise | the power curve |
+//!   | 2 | `low_wind` | from a speed below cut-in (3 m/s) until it reaches 3.5 m/s | 0 |
+//!   | 3 | `fault` | about one fault per four days of running, 10 minutes to 8 hours (mean 1 hour) | 0 |
+//!   | 4 | `maintenance` | a visit on one day in 15, starting 08:00–12:00 UTC, 2–6 hours | 0 |
+//!   | 5 | `high_wind` | from the cut-out speed (25 m/s) until the speed falls below 20 m/s | 0 |
+//!
+//!   Maintenance overrides a fault, a fault overrides the wind's state. The
+//!   state a day starts in follows from the speed at midnight (no fault or
+//!   visit carries over from the previous day).
+//! * **Energy counter** (`energy`, kWh): the energy the turbine produced
+//!   since 00:00 UTC, the integral of its power (each minute adds
+//!   power / 60, the sample at minute m includes minute m), so it
+//!   restarts from 0 every midnight, as a SCADA "production today"
+//!   counter does. On top of that, turbine `T02`'s counter is reset to 0
+//!   once every ten days (on 2024-01-03, and every tenth day before and
+//!   after), at a minute between 10:00 and 18:00 UTC. Under the counter
+//!   rule (a decrease is a reset and its increment is the new value), the
+//!   increments of a day add up to exactly the energy of the day's power
+//!   samples (without missing values). A counter that never restarts would
+//!   need the production of every earlier day, which a day generated on its
+//!   own does not have.
 //! * **Missing values** apply to each value of each channel as above.
+//!
+//! Power is 0 whenever the state is not `running`; apart from that, every
+//! channel but `state` and `energy` has the values it had before those
+//! two existed: the operation draws from a random stream of its own.
+//!
+//! ## The availability the states suggest
+//!
+//! As IEC 61400-26-1 (time-based availability) sorts them: `running`,
+//! `low_wind` and `high_wind` (out of environmental specification) are
+//! available, `fault` (forced outage) is unavailable. Scheduled
+//! maintenance is unavailable under the standard; service contracts
+//! commonly exclude it, as this mapping does:
+//!
+//! ```toml
+//! channel = "state"
+//! available = [1, 2, 5]
+//! unavailable = [3]
+//! excluded = [4]
+//! ```
 //!
 //! Each day is generated from its own random stream, derived from the seed and
 //! the date, so a day's data does not depend on which range it was generated
@@ -67,6 +113,7 @@
 //! 5-turbine farm is the same as `T03` of a 50-turbine farm with the same seed.
 
 mod farm;
+mod operations;
 mod process;
 
 use polars::prelude::*;
@@ -75,6 +122,7 @@ use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
 use crate::setting::Setting;
+pub use operations::STATES;
 use process::{noisy_power, Stream, Weather};
 
 /// The seed used when none is given.
@@ -85,20 +133,35 @@ pub const SOURCE_VARIABLES: [&str; 3] = ["wind_speed", "power", "ambient_tempera
 
 /// Names of the variables of a farm (a generator with more than one turbine),
 /// in column order after `asset` and `timestamp`: the [`SOURCE_VARIABLES`],
-/// then the wind direction and the nacelle position, both in degrees in
-/// `[0, 360)`.
-pub const FARM_VARIABLES: [&str; 5] = [
+/// the wind direction and the nacelle position, both in degrees in
+/// `[0, 360)`, the energy counter in kWh and the operating state (a code of
+/// [`STATES`]); see the [module docs](self).
+pub const FARM_VARIABLES: [&str; 7] = [
     "wind_speed",
     "power",
     "ambient_temperature",
     "wind_direction",
     "nacelle_position",
+    "energy",
+    "state",
 ];
+
+/// The farm's counter channel: the energy produced since midnight (UTC), in kWh.
+pub const ENERGY_CHANNEL: &str = "energy";
+
+/// The farm's state channel: a code of [`STATES`].
+pub const STATE_CHANNEL: &str = "state";
 
 /// The largest number of turbines a generator accepts.
 pub const MAX_TURBINES: u32 = 10_000;
 
 const MICROS_PER_MINUTE: i64 = 60_000_000;
+/// The power curve's cut-in speed in m/s.
+const CUT_IN: f64 = 3.0;
+/// The power curve's rated speed in m/s.
+const RATED: f64 = 12.0;
+/// The power curve's cut-out speed in m/s.
+const CUT_OUT: f64 = 25.0;
 const MINUTES_PER_DAY: usize = 1440;
 
 /// Configures a [`Generator`]; [`build`](GeneratorBuilder::build) validates.
@@ -258,9 +321,6 @@ impl Generator {
 
     /// The turbine's power curve without noise, in kW, for a wind speed in m/s.
     pub fn power_curve(&self, wind_speed: f64) -> f64 {
-        const CUT_IN: f64 = 3.0;
-        const RATED: f64 = 12.0;
-        const CUT_OUT: f64 = 25.0;
         let rated = self.cfg.rated_power_kw;
         if !(CUT_IN..CUT_OUT).contains(&wind_speed) {
             0.0
@@ -535,7 +595,10 @@ mod tests {
 
     /// The generated data, bit for bit, for a few seeds, days and farm
     /// sizes (the values of the generator before it was split into modules;
-    /// documented seeds and the tests elsewhere depend on them).
+    /// documented seeds and the tests elsewhere depend on them). The farms'
+    /// hashes changed when they got `energy` and `state` (and no power when
+    /// not running); their other channels did not change: see
+    /// [`pinned_farm_channels`].
     #[test]
     fn pinned_data() {
         let cases = [
@@ -561,11 +624,50 @@ mod tests {
             hashes,
             [
                 "4b27d4944815b918",
-                "4553ce2918c238c8",
+                "07836191055f1494",
                 "c8367fef7fa76ff9",
-                "ee5e8bc7cfc58b6f",
-                "336e178aacde4da4"
+                "3cd4a48f7b7abc75",
+                "de2f3cc4ace2ce4a"
             ]
+        );
+    }
+
+    /// The farm channels other than power, `energy` and `state`, bit for bit
+    /// as before `energy` and `state` existed (hashes taken then); power is
+    /// the same as before where the turbine runs (see the operations' tests).
+    #[test]
+    fn pinned_farm_channels() {
+        let cases = [
+            (DEFAULT_SEED, 5, 0.0, "2024-01-01"),
+            (7, 3, 0.1, "2024-02-29"),
+            (123_456_789, 12, 0.0, "1999-12-31"),
+        ];
+        let hashes: Vec<String> = cases
+            .iter()
+            .map(|&(seed, turbines, missing_rate, d)| {
+                let g = Generator::builder()
+                    .seed(seed)
+                    .turbines(turbines)
+                    .missing_rate(missing_rate)
+                    .build()
+                    .unwrap();
+                let df = g
+                    .day(day(d))
+                    .select([
+                        "asset",
+                        "timestamp",
+                        "wind_speed",
+                        "ambient_temperature",
+                        "wind_direction",
+                        "nacelle_position",
+                    ])
+                    .unwrap();
+                format!("{:016x}", frame_hash(&df))
+            })
+            .collect();
+        assert_eq!(
+            hashes,
+            ["854898bf339b3efe", "7275f6cc1dae0ede", "9b8ebc495aad91f4"]
         );
     }
 }

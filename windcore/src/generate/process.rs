@@ -41,6 +41,19 @@ impl Stream {
         Stream::new(rng)
     }
 
+    /// The stream of turbine `number`'s operation (its state and energy
+    /// counter) on a day: like [`farm`](Self::farm), but its own, so that
+    /// the operation draws nothing from the streams of the other channels.
+    pub(super) fn operations(seed: u64, day: Day, number: u32) -> Stream {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(b"windops\0");
+        key[16..24].copy_from_slice(&u64::from(number).to_le_bytes());
+        let mut rng = ChaCha8Rng::from_seed(key);
+        rng.set_stream(day.days_since_epoch() as u64);
+        Stream::new(rng)
+    }
+
     fn new(rng: ChaCha8Rng) -> Stream {
         Stream {
             rng,

@@ -29,7 +29,7 @@ const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/",
-        summary: "The dashboard: charts of the raw samples with the 10-minute mean, min–max and ± std, the table of statistics, a coverage calendar, and (with the token) ETL and generate actions. It reads the routes below.",
+        summary: "The dashboard: charts of the raw samples with the 10-minute mean, min–max and ± std, the operator's charts (power curve, wind rose, one channel of every turbine, availability per turbine and day), the table of statistics, a coverage calendar, and (with the token) ETL and generate actions. It reads the routes below.",
         params: &[],
         body: None,
         auth: false,
@@ -112,6 +112,19 @@ const ROUTES: &[Route] = &[
             Param { name: "to", required: false, doc: "last day, included; default the source's last day; at most 366 days" },
             Param { name: "timezone", required: false, doc: "IANA time zone (e.g. Europe/Berlin) of the days, as the ETL run's `timezone`: a day is [local 00:00, next local 00:00); UTC when omitted" },
             Param { name: "every", required: false, doc: "the window length of the statistics, e.g. 10m, 1h (default 10m); it must divide a day" },
+        ],
+        body: None,
+        auth: false,
+        alias_of: None,
+    },
+    Route {
+        method: "get",
+        path: "/availability",
+        summary: "Time-based availability (IEC 61400-26-1) per asset and day from `from` to `to` (local days of `timezone`, UTC by default), from the windows' availability signals (written by a run with an availability mapping): the sums of the windows' available_seconds, unavailable_seconds, excluded_seconds and unknown_seconds, and availability = available / (available + unavailable) of those sums, null when both are 0 (never a mean of the windows' ratios). A window belongs to the day of its start. JSON {first, last, timezone, assets, days: [{day, assets: {asset: {availability, available_seconds, unavailable_seconds, excluded_seconds, unknown_seconds, windows}}}], total: {asset: {the same over the range}}}; a (day, asset) without availability signals is left out. Needs a target.",
+        params: &[
+            Param { name: "from", required: false, doc: "first day (YYYY-MM-DD); default as for /coverage: the source's first day (at most a year before its last)" },
+            Param { name: "to", required: false, doc: "last day, included; default the source's last day; at most 366 days" },
+            Param { name: "timezone", required: false, doc: "IANA time zone (e.g. Europe/Berlin) of the days: a day is [local 00:00, next local 00:00); UTC when omitted" },
         ],
         body: None,
         auth: false,

@@ -10,6 +10,7 @@
 //!     signals.rs  GET /signals, /signals/names
 //!     jobs.rs     POST /etl/run, /generate (bearer token)
 //!     meta.rs     GET /health, /info, /assets, /coverage, /openapi.json, /docs
+//!     availability.rs  GET /availability (per asset and day)
 //!     seed.rs     the reference system's /api/... routes, aliases of the above
 //!   params.rs     query and body parsing (400s naming the parameter)
 //!   stream.rs     responses streamed one UTC day at a time

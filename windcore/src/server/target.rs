@@ -117,6 +117,25 @@ impl StatsTarget {
     }
 }
 
+impl StatsTarget {
+    /// The availability per local day of `zone` and asset (`""` for a
+    /// single asset) from `first` to `last`, from the windows' availability
+    /// signals ([`crate::target_availability`]'s sums).
+    pub async fn availability_per_day(
+        &self,
+        first: Day,
+        last: Day,
+        zone: Zone,
+    ) -> Result<BTreeMap<Day, BTreeMap<String, crate::DayAvailability>>> {
+        let store = match self {
+            StatsTarget::Postgres(t) => StatsStore::Postgres(t),
+            StatsTarget::Local(t) => StatsStore::Local(t),
+        };
+        let days = crate::DayRange::new(first, last)?;
+        crate::day_availability::availability_of(store, days, zone, chrono::TimeDelta::zero()).await
+    }
+}
+
 /// Adds `asset` (`""`) when wanted and missing, drops it when not wanted.
 pub(crate) fn with_asset_column(df: DataFrame, want: bool) -> Result<DataFrame> {
     let has = df.column(ASSET).is_ok();

@@ -7,7 +7,10 @@
 // screen (`view`, with the points of each chart), the draw timings
 // (`timings`, from performance.now()), the uPlot instances (`charts`), and
 // `show({from, to, asset, variables})`, which loads and draws a view and
-// resolves when it is drawn.
+// resolves when it is drawn. The operator's charts (operator.js: power
+// curve, wind rose, farm, availability) are drawn after the view and
+// reported in `drawn` by name, with their point counts and the `seq` of the
+// view they belong to.
 (function () {
   "use strict";
 
@@ -27,7 +30,7 @@
 
   const W = (window.windcore = {
     ready: false, loading: false, seq: 0, view: null, timings: null,
-    charts: {}, errors: [], lastAction: null, coverage: null,
+    charts: {}, errors: [], lastAction: null, coverage: null, drawn: {},
   });
 
   const state = {
@@ -192,6 +195,32 @@
     state.coverage = await api("/coverage");
     W.coverage = state.coverage;
     drawCalendar();
+    if (window.windcoreOperator) {
+      try {
+        await window.windcoreOperator.drawAvailability(operatorContext(W.seq, () => false));
+      } catch (e) {
+        report("Cannot show the availability: " + e.message, "error");
+      }
+    }
+  }
+
+  /** What operator.js needs of this page to draw the view `seq`. */
+  function operatorContext(seq, stale) {
+    return {
+      api, qs, chunks, inParallel, tsSecs, fmt, esc, timeTicks, units: UNITS, W, seq, stale,
+      info: state.info, names: state.names || [], asset: state.asset,
+      from: state.from, to: state.to, coverage: state.coverage,
+    };
+  }
+
+  /** Draws the operator's charts of the view `seq` (not waited for by show()). */
+  async function drawOperator(seq) {
+    if (!window.windcoreOperator || !state.info.target) return;
+    try {
+      await window.windcoreOperator.draw(operatorContext(seq, () => seq !== viewSeq));
+    } catch (e) {
+      if (seq === viewSeq) report("Cannot draw the operator's charts: " + e.message, "error");
+    }
   }
 
   /** Splits [from, to] (days, inclusive) into ranges of at most `max` days. */
@@ -527,6 +556,7 @@
     report("");
     highlightCalendar();
     W.ready = true;
+    drawOperator(seq);
     return W.view;
   }
   W.show = show;
@@ -693,6 +723,17 @@
     });
   }
   $("asset").addEventListener("change", () => show({ asset: $("asset").value }));
+  $("farm-channel").addEventListener("change", () => {
+    window.windcoreOperator.setFarmChannel($("farm-channel").value);
+    drawOperator(viewSeq);
+  });
+  $("availability").addEventListener("click", (e) => {
+    const cell = e.target.closest(".cell");
+    if (!cell || !cell.dataset.day) return;
+    const sel = { from: cell.dataset.day, to: cell.dataset.day };
+    if (cell.dataset.asset && state.assets.includes(cell.dataset.asset)) sel.asset = cell.dataset.asset;
+    show(sel);
+  });
 
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
@@ -700,6 +741,7 @@
     resizeTimer = setTimeout(() => {
       for (const u of Object.values(W.charts)) u.setSize({ width: chartWidth(), height: 260 });
       drawCalendar();
+      if (window.windcoreOperator) window.windcoreOperator.resize();
     }, 150);
   });
 

@@ -6,8 +6,10 @@
 //! cached. Nothing is loaded from another host: it works offline.
 //!
 //! The page talks to the same routes the API documents: `/info`,
-//! `/assets`, `/coverage`, `/data`, `/signals`, `/signals/names`,
-//! `/etl/run`, `/generate`.
+//! `/assets`, `/coverage`, `/availability`, `/data`, `/signals`,
+//! `/signals/names`, `/etl/run`, `/generate`. `app.js` draws the samples,
+//! statistics and calendars; `operator.js` the operator's charts (power
+//! curve, wind rose, farm view, availability calendar).
 
 use std::sync::OnceLock;
 
@@ -32,6 +34,11 @@ const ASSETS: &[Asset] = &[
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("app.js"),
+    },
+    Asset {
+        name: "operator.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("operator.js"),
     },
     Asset {
         name: "app.css",

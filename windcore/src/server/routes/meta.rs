@@ -74,6 +74,8 @@ pub(crate) async fn info(
             "max_range_days": app.max_range.num_days(),
             "max_job_days": MAX_JOB_DAYS,
             "variables": variables,
+            // The generated farm's state codes, so the dashboard names them.
+            "states": crate::STATES,
         }),
     ))
 }
@@ -94,6 +96,39 @@ pub(crate) async fn assets(
         StatusCode::OK,
         json!(source_assets(&app).await?),
     ))
+}
+
+/// The days `[first, last]` a calendar route (`/coverage`,
+/// `/availability`) answers for: `from` and `to` when given; else the days
+/// of the source (`present`, sorted), at most [`MAX_JOB_DAYS`] ending with
+/// the newest; `None` when neither says. At most [`MAX_JOB_DAYS`] days.
+pub(crate) fn day_span(
+    from: Option<Day>,
+    to: Option<Day>,
+    present: &[Day],
+) -> ApiResult<Option<(Day, Day)>> {
+    let (first, last) = match (from, to, present.first(), present.last()) {
+        (Some(f), Some(t), _, _) => (f, t),
+        (Some(f), None, _, Some(l)) => (f, (*l).max(f)),
+        (None, Some(t), Some(f), _) => ((*f).min(t), t),
+        (None, None, Some(f), Some(l)) => {
+            // At most a year, ending with the newest day.
+            let earliest = Day::new(l.date() - chrono::Days::new(MAX_JOB_DAYS as u64 - 1));
+            ((*f).max(earliest), *l)
+        }
+        _ => return Ok(None),
+    };
+    if first > last {
+        return Err(ApiError::param("to", "must not be before `from`"));
+    }
+    let n = (last.date() - first.date()).num_days() + 1;
+    if n > MAX_JOB_DAYS as i64 {
+        return Err(ApiError::param(
+            "to",
+            format!("at most {MAX_JOB_DAYS} days at once"),
+        ));
+    }
+    Ok(Some((first, last)))
 }
 
 /// `GET /coverage?from&to&timezone&every`: per local day (UTC by default),
@@ -126,34 +161,15 @@ pub(crate) async fn coverage(
     let (from, to) = (day("from")?, day("to")?);
     let _permit = app.permit().await?;
     let present = app.source_days(zone).await?;
-    let (first, last) = match (from, to, present.first(), present.last()) {
-        (Some(f), Some(t), _, _) => (f, t),
-        (Some(f), None, _, Some(l)) => (f, (*l).max(f)),
-        (None, Some(t), Some(f), _) => ((*f).min(t), t),
-        (None, None, Some(f), Some(l)) => {
-            // At most a year, ending with the newest day.
-            let earliest = Day::new(l.date() - chrono::Days::new(MAX_JOB_DAYS as u64 - 1));
-            ((*f).max(earliest), *l)
-        }
-        _ => {
-            return Ok(json_response(
-                StatusCode::OK,
-                json!({"first": null, "last": null, "timezone": zone.name(),
-                       "every": format_every(every), "expected_windows": expected,
-                       "assets": [], "days": []}),
-            ))
-        }
-    };
-    if first > last {
-        return Err(ApiError::param("to", "must not be before `from`"));
-    }
-    let n = (last.date() - first.date()).num_days() + 1;
-    if n > MAX_JOB_DAYS as i64 {
-        return Err(ApiError::param(
-            "to",
-            format!("at most {MAX_JOB_DAYS} days at once"),
+    let Some((first, last)) = day_span(from, to, &present)? else {
+        return Ok(json_response(
+            StatusCode::OK,
+            json!({"first": null, "last": null, "timezone": zone.name(),
+                   "every": format_every(every), "expected_windows": expected,
+                   "assets": [], "days": []}),
         ));
-    }
+    };
+    let n = (last.date() - first.date()).num_days() + 1;
     let windows: BTreeMap<Day, BTreeMap<String, u32>> = match &app.target_loc {
         None => BTreeMap::new(),
         Some(_) => {

@@ -5,8 +5,10 @@
 //! * [`signals`]: `GET /signals`, `GET /signals/names`, the statistics.
 //! * [`jobs`]: `POST /etl/run`, `POST /generate` (bearer token).
 //! * [`meta`]: `GET /health`, `/info`, `/assets`, `/coverage`, the docs.
+//! * [`availability`]: `GET /availability`, per asset and day.
 //! * [`seed`]: the reference system's routes under `/api/…`, aliases of the above.
 
+pub(crate) mod availability;
 pub(crate) mod data;
 pub(crate) mod jobs;
 pub(crate) mod meta;
@@ -35,6 +37,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/info", get(meta::info))
         .route("/assets", get(meta::assets))
         .route("/coverage", get(meta::coverage))
+        .route("/availability", get(availability::availability))
         .route("/api/data", get(seed::api_data))
         .route("/api/signals", get(seed::api_signals))
         .route("/api/run-etl", post(seed::api_run_etl))

@@ -10,8 +10,6 @@
 //! (integers), so per window the states and `nodata` add up to the window
 //! length exactly.
 
-use std::collections::{BTreeMap, HashMap};
-
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -55,66 +53,139 @@ struct Codes {
 
 fn codes(data: &RecData) -> Codes {
     const NONE: u32 = u32::MAX;
+    // States come in runs: a row with its predecessor's value reuses its
+    // code, so the map is asked once per run, not once per row.
     match data {
         RecData::Num(ca) => {
+            let key = |v: f64| (v + 0.0).to_bits(); // -0.0 is 0
+            let mut first: PlHashMap<u64, u32> = PlHashMap::default();
             let mut distinct: Vec<f64> = Vec::new();
-            let mut seen: HashMap<u64, ()> = HashMap::new();
-            for v in ca.iter().flatten() {
-                let v = v + 0.0; // -0.0 is 0
-                if !v.is_nan() && seen.insert(v.to_bits(), ()).is_none() {
-                    distinct.push(v);
+            let mut rows: Vec<Vec<u32>> = Vec::with_capacity(ca.chunks().len());
+            for a in ca.downcast_iter() {
+                let mut out = Vec::with_capacity(a.len());
+                let mut last: Option<(u64, u32)> = None;
+                for v in a.iter() {
+                    let code = match v {
+                        Some(&v) if !v.is_nan() => {
+                            let k = key(v);
+                            match last {
+                                Some((lk, lc)) if lk == k => lc,
+                                _ => {
+                                    let c = *first.entry(k).or_insert_with(|| {
+                                        distinct.push(v + 0.0);
+                                        (distinct.len() - 1) as u32
+                                    });
+                                    last = Some((k, c));
+                                    c
+                                }
+                            }
+                        }
+                        _ => NONE,
+                    };
+                    out.push(code);
                 }
+                rows.push(out);
             }
-            distinct.sort_by(f64::total_cmp);
-            let id: HashMap<u64, u32> = distinct
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v.to_bits(), i as u32))
-                .collect();
-            let rows = ca
-                .downcast_iter()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| match v {
-                            Some(v) if !v.is_nan() => id[&(v + 0.0).to_bits()],
-                            _ => NONE,
-                        })
-                        .collect()
-                })
-                .collect();
+            // Renumber in output order (numbers ascending).
+            let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+            order.sort_by(|a, b| distinct[*a as usize].total_cmp(&distinct[*b as usize]));
+            renumber(&mut rows, &order);
             Codes {
-                names: distinct.into_iter().map(state_name).collect(),
+                names: order
+                    .iter()
+                    .map(|&i| state_name(distinct[i as usize]))
+                    .collect(),
                 rows,
             }
         }
         RecData::Text(ca) => {
-            let mut distinct: Vec<&str> = ca.iter().flatten().collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let id: HashMap<&str, u32> = distinct
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (*v, i as u32))
-                .collect();
-            let rows = ca
-                .downcast_iter()
-                .map(|a| a.iter().map(|v| v.map_or(NONE, |v| id[v])).collect())
-                .collect();
+            let mut first: PlHashMap<&str, u32> = PlHashMap::default();
+            let mut distinct: Vec<&str> = Vec::new();
+            let mut rows: Vec<Vec<u32>> = Vec::with_capacity(ca.chunks().len());
+            for a in ca.downcast_iter() {
+                let mut out = Vec::with_capacity(a.len());
+                let mut last: Option<(&str, u32)> = None;
+                for v in a.iter() {
+                    let code = match v {
+                        Some(v) => match last {
+                            Some((lv, lc)) if lv == v => lc,
+                            _ => {
+                                let c = *first.entry(v).or_insert_with(|| {
+                                    distinct.push(v);
+                                    (distinct.len() - 1) as u32
+                                });
+                                last = Some((v, c));
+                                c
+                            }
+                        },
+                        None => NONE,
+                    };
+                    out.push(code);
+                }
+                rows.push(out);
+            }
+            // Renumber in output order (texts in byte order).
+            let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+            order.sort_by(|a, b| distinct[*a as usize].cmp(distinct[*b as usize]));
+            renumber(&mut rows, &order);
             Codes {
-                names: distinct.into_iter().map(str::to_string).collect(),
+                names: order
+                    .iter()
+                    .map(|&i| distinct[i as usize].to_string())
+                    .collect(),
                 rows,
             }
         }
     }
 }
 
-/// What one window of one key gathers.
-#[derive(Clone, Default)]
-struct Win {
-    /// Per counter: the sum of the increments (NaN: none) and the last value.
-    counters: Vec<(f64, f64)>,
-    /// Per state channel: (code, time in the input's unit).
-    states: Vec<Vec<(u32, i64)>>,
+/// Replaces each code `c` of `rows` by its rank: `order[rank] == c`.
+fn renumber(rows: &mut [Vec<u32>], order: &[u32]) {
+    let mut rank = vec![0u32; order.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    for chunk in rows.iter_mut() {
+        for c in chunk.iter_mut() {
+            if *c != u32::MAX {
+                *c = rank[*c as usize];
+            }
+        }
+    }
+}
+
+/// The windows of one key, in time order, and what each gathers.
+#[derive(Default)]
+struct Series {
+    starts: Vec<i64>,
+    /// Per counter, per window: the sum of the increments (NaN: none) and
+    /// the last value (NaN: none).
+    counters: Vec<Vec<(f64, f64)>>,
+    /// Per state channel: window `w`'s (code, time in the input's unit) are
+    /// `entries[offsets[w]..offsets[w + 1]]`, one per code.
+    states: Vec<(Vec<u32>, Vec<(u32, i64)>)>,
+}
+
+impl Series {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn state(&self, si: usize, w: usize) -> &[(u32, i64)] {
+        let (offsets, entries) = &self.states[si];
+        &entries[offsets[w] as usize..offsets[w + 1] as usize]
+    }
+}
+
+/// The position of window `w` in `starts` at or after `from` (both sorted;
+/// `w` is one of `starts`).
+#[inline]
+fn seek(starts: &[i64], from: usize, w: i64) -> usize {
+    let mut i = from;
+    while starts[i] < w {
+        i += 1;
+    }
+    i
 }
 
 /// The settings of one pass, shared by every key.
@@ -155,12 +226,10 @@ impl Ctx<'_> {
         self.bounds.from.is_none_or(|f| t >= f) && self.bounds.to.is_none_or(|e| t < e)
     }
 
-    /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time order.
-    fn series(&self, runs: &[(usize, usize, usize)]) -> BTreeMap<i64, Win> {
-        let blank = Win {
-            counters: vec![(f64::NAN, f64::NAN); self.counters.len()],
-            states: vec![Vec::new(); self.states.len()],
-        };
+    /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time
+    /// order. Each channel is one pass in time order that appends to its own
+    /// list of windows; the key's windows are their union.
+    fn series(&self, runs: &[(usize, usize, usize)]) -> Series {
         // The rows kept: of equal timestamps the last.
         let mut rows: Vec<(i64, u32, u32)> = Vec::new();
         for &(c, lo, hi) in runs {
@@ -170,14 +239,22 @@ impl Ctx<'_> {
             .filter(|k| k + 1 == rows.len() || rows[k + 1].0 != rows[*k].0)
             .map(|k| rows[k])
             .collect();
-        let mut wins: BTreeMap<i64, Win> = BTreeMap::new();
+        drop(rows);
+        let every = self.grid.every;
+        // Every window with a row in bounds.
+        let mut all: Vec<i64> = Vec::new();
         for &(t, _, _) in &kept {
             if self.in_bounds(t) {
-                wins.entry(self.grid.start(t))
-                    .or_insert_with(|| blank.clone());
+                let w = self.grid.start(t);
+                if all.last() != Some(&w) {
+                    all.push(w);
+                }
             }
         }
-        for (ci, chunks) in self.counters.iter().enumerate() {
+        // Per counter: (window, increments' sum, last value), one per window.
+        let mut counter_lists: Vec<Vec<(i64, f64, f64)>> = Vec::with_capacity(self.counters.len());
+        for chunks in &self.counters {
+            let mut list: Vec<(i64, f64, f64)> = Vec::new();
             let mut prev: Option<(i64, f64)> = None;
             for &(t, c, i) in &kept {
                 let (values, validity) = chunks[c as usize];
@@ -193,30 +270,36 @@ impl Ctx<'_> {
                             v
                         }
                     });
-                    let w = wins
-                        .entry(self.grid.start(t))
-                        .or_insert_with(|| blank.clone());
-                    let slot = &mut w.counters[ci];
-                    if let Some(inc) = inc {
-                        slot.0 = if slot.0.is_nan() { inc } else { slot.0 + inc };
+                    let w = self.grid.start(t);
+                    match list.last_mut() {
+                        Some(last) if last.0 == w => {
+                            if let Some(inc) = inc {
+                                last.1 = if last.1.is_nan() { inc } else { last.1 + inc };
+                            }
+                            last.2 = v;
+                        }
+                        _ => list.push((w, inc.unwrap_or(f64::NAN), v)),
                     }
-                    slot.1 = v;
                 }
                 prev = Some((t, v));
             }
+            counter_lists.push(list);
         }
-        for (si, codes) in self.states.iter().enumerate() {
-            let samples: Vec<(i64, u32)> = kept
-                .iter()
-                .filter_map(|&(t, c, i)| {
-                    let code = codes.rows[c as usize][i as usize];
-                    (code != u32::MAX).then_some((t, code))
-                })
-                .collect();
-            for (k, &(t, code)) in samples.iter().enumerate() {
+        // Per state channel: (window, code, time), consecutive equal
+        // (window, code) merged.
+        let mut state_lists: Vec<Vec<(i64, u32, i64)>> = Vec::with_capacity(self.states.len());
+        for codes in &self.states {
+            let mut list: Vec<(i64, u32, i64)> = Vec::new();
+            let mut samples = kept.iter().filter_map(|&(t, c, i)| {
+                let code = codes.rows[c as usize][i as usize];
+                (code != u32::MAX).then_some((t, code))
+            });
+            let mut next = samples.next();
+            while let Some((t, code)) = next {
+                next = samples.next();
                 let mut end = t.saturating_add(self.hold);
-                if let Some(&(next, _)) = samples.get(k + 1) {
-                    end = end.min(next);
+                if let Some((n, _)) = next {
+                    end = end.min(n);
                 }
                 if let Some(to) = self.bounds.to {
                     end = end.min(to);
@@ -224,18 +307,70 @@ impl Ctx<'_> {
                 let mut a = self.bounds.from.map_or(t, |f| t.max(f));
                 while a < end {
                     let w0 = self.grid.start(a);
-                    let b = end.min(w0 + self.grid.every);
-                    let w = wins.entry(w0).or_insert_with(|| blank.clone());
-                    let slot = &mut w.states[si];
-                    match slot.iter_mut().find(|(c, _)| *c == code) {
-                        Some(s) => s.1 += b - a,
-                        None => slot.push((code, b - a)),
+                    let b = end.min(w0 + every);
+                    match list.last_mut() {
+                        Some(last) if last.0 == w0 && last.1 == code => last.2 += b - a,
+                        _ => list.push((w0, code, b - a)),
                     }
                     a = b;
                 }
             }
+            state_lists.push(list);
         }
-        wins
+        // The key's windows: the union of every list's.
+        let rows_only =
+            counter_lists.iter().all(|l| l.is_empty()) && state_lists.iter().all(|l| l.is_empty());
+        if !rows_only {
+            for l in &counter_lists {
+                all.extend(l.iter().map(|e| e.0));
+            }
+            for l in &state_lists {
+                all.extend(l.iter().map(|e| e.0));
+            }
+            all.sort_unstable();
+            all.dedup();
+        }
+        let n = all.len();
+        let counters = counter_lists
+            .into_iter()
+            .map(|list| {
+                let mut col = vec![(f64::NAN, f64::NAN); n];
+                let mut i = 0;
+                for (w, delta, last) in list {
+                    i = seek(&all, i, w);
+                    col[i] = (delta, last);
+                }
+                col
+            })
+            .collect();
+        let states = state_lists
+            .into_iter()
+            .map(|list| {
+                let mut offsets = Vec::with_capacity(n + 1);
+                let mut entries: Vec<(u32, i64)> = Vec::with_capacity(list.len());
+                offsets.push(0u32);
+                let mut e = 0;
+                for &w in &all {
+                    let begin = entries.len();
+                    while e < list.len() && list[e].0 == w {
+                        let (_, code, units) = list[e];
+                        // A code may come back within a window (1, 2, 1).
+                        match entries[begin..].iter_mut().find(|(c, _)| *c == code) {
+                            Some(x) => x.1 += units,
+                            None => entries.push((code, units)),
+                        }
+                        e += 1;
+                    }
+                    offsets.push(entries.len() as u32);
+                }
+                (offsets, entries)
+            })
+            .collect();
+        Series {
+            starts: all,
+            counters,
+            states,
+        }
     }
 }
 
@@ -314,8 +449,7 @@ impl Resampler {
                 .map(|(c, t)| (c, 0, t.len()))
                 .collect()],
         };
-        let per_series: Vec<BTreeMap<i64, Win>> =
-            series.par_iter().map(|runs| ctx.series(runs)).collect();
+        let per_series: Vec<Series> = series.par_iter().map(|runs| ctx.series(runs)).collect();
         // The states present anywhere, per channel, in code order.
         let present: Vec<Vec<bool>> = ctx
             .states
@@ -323,11 +457,9 @@ impl Resampler {
             .enumerate()
             .map(|(si, c)| {
                 let mut p = vec![false; c.names.len()];
-                for wins in &per_series {
-                    for w in wins.values() {
-                        for (code, _) in &w.states[si] {
-                            p[*code as usize] = true;
-                        }
+                for series in &per_series {
+                    for (code, _) in &series.states[si].1 {
+                        p[*code as usize] = true;
                     }
                 }
                 p
@@ -360,7 +492,7 @@ impl Resampler {
         if avail.is_some() {
             names.extend(SIGNALS.iter().map(|s| s.to_string()));
         }
-        let total: usize = per_series.iter().map(|w| w.len()).sum();
+        let total: usize = per_series.iter().map(Series::len).sum();
         let mut out = RecordWindows {
             starts: Vec::with_capacity(total),
             segs: Vec::with_capacity(total),
@@ -371,8 +503,8 @@ impl Resampler {
         out.cols = (0..n_cols).map(|_| Vec::with_capacity(total)).collect();
         let every = ctx.grid.every;
         let secs = |units: i64| units as f64 / ctx.per_sec as f64;
-        for (seg, wins) in per_series.iter().enumerate() {
-            for (start, w) in wins {
+        for (seg, series) in per_series.iter().enumerate() {
+            for (w, start) in series.starts.iter().enumerate() {
                 out.starts.push(start + label_shift);
                 out.segs.push(seg as u32);
                 let mut col = 0;
@@ -380,11 +512,13 @@ impl Resampler {
                     out.cols[col].push(v);
                     col += 1;
                 };
-                for (delta, last) in &w.counters {
-                    put(*delta);
-                    put(*last);
+                for counter in &series.counters {
+                    let (delta, last) = counter[w];
+                    put(delta);
+                    put(last);
                 }
-                for (si, slot) in w.states.iter().enumerate() {
+                for si in 0..series.states.len() {
+                    let slot = series.state(si, w);
                     for (code, p) in present[si].iter().enumerate() {
                         if *p {
                             let units = slot.iter().find(|(c, _)| *c as usize == code);
@@ -396,7 +530,7 @@ impl Resampler {
                 }
                 if let Some((si, cats)) = &avail {
                     let mut by_cat = [0i64; 3];
-                    for (code, units) in &w.states[*si] {
+                    for (code, units) in series.state(*si, w) {
                         if let Some(c) = cats[*code as usize] {
                             by_cat[c as usize] += units;
                         }

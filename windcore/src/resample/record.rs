@@ -161,9 +161,16 @@ struct Series {
     /// Per counter, per window: the sum of the increments (NaN: none) and
     /// the last value (NaN: none).
     counters: Vec<Vec<(f64, f64)>>,
-    /// Per state channel: window `w`'s (code, time in the input's unit) are
-    /// `entries[offsets[w]..offsets[w + 1]]`, one per code.
-    states: Vec<(Vec<u32>, Vec<(u32, i64)>)>,
+    /// Per state channel: each window's (code, time) pairs.
+    states: Vec<StateTimes>,
+}
+
+/// The (code, time in the input's unit) pairs of each window of one state
+/// channel, one pair per code: window `w`'s are
+/// `entries[offsets[w]..offsets[w + 1]]`.
+struct StateTimes {
+    offsets: Vec<u32>,
+    entries: Vec<(u32, i64)>,
 }
 
 impl Series {
@@ -172,8 +179,8 @@ impl Series {
     }
 
     fn state(&self, si: usize, w: usize) -> &[(u32, i64)] {
-        let (offsets, entries) = &self.states[si];
-        &entries[offsets[w] as usize..offsets[w + 1] as usize]
+        let s = &self.states[si];
+        &s.entries[s.offsets[w] as usize..s.offsets[w + 1] as usize]
     }
 }
 
@@ -363,7 +370,7 @@ impl Ctx<'_> {
                     }
                     offsets.push(entries.len() as u32);
                 }
-                (offsets, entries)
+                StateTimes { offsets, entries }
             })
             .collect();
         Series {
@@ -458,7 +465,7 @@ impl Resampler {
             .map(|(si, c)| {
                 let mut p = vec![false; c.names.len()];
                 for series in &per_series {
-                    for (code, _) in &series.states[si].1 {
+                    for (code, _) in &series.states[si].entries {
                         p[*code as usize] = true;
                     }
                 }
@@ -517,9 +524,9 @@ impl Resampler {
                     put(delta);
                     put(last);
                 }
-                for si in 0..series.states.len() {
+                for (si, present) in present.iter().enumerate() {
                     let slot = series.state(si, w);
-                    for (code, p) in present[si].iter().enumerate() {
+                    for (code, p) in present.iter().enumerate() {
                         if *p {
                             let units = slot.iter().find(|(c, _)| *c as usize == code);
                             put(units.map_or(f64::NAN, |(_, u)| secs(*u)));

@@ -590,3 +590,23 @@ def test_operator_charts_without_direction_or_states(browser, farm):
     assert "direction channel" in browser.find_element(By.ID, "wind-rose").text
     assert "no availability signals" in browser.find_element(By.ID, "availability").text
     assert console_errors(browser) == []
+
+
+def test_operator_charts_of_a_single_turbine(browser, cli, tmp_path):
+    """The reference layout (one turbine, no asset column): the power curve and the
+    'farm' view of its one series; no direction channel, no availability."""
+    server = Serve(cli, tmp_path, [], env={"WINDCORE_BIND": "127.0.0.1:0"})
+    try:
+        open_page(browser, server.url, "from=2024-01-05&to=2024-01-06&vars=power")
+        drawn = wait_drawn(browser, ["power_curve", "farm"])
+        tgt = target_frame(tmp_path / "windcore-data", ["2024-01-05", "2024-01-06"])
+        assert "asset" not in tgt.columns
+        both = (tgt.filter(pl.col("signal").is_in(["wind_speed_mean", "power_mean"]))
+                .group_by("timestamp").len().filter(pl.col("len") == 2).height)
+        assert drawn["power_curve"]["points"] == both == 2 * 144
+        assert drawn["power_curve"]["colour"] == "density"
+        assert (drawn["farm"]["assets"], drawn["farm"]["points"]) == (1, 2 * 144)
+        assert "wind_rose" not in drawn and "availability" not in drawn
+        assert console_errors(browser) == []
+    finally:
+        server.stop()

@@ -144,7 +144,7 @@ pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEF
 pub use fingerprint::Fingerprints;
 pub use generate::{
     Generator, GeneratorBuilder, DEFAULT_SEED, ENERGY_CHANNEL, FARM_VARIABLES, SOURCE_VARIABLES,
-    STATES, STATE_CHANNEL,
+    STATES, STATE_AVAILABILITY_TOML, STATE_CHANNEL,
 };
 pub use http::{HttpFormat, HttpSource};
 pub use inspect::{day_fingerprints, source_assets, target_windows, DayFingerprints};

@@ -22,8 +22,9 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub(super) missing_rate: f64,
     /// Number of turbines: 1 is the reference layout (timestamp, wind_speed, power,
-    /// ambient_temperature); more makes a farm (asset T01, T02, ...; plus wind_direction and
-    /// nacelle_position). In PostgreSQL a farm needs --table and --asset-column.
+    /// ambient_temperature); more makes a farm (asset T01, T02, ...; plus wind_direction,
+    /// nacelle_position, energy and state). In PostgreSQL a farm needs --table and
+    /// --asset-column.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub(super) turbines: u32,
     #[command(flatten)]

@@ -57,7 +57,7 @@ pub enum Command {
     /// Source: the reference system's `data(timestamp timestamptz primary key, wind_speed,
     /// power, ambient_temperature float8)`, or with --table/--asset-column a farm table
     /// `<table>(<asset> text, <time> timestamptz, wind_speed, power, ambient_temperature,
-    /// wind_direction, nacelle_position float8, primary key (<asset>, <time>))`.
+    /// wind_direction, nacelle_position, energy, state float8, primary key (<asset>, <time>))`.
     /// Target: `signal(id, asset, name, unique (asset, name))` and
     /// `data(timestamp, signal_id, value)` keyed on (signal_id, timestamp). Existing tables are
     /// left as they are, except that a target made by an earlier windcore is migrated
@@ -69,7 +69,9 @@ pub enum Command {
     /// minute-to-minute persistence, power follows a 2 MW power curve with noise,
     /// and temperature has a daily cycle. With --turbines N (> 1) it is a farm: the
     /// turbines share the farm wind plus their own turbulence, and get a wind_direction
-    /// that drifts through north and a nacelle_position that follows it with a yaw error.
+    /// that drifts through north and a nacelle_position that follows it with a yaw error,
+    /// an energy counter (kWh since midnight UTC) and an operating state (1 running, 2 low
+    /// wind, 3 fault, 4 maintenance, 5 high wind; no power unless running).
     /// Existing days are replaced.
     Generate(GenerateArgs),
     /// Serve the dashboard (at /) and the connector API over HTTP; docs at /docs.

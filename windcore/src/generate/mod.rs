@@ -104,6 +104,8 @@
 //! excluded = [4]
 //! ```
 //!
+//! ([`STATE_AVAILABILITY_TOML`] holds it, with comments.)
+//!
 //! Each day is generated from its own random stream, derived from the seed and
 //! the date, so a day's data does not depend on which range it was generated
 //! in (generating 10 days, or each of them one at a time, gives the same data).
@@ -122,7 +124,7 @@ use crate::day::{Day, DayRange};
 use crate::error::{Error, Result};
 use crate::schema::TIMESTAMP;
 use crate::setting::Setting;
-pub use operations::STATES;
+pub use operations::{STATES, STATE_AVAILABILITY_TOML};
 use process::{noisy_power, Stream, Weather};
 
 /// The seed used when none is given.

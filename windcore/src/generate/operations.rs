@@ -27,6 +27,19 @@ pub const STATES: [(u8, &str); 5] = [
     (STATE_HIGH_WIND, "high_wind"),
 ];
 
+/// The availability mapping (`--availability FILE`'s TOML) that the state
+/// codes suggest, as the [module docs](super) explain: running, low wind and
+/// high wind are available, a fault is unavailable, maintenance is excluded.
+pub const STATE_AVAILABILITY_TOML: &str = "\
+# IEC 61400-26-1 time-based availability of the generated farm's `state` codes.
+# Scheduled maintenance (4) is unavailable under the standard; service contracts
+# commonly exclude it, as here.
+channel = \"state\"
+available = [1, 2, 5]   # running, low wind, high wind (out of environmental specification)
+unavailable = [3]       # fault (forced outage)
+excluded = [4]          # maintenance
+";
+
 /// A waiting turbine starts again from this (smoothed) speed in m/s: cut-in
 /// plus a hysteresis.
 const RESTART_SPEED: f64 = CUT_IN + 0.5;
@@ -308,6 +321,21 @@ mod tests {
             .filter(|w| w[1] < w[0])
             .count();
         assert_eq!(drops, 1);
+    }
+
+    #[test]
+    fn the_suggested_mapping_names_every_code_once() {
+        let mut seen = Vec::new();
+        for line in STATE_AVAILABILITY_TOML.lines() {
+            let line = line.split('#').next().unwrap();
+            if let Some((_, list)) = line.split_once("= [") {
+                let list = list.split(']').next().unwrap();
+                seen.extend(list.split(',').map(|c| c.trim().parse::<u8>().unwrap()));
+            }
+        }
+        seen.sort();
+        let codes: Vec<u8> = STATES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(seen, codes);
     }
 
     #[test]

@@ -133,7 +133,7 @@ const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/info",
-        summary: "The server: version, source and target (passwords masked), whether the POST routes are enabled, limits, the source's variables.",
+        summary: "The server: version, source and target (passwords masked), whether the POST routes are enabled, limits, the source's variables, and the generated demo farm's state codes with their names (`states`: [[1, \"running\"], …]).",
         params: &[],
         body: None,
         auth: false,

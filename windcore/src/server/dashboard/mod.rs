@@ -9,7 +9,8 @@
 //! `/assets`, `/coverage`, `/availability`, `/data`, `/signals`,
 //! `/signals/names`, `/etl/run`, `/generate`. `app.js` draws the samples,
 //! statistics and calendars; `operator.js` the operator's charts (power
-//! curve, wind rose, farm view, availability calendar).
+//! curve, wind rose, farm view, availability calendar); the page loads them
+//! as one script.
 
 use std::sync::OnceLock;
 
@@ -33,12 +34,8 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("app.js"),
-    },
-    Asset {
-        name: "operator.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("operator.js"),
+        // One script: the operator's charts first, then the page that calls them.
+        bytes: concat!(include_str!("operator.js"), "\n", include_str!("app.js")).as_bytes(),
     },
     Asset {
         name: "app.css",

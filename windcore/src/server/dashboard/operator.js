@@ -30,6 +30,7 @@
     "#0969da", "#cf222e", "#116329", "#9a6700"];
   const SPEED_CLASSES = [[0, 3], [3, 6], [6, 9], [9, 12], [12, 15], [15, Infinity]];
   const SPEED_COLOURS = ["#d1e5f0", "#92c5de", "#4393c3", "#f4a582", "#d6604d", "#b2182b"];
+  const DENSITY = ["density: sparse", "density: low", "density: high", "density: dense"];
   const SECTORS = 16;
   const COMPASS = ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"];
 
@@ -143,19 +144,15 @@
       const counts = new Map();
       for (const q of pts) counts.set(cell(q), (counts.get(cell(q)) || 0) + 1);
       const top = Math.max(1, ...counts.values());
-      const labels = ["sparse", "", "", "dense"];
       for (const q of pts) {
-        const k = Math.min(3, Math.floor((counts.get(cell(q)) / top) * 4));
-        q.cls = ["density: sparse", "density: low", "density: high", "density: dense"][k] || labels[k];
+        q.cls = DENSITY[Math.min(3, Math.floor((counts.get(cell(q)) / top) * 4))];
       }
     }
-    let classes = [...new Set(pts.map((q) => q.cls))];
-    if (mode === "state") {
-      const order = (c) => { const i = Object.keys(STATE_COLOURS).indexOf(c); return i < 0 ? 99 : i; };
-      classes.sort((a, b) => order(a) - order(b) || String(a).localeCompare(String(b)));
-    } else {
-      classes.sort();
-    }
+    // Series order is drawing order: the densest windows, and the rare states, on top.
+    const known = mode === "state" ? Object.keys(STATE_COLOURS) : mode === "density" ? DENSITY : [];
+    const order = (c) => { const i = known.indexOf(c); return i < 0 ? -1 : i; };
+    const classes = [...new Set(pts.map((q) => q.cls))]
+      .sort((a, b) => order(a) - order(b) || String(a).localeCompare(String(b)));
     // Binned mean power (0.5 m/s bins, at the bins' centres), of all windows.
     const bins = new Map();
     for (const q of pts) {

@@ -111,7 +111,6 @@
 pub mod availability;
 mod config;
 mod day;
-mod day_availability;
 pub mod demo;
 mod error;
 mod files;
@@ -137,7 +136,7 @@ mod zone;
 pub use availability::Availability;
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
-pub use day_availability::{target_availability, DayAvailability};
+pub use availability::{target_availability, DayAvailability};
 pub use demo::{DEMO_DAYS, DEMO_START};
 pub use error::{error_chain, Error, Result};
 pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};

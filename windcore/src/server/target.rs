@@ -132,7 +132,7 @@ impl StatsTarget {
             StatsTarget::Local(t) => StatsStore::Local(t),
         };
         let days = crate::DayRange::new(first, last)?;
-        crate::day_availability::availability_of(store, days, zone, chrono::TimeDelta::zero()).await
+        crate::availability::availability_of(store, days, zone, chrono::TimeDelta::zero()).await
     }
 }
 

@@ -20,25 +20,11 @@ use crate::location::Location;
 use crate::schema::{ASSET, SIGNAL, TIMESTAMP, VALUE};
 use crate::zone::Zone;
 
-// TODO(merge): the signal names are the `record` branch's
-// (`crate::availability`); use its constants if it has them.
-/// The per-window signal of the seconds the asset was available.
-pub(crate) const AVAILABLE_SECONDS: &str = "available_seconds";
-/// The per-window signal of the seconds the asset was unavailable.
-pub(crate) const UNAVAILABLE_SECONDS: &str = "unavailable_seconds";
-/// The per-window signal of the seconds excluded from availability.
-pub(crate) const EXCLUDED_SECONDS: &str = "excluded_seconds";
-/// The per-window signal of the seconds of unmapped states or no data.
-pub(crate) const UNKNOWN_SECONDS: &str = "unknown_seconds";
+use super::{ratio, SIGNALS};
 
 /// The availability signals summed, in the order of [`DayAvailability`]'s
-/// seconds.
-const SECONDS: [&str; 4] = [
-    AVAILABLE_SECONDS,
-    UNAVAILABLE_SECONDS,
-    EXCLUDED_SECONDS,
-    UNKNOWN_SECONDS,
-];
+/// seconds: [`SIGNALS`] after `availability` itself.
+const SECONDS: [&str; 4] = [SIGNALS[1], SIGNALS[2], SIGNALS[3], SIGNALS[4]];
 
 /// The availability of one (local day, asset), or of several days summed:
 /// the sums of the windows' seconds.
@@ -80,14 +66,6 @@ impl DayAvailability {
             _ => &mut self.unknown_seconds,
         }
     }
-}
-
-/// `available / (available + unavailable)`, `None` when both are 0.
-// TODO(merge): use `crate::availability::ratio` (the `record` branch's one
-// rule) instead of this copy.
-fn ratio(available_s: f64, unavailable_s: f64) -> Option<f64> {
-    let total = available_s + unavailable_s;
-    (total > 0.0).then(|| available_s / total)
 }
 
 /// The availability per local day of `zone` and asset that the target at

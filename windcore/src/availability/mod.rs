@@ -23,6 +23,11 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::setting::Setting;
 
+mod daily;
+
+pub use daily::{target_availability, DayAvailability};
+pub(crate) use daily::availability_of;
+
 /// What a state counts as for availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {

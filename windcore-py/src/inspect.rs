@@ -1,4 +1,5 @@
-//! `source_assets`, `day_fingerprints`, `target_windows` and `mask_password`:
+//! `source_assets`, `day_fingerprints`, `target_windows`, `target_availability`
+//! and `mask_password`:
 //! what a source and a target hold, for orchestrators (windcore.dask, the
 //! Dagster example) that would otherwise need a database driver of their own.
 //! The logic is the core's (`windcore::inspect`); this only converts.
@@ -151,6 +152,88 @@ pub fn target_windows<'py>(
     out.set_item("day", day)?;
     out.set_item("asset", asset)?;
     out.set_item("windows", windows)?;
+    Ok(out)
+}
+
+/// Time-based availability per (local day, asset) in ``target``, from its
+/// windows' availability signals: columns ``{"day": [date], "asset": [str],
+/// "windows": [int], "available_seconds": [float], "unavailable_seconds":
+/// [float], "excluded_seconds": [float], "unknown_seconds": [float],
+/// "availability": [float | None]}`` ordered by day and asset. A day's
+/// ``availability`` is ``available / (available + unavailable)`` of its
+/// windows' sums (``None`` when both are 0), never a mean of window ratios;
+/// a period's figure is the same ratio of its days' sums: with
+/// ``per_day=False``, one row per asset over the whole range (no ``day``
+/// column). A (day, asset) without availability signals is absent.
+#[pyfunction]
+#[pyo3(signature = (target, from_, to, *, timezone=None, label=None, every=Every::default(), per_day=true))]
+#[allow(clippy::too_many_arguments)]
+pub fn target_availability<'py>(
+    py: Python<'py>,
+    target: LocationArg,
+    from_: DayArg,
+    to: DayArg,
+    timezone: Option<String>,
+    label: Option<String>,
+    every: Every,
+    per_day: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let days = given_range(from_, to)?;
+    let zone = zone_arg(timezone.as_deref())?;
+    let offset = match label_arg(label.as_deref())? {
+        Label::End => every.0,
+        _ => TimeDelta::zero(),
+    };
+    let target = target.0;
+    let found = wait_for(py, async move {
+        windcore::target_availability(&target, days, zone, offset).await
+    })?;
+    let names = [
+        "day",
+        "asset",
+        "windows",
+        "available_seconds",
+        "unavailable_seconds",
+        "excluded_seconds",
+        "unknown_seconds",
+        "availability",
+    ];
+    let columns: Vec<Bound<'py, PyList>> = names.iter().map(|_| PyList::empty(py)).collect();
+    // Per day, or (per_day=False) each asset's days added up: one row per
+    // asset over the whole range, without `day`.
+    let rows: Vec<(Option<windcore::Day>, String, windcore::DayAvailability)> = if per_day {
+        found
+            .into_iter()
+            .flat_map(|(d, per_asset)| per_asset.into_iter().map(move |(a, v)| (Some(d), a, v)))
+            .collect()
+    } else {
+        let mut total: std::collections::BTreeMap<String, windcore::DayAvailability> =
+            Default::default();
+        for per_asset in found.into_values() {
+            for (a, v) in per_asset {
+                total.entry(a).or_default().add(&v);
+            }
+        }
+        total.into_iter().map(|(a, v)| (None, a, v)).collect()
+    };
+    for (d, a, v) in rows {
+        if let Some(d) = d {
+            columns[0].append(py_date(py, d)?)?;
+        }
+        columns[1].append(a)?;
+        columns[2].append(v.windows)?;
+        columns[3].append(v.available_seconds)?;
+        columns[4].append(v.unavailable_seconds)?;
+        columns[5].append(v.excluded_seconds)?;
+        columns[6].append(v.unknown_seconds)?;
+        columns[7].append(v.availability())?;
+    }
+    let out = PyDict::new(py);
+    for (name, column) in names.iter().zip(columns) {
+        if per_day || *name != "day" {
+            out.set_item(name, column)?;
+        }
+    }
     Ok(out)
 }
 

@@ -391,6 +391,7 @@ fn _windcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect::source_assets, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::day_fingerprints, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::target_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::target_availability, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::mask_password, m)?)?;
     m.add_function(wrap_pyfunction!(run_days, m)?)?;
     m.add_function(wrap_pyfunction!(summary::merge_summaries, m)?)?;

@@ -134,9 +134,9 @@ mod traits;
 mod zone;
 
 pub use availability::Availability;
+pub use availability::{target_availability, DayAvailability};
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
-pub use availability::{target_availability, DayAvailability};
 pub use demo::{DEMO_DAYS, DEMO_START};
 pub use error::{error_chain, Error, Result};
 pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};

@@ -489,6 +489,47 @@ def test_embedded_store_berlin_fall_day_and_late_data(tmp_path, label):
     assert statuses(instance, defs, [day]) == {day: StaleStatus.FRESH}
 
 
+def test_counters_states_and_availability_per_turbine(tmp_path):
+    """A farm with its energy counter and operating states: the materialization's
+    metadata gives each turbine's availability over the partition's local day, the
+    ratio of its windows' summed available and unavailable seconds, checked here
+    against those seconds read back from the target with polars."""
+    store = str(tmp_path / "farm")
+    windcore.generate(days=3, start="2024-01-02", source=store, turbines=3)
+    mapping = {"available": [1, 2, 5], "unavailable": [3], "excluded": [4], "channel": "state"}
+    source = SourceDatabase(
+        url=store, variables="wind_speed,power", counters="energy", states=["state"],
+        availability=mapping, timezone=BERLIN,
+    )
+    target = TargetDatabase(url=store)
+    defs = build_definitions(source, target)
+    day = "2024-01-03"
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("wind_statistics_job").execute_in_process(
+        instance=instance, partition_key=day
+    )
+    assert result.success
+    meta = materializations(result)[day].metadata
+    got = meta["availability_per_turbine"].value
+    assert sorted(got) == ["T01", "T02", "T03"]
+    assert {"energy_delta", "state_seconds_nodata", "availability"} <= set(meta["signals"].value)
+    start, end = local_day_bounds(day, BERLIN)
+    seconds = (
+        pl.read_parquet(f"{store}/target/*.parquet")
+        .filter(pl.col("timestamp").is_between(start, end, closed="left"))
+        .filter(pl.col("signal").is_in(["available_seconds", "unavailable_seconds"]))
+        .pivot("signal", index=["asset", "timestamp"], values="value")
+        .group_by("asset")
+        .agg(pl.col("available_seconds").sum(), pl.col("unavailable_seconds").sum(), pl.len())
+    )
+    assert seconds["len"].to_list() == [144] * 3  # every window of the local day
+    for row in seconds.iter_rows(named=True):
+        a, u = row["available_seconds"], row["unavailable_seconds"]
+        assert got[row["asset"]]["available_seconds"] == pytest.approx(a)
+        assert got[row["asset"]]["unavailable_seconds"] == pytest.approx(u)
+        assert got[row["asset"]]["availability"] == pytest.approx(a / (a + u))
+
+
 def test_fingerprints_of_days_without_samples(tmp_path):
     store = str(tmp_path / "one")
     windcore.generate(days=1, start="2024-01-02", source=store)

@@ -34,6 +34,25 @@ class WindStatisticsConfig(dg.Config):
     )
 
 
+def availability_per_turbine(
+    target: str, days: list, timezone: str, label: str, every: str
+) -> Dict[str, Any]:
+    """Time-based availability of each turbine over ``days`` (windcore's ratio of
+    the summed seconds of its windows; None when it has neither available nor
+    unavailable time), with those seconds."""
+    table = windcore.target_availability(
+        target, days[0], days[-1], timezone=timezone, label=label, every=every, per_day=False
+    )
+    return {
+        asset or "turbine": {
+            "availability": table["availability"][i],
+            "available_seconds": table["available_seconds"][i],
+            "unavailable_seconds": table["unavailable_seconds"][i],
+        }
+        for i, asset in enumerate(table["asset"])
+    }
+
+
 def _require_zone(source: SourceDatabase, timezone: str) -> None:
     if source.timezone != timezone:
         raise dg.Failure(
@@ -163,6 +182,11 @@ def build_assets(timezone: str = "UTC") -> Tuple[dg.SourceAsset, dg.AssetsDefini
         metadata.update(quality)
         metadata["changed_only"] = changed_only
         metadata.update(pairs)
+        if source.availability is not None:
+            per_turbine = availability_per_turbine(
+                target.url, days, timezone, source.label, EVERY
+            )
+            metadata["availability_per_turbine"] = dg.MetadataValue.json(per_turbine)
         metadata["signals"] = dg.MetadataValue.json(list(summary.signals))
         metadata["duration_s"] = dg.MetadataValue.float(summary.elapsed_seconds)
         return dg.MaterializeResult(metadata=metadata, check_results=[check])

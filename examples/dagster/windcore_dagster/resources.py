@@ -57,6 +57,27 @@ class SourceDatabase(dg.ConfigurableResource):
         default=None,
         description="Channels in degrees, e.g. wind_direction: circular statistics.",
     )
+    counters: Optional[List[str]] = Field(
+        default=None,
+        description="Cumulative counters, e.g. energy (kWh): per window `<c>_delta` (the "
+        "increase, resets handled) and `<c>_last`.",
+    )
+    states: Optional[List[str]] = Field(
+        default=None,
+        description="State channels (integer or text codes), e.g. state: per window "
+        "`<s>_seconds_<state>` and `<s>_seconds_nodata`.",
+    )
+    state_hold: Optional[str] = Field(
+        default=None,
+        description="How long a state sample holds at most, e.g. '10m' (default: the "
+        "window length).",
+    )
+    availability: Optional[Dict[str, Any]] = Field(
+        default=None,
+        description="Time-based availability (IEC 61400-26-1) from a state channel: "
+        "{'available': [1, 2], 'unavailable': [3], 'excluded': [4], 'channel': 'state'}. "
+        "The asset's metadata then gives availability per turbine.",
+    )
     min_count: int = Field(
         default=1,
         ge=1,
@@ -86,7 +107,7 @@ class SourceDatabase(dg.ConfigurableResource):
         "partition) covers the last N complete local days.",
     )
 
-    @field_validator("variables", "angles", "turbines", mode="before")
+    @field_validator("variables", "angles", "turbines", "counters", "states", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         return _names(value)
@@ -104,7 +125,17 @@ class SourceDatabase(dg.ConfigurableResource):
         """The keyword arguments of ``windcore.run`` this resource sets (unset ones keep
         windcore's defaults: UTC days, windows labelled by their start)."""
         options: Dict[str, Any] = {"min_count": self.min_count}
-        for name in ("table", "time_column", "asset_column", "variables", "angles"):
+        for name in (
+            "table",
+            "time_column",
+            "asset_column",
+            "variables",
+            "angles",
+            "counters",
+            "states",
+            "state_hold",
+            "availability",
+        ):
             value = getattr(self, name)
             if value is not None:
                 options[name] = value

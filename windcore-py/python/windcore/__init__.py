@@ -51,6 +51,7 @@ from windcore._windcore import (
     mask_password,
     run,
     source_assets,
+    target_availability,
     target_windows,
 )
 from windcore.exceptions import (
@@ -80,6 +81,7 @@ __all__ = [
     "init",
     "source_assets",
     "day_fingerprints",
+    "target_availability",
     "target_windows",
     "mask_password",
     "is_transient",

@@ -1,7 +1,8 @@
 """Type stubs of the native module ``windcore._windcore``.
 
 Use the ``windcore`` package: it re-exports ``run``, ``generate``, ``init``,
-``source_assets``, ``day_fingerprints``, ``target_windows``, ``mask_password``
+``source_assets``, ``day_fingerprints``, ``target_windows``, ``target_availability``,
+``mask_password``
 from here, and wraps ``resample`` with the pandas / polars / pyarrow front end.
 ``run`` returns a :class:`windcore.RunSummary` (``windcore/_report.py``): the
 core's report, serialised once and wrapped in Python.
@@ -208,6 +209,29 @@ def day_fingerprints(
     fingerprint}}`` -- the fingerprints an incremental run compares, over the
     timestamp and ``variables`` (default: every variable of the source). A
     day without samples: ``rows`` 0, no assets.
+    """
+
+def target_availability(
+    target: _Location,
+    from_: _Day,
+    to: _Day,
+    *,
+    timezone: Optional[str] = None,
+    label: Optional[str] = None,
+    every: _Every = "10m",
+    per_day: bool = True,
+) -> Dict[str, List[Any]]:
+    """Time-based availability per (local day, asset) in ``target``, from its
+    windows' ``available_seconds`` / ``unavailable_seconds`` /
+    ``excluded_seconds`` / ``unknown_seconds``: columns ``{"day": [date],
+    "asset": [str], "windows": [int], "available_seconds": [float],
+    "unavailable_seconds": [float], "excluded_seconds": [float],
+    "unknown_seconds": [float], "availability": [float | None]}`` ordered by day
+    and asset. ``availability`` is ``available / (available + unavailable)`` of
+    the day's sums (None when both are 0), never a mean of window ratios. With
+    ``per_day=False``: one row per asset over the whole range, the same ratio of
+    its days' sums (no ``day`` column). A (day, asset) without availability signals is
+    absent; the asset is ``''`` for a single turbine.
     """
 
 def target_windows(

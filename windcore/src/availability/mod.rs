@@ -25,8 +25,9 @@ use crate::setting::Setting;
 
 mod daily;
 
-pub use daily::{target_availability, DayAvailability};
+#[cfg(feature = "server")]
 pub(crate) use daily::availability_of;
+pub use daily::{target_availability, DayAvailability};
 
 /// What a state counts as for availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

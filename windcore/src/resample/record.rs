@@ -10,7 +10,7 @@
 //! (integers), so per window the states and `nodata` add up to the window
 //! length exactly.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -57,29 +57,62 @@ fn codes(data: &RecData) -> Codes {
     const NONE: u32 = u32::MAX;
     match data {
         RecData::Num(ca) => {
+            // The distinct codes, kept sorted (a state channel has few; they
+            // come in runs, so the previous value needs no search).
             let mut distinct: Vec<f64> = Vec::new();
-            let mut seen: HashMap<u64, ()> = HashMap::new();
-            for v in ca.iter().flatten() {
-                let v = v + 0.0; // -0.0 is 0
-                if !v.is_nan() && seen.insert(v.to_bits(), ()).is_none() {
-                    distinct.push(v);
+            let mut prev = f64::NAN;
+            for a in ca.downcast_iter() {
+                for v in a.values_iter() {
+                    let v = v + 0.0; // -0.0 is 0
+                    if v.to_bits() != prev.to_bits() && !v.is_nan() {
+                        prev = v;
+                        if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
+                            distinct.insert(at, v);
+                        }
+                    }
+                }
+                if distinct.len() > 4096 {
+                    break; // many codes: sorted all at once below
                 }
             }
-            distinct.sort_by(f64::total_cmp);
-            let id: HashMap<u64, u32> = distinct
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v.to_bits(), i as u32))
-                .collect();
+            if distinct.len() > 4096 {
+                distinct = ca
+                    .downcast_iter()
+                    .flat_map(|a| a.values_iter().map(|v| v + 0.0))
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                distinct.sort_unstable_by(f64::total_cmp);
+                distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            }
+            // (A state channel has few codes: a binary search finds one.)
+            let id = |v: f64| -> u32 {
+                distinct
+                    .binary_search_by(|d| d.total_cmp(&v))
+                    .map_or(NONE, |i| i as u32)
+            };
             let rows = ca
                 .downcast_iter()
                 .map(|a| {
-                    a.iter()
-                        .map(|v| match v {
-                            Some(v) if !v.is_nan() => id[&(v + 0.0).to_bits()],
-                            _ => NONE,
-                        })
-                        .collect()
+                    let mut prev = (u64::MAX, NONE);
+                    let mut code = |v: f64| {
+                        let bits = (v + 0.0).to_bits();
+                        if v.is_nan() {
+                            NONE
+                        } else if bits == prev.0 {
+                            prev.1
+                        } else {
+                            prev = (bits, id(v + 0.0));
+                            prev.1
+                        }
+                    };
+                    match a.validity().filter(|b| b.unset_bits() > 0) {
+                        None => a.values_iter().map(|v| code(*v)).collect(),
+                        Some(b) => a
+                            .values_iter()
+                            .zip(b.iter())
+                            .map(|(v, ok)| if ok { code(*v) } else { NONE })
+                            .collect(),
+                    }
                 })
                 .collect();
             Codes {
@@ -108,13 +141,16 @@ fn codes(data: &RecData) -> Codes {
     }
 }
 
-/// What one window of one key gathers.
-#[derive(Clone, Default)]
-struct Win {
-    /// Per counter: the sum of the increments (NaN: none) and the last value.
-    counters: Vec<(f64, f64)>,
-    /// Per state channel: (code, time in the input's unit).
-    states: Vec<Vec<(u32, i64)>>,
+/// The windows of one key and what they gather, in time order.
+struct Series {
+    /// Window starts, ascending.
+    starts: Vec<i64>,
+    /// Per counter: per window the sum of the increments (NaN: none) and
+    /// the last value (NaN: none).
+    counters: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per state channel: (window, code, time in the input's unit), ordered
+    /// by window; one entry per (window, code).
+    states: Vec<Vec<(u32, u32, i64)>>,
 }
 
 /// The settings of one pass, shared by every key.
@@ -156,86 +192,154 @@ impl Ctx<'_> {
     }
 
     /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time order.
-    fn series(&self, runs: &[(usize, usize, usize)]) -> BTreeMap<i64, Win> {
-        let blank = Win {
-            counters: vec![(f64::NAN, f64::NAN); self.counters.len()],
-            states: vec![Vec::new(); self.states.len()],
-        };
+    fn series(&self, runs: &[(usize, usize, usize)]) -> Series {
         // The rows kept: of equal timestamps the last.
-        let mut rows: Vec<(i64, u32, u32)> = Vec::new();
+        let mut kept: Vec<(i64, u32, u32)> = Vec::new();
         for &(c, lo, hi) in runs {
-            rows.extend((lo..hi).map(|i| (self.ts[c][i], c as u32, i as u32)));
+            for (i, &t) in self.ts[c].iter().enumerate().take(hi).skip(lo) {
+                if let Some(last) = kept.last_mut() {
+                    if last.0 == t {
+                        *last = (t, c as u32, i as u32);
+                        continue;
+                    }
+                }
+                kept.push((t, c as u32, i as u32));
+            }
         }
-        let kept: Vec<(i64, u32, u32)> = (0..rows.len())
-            .filter(|k| k + 1 == rows.len() || rows[k + 1].0 != rows[*k].0)
-            .map(|k| rows[k])
+        // Each state channel's samples and the end of each one's time.
+        let spans: Vec<Vec<(i64, i64, u32)>> = self
+            .states
+            .iter()
+            .map(|codes| {
+                let samples: Vec<(i64, u32)> = kept
+                    .iter()
+                    .filter_map(|&(t, c, i)| {
+                        let code = codes.rows[c as usize][i as usize];
+                        (code != u32::MAX).then_some((t, code))
+                    })
+                    .collect();
+                let mut out = Vec::with_capacity(samples.len());
+                for (k, &(t, code)) in samples.iter().enumerate() {
+                    let mut end = t.saturating_add(self.hold);
+                    if let Some(&(next, _)) = samples.get(k + 1) {
+                        end = end.min(next);
+                    }
+                    if let Some(to) = self.bounds.to {
+                        end = end.min(to);
+                    }
+                    let a = self.bounds.from.map_or(t, |f| t.max(f));
+                    if a < end {
+                        out.push((a, end, code));
+                    }
+                }
+                out
+            })
             .collect();
-        let mut wins: BTreeMap<i64, Win> = BTreeMap::new();
+        // The windows: those of the rows, and those a state's time reaches.
+        let mut starts: Vec<i64> = Vec::with_capacity(kept.len() / 4 + 1);
         for &(t, _, _) in &kept {
             if self.in_bounds(t) {
-                wins.entry(self.grid.start(t))
-                    .or_insert_with(|| blank.clone());
+                let w = self.grid.start(t);
+                if starts.last() != Some(&w) {
+                    starts.push(w);
+                }
             }
         }
-        for (ci, chunks) in self.counters.iter().enumerate() {
-            let mut prev: Option<(i64, f64)> = None;
-            for &(t, c, i) in &kept {
-                let (values, validity) = chunks[c as usize];
-                let v = values[i as usize];
-                if v.is_nan() || validity.is_some_and(|b| !b.get_bit(i as usize)) {
-                    continue;
+        // (Spans come in time order per channel: a cursor finds their windows.)
+        let mut extra: Vec<i64> = Vec::new();
+        for spans in &spans {
+            let mut cur = 0usize;
+            for &(a, end, _) in spans {
+                let mut w = self.grid.start(a);
+                while w < end {
+                    while cur < starts.len() && starts[cur] < w {
+                        cur += 1;
+                    }
+                    if starts.get(cur) != Some(&w) {
+                        extra.push(w);
+                    }
+                    w += self.grid.every;
                 }
-                if self.in_bounds(t) {
-                    let inc = prev.filter(|(pt, _)| self.reaches(*pt, t)).map(|(_, pv)| {
-                        if v >= pv {
-                            v - pv
-                        } else {
-                            v
+            }
+        }
+        if !extra.is_empty() {
+            starts.extend(extra);
+            starts.sort_unstable();
+            starts.dedup();
+        }
+        let n = starts.len();
+        let counters = self
+            .counters
+            .iter()
+            .map(|chunks| {
+                let mut delta = vec![f64::NAN; n];
+                let mut last = vec![f64::NAN; n];
+                let mut prev: Option<(i64, f64)> = None;
+                let mut wi = 0usize;
+                for &(t, c, i) in &kept {
+                    let (values, validity) = chunks[c as usize];
+                    let v = values[i as usize];
+                    if v.is_nan() || validity.is_some_and(|b| !b.get_bit(i as usize)) {
+                        continue;
+                    }
+                    if self.in_bounds(t) {
+                        let w = self.grid.start(t);
+                        while starts[wi] < w {
+                            wi += 1;
                         }
-                    });
-                    let w = wins
-                        .entry(self.grid.start(t))
-                        .or_insert_with(|| blank.clone());
-                    let slot = &mut w.counters[ci];
-                    if let Some(inc) = inc {
-                        slot.0 = if slot.0.is_nan() { inc } else { slot.0 + inc };
+                        if let Some((pt, pv)) = prev {
+                            if self.reaches(pt, t) {
+                                let inc = if v >= pv { v - pv } else { v };
+                                let d = &mut delta[wi];
+                                *d = if d.is_nan() { inc } else { *d + inc };
+                            }
+                        }
+                        last[wi] = v;
                     }
-                    slot.1 = v;
+                    prev = Some((t, v));
                 }
-                prev = Some((t, v));
-            }
-        }
-        for (si, codes) in self.states.iter().enumerate() {
-            let samples: Vec<(i64, u32)> = kept
-                .iter()
-                .filter_map(|&(t, c, i)| {
-                    let code = codes.rows[c as usize][i as usize];
-                    (code != u32::MAX).then_some((t, code))
-                })
-                .collect();
-            for (k, &(t, code)) in samples.iter().enumerate() {
-                let mut end = t.saturating_add(self.hold);
-                if let Some(&(next, _)) = samples.get(k + 1) {
-                    end = end.min(next);
-                }
-                if let Some(to) = self.bounds.to {
-                    end = end.min(to);
-                }
-                let mut a = self.bounds.from.map_or(t, |f| t.max(f));
-                while a < end {
-                    let w0 = self.grid.start(a);
-                    let b = end.min(w0 + self.grid.every);
-                    let w = wins.entry(w0).or_insert_with(|| blank.clone());
-                    let slot = &mut w.states[si];
-                    match slot.iter_mut().find(|(c, _)| *c == code) {
-                        Some(s) => s.1 += b - a,
-                        None => slot.push((code, b - a)),
+                (delta, last)
+            })
+            .collect();
+        let states = spans
+            .iter()
+            .map(|spans| {
+                let mut out: Vec<(u32, u32, i64)> = Vec::with_capacity(spans.len());
+                let mut wi = 0usize;
+                for &(a0, end, code) in spans {
+                    let mut a = a0;
+                    while a < end {
+                        let w0 = self.grid.start(a);
+                        let b = end.min(w0 + self.grid.every);
+                        while starts[wi] < w0 {
+                            wi += 1;
+                        }
+                        // Entries of one window follow each other: merge the code's.
+                        let mut merged = false;
+                        for e in out.iter_mut().rev() {
+                            if e.0 != wi as u32 {
+                                break;
+                            }
+                            if e.1 == code {
+                                e.2 += b - a;
+                                merged = true;
+                                break;
+                            }
+                        }
+                        if !merged {
+                            out.push((wi as u32, code, b - a));
+                        }
+                        a = b;
                     }
-                    a = b;
                 }
-            }
+                out
+            })
+            .collect();
+        Series {
+            starts,
+            counters,
+            states,
         }
-        wins
     }
 }
 
@@ -314,8 +418,7 @@ impl Resampler {
                 .map(|(c, t)| (c, 0, t.len()))
                 .collect()],
         };
-        let per_series: Vec<BTreeMap<i64, Win>> =
-            series.par_iter().map(|runs| ctx.series(runs)).collect();
+        let per_series: Vec<Series> = series.par_iter().map(|runs| ctx.series(runs)).collect();
         // The states present anywhere, per channel, in code order.
         let present: Vec<Vec<bool>> = ctx
             .states
@@ -323,11 +426,9 @@ impl Resampler {
             .enumerate()
             .map(|(si, c)| {
                 let mut p = vec![false; c.names.len()];
-                for wins in &per_series {
-                    for w in wins.values() {
-                        for (code, _) in &w.states[si] {
-                            p[*code as usize] = true;
-                        }
+                for s in &per_series {
+                    for (_, code, _) in &s.states[si] {
+                        p[*code as usize] = true;
                     }
                 }
                 p
@@ -360,7 +461,7 @@ impl Resampler {
         if avail.is_some() {
             names.extend(SIGNALS.iter().map(|s| s.to_string()));
         }
-        let total: usize = per_series.iter().map(|w| w.len()).sum();
+        let total: usize = per_series.iter().map(|s| s.starts.len()).sum();
         let mut out = RecordWindows {
             starts: Vec::with_capacity(total),
             segs: Vec::with_capacity(total),
@@ -371,42 +472,62 @@ impl Resampler {
         out.cols = (0..n_cols).map(|_| Vec::with_capacity(total)).collect();
         let every = ctx.grid.every;
         let secs = |units: i64| units as f64 / ctx.per_sec as f64;
-        for (seg, wins) in per_series.iter().enumerate() {
-            for (start, w) in wins {
-                out.starts.push(start + label_shift);
-                out.segs.push(seg as u32);
-                let mut col = 0;
-                let mut put = |v: f64| {
-                    out.cols[col].push(v);
-                    col += 1;
-                };
-                for (delta, last) in &w.counters {
-                    put(*delta);
-                    put(*last);
+        // The column of each (state channel, code) present.
+        let mut col_of: Vec<Vec<usize>> = Vec::with_capacity(present.len());
+        let mut next = 2 * ctx.counters.len();
+        for p in &present {
+            let mut cols = vec![usize::MAX; p.len()];
+            for (code, is) in p.iter().enumerate() {
+                if *is {
+                    cols[code] = next;
+                    next += 1;
                 }
-                for (si, slot) in w.states.iter().enumerate() {
-                    for (code, p) in present[si].iter().enumerate() {
-                        if *p {
-                            let units = slot.iter().find(|(c, _)| *c as usize == code);
-                            put(units.map_or(f64::NAN, |(_, u)| secs(*u)));
-                        }
-                    }
-                    let covered: i64 = slot.iter().map(|(_, u)| u).sum();
-                    put(secs(every - covered));
+            }
+            next += 1; // nodata
+            col_of.push(cols);
+        }
+        for (seg, series) in per_series.iter().enumerate() {
+            let n = series.starts.len();
+            let base = out.starts.len();
+            out.starts
+                .extend(series.starts.iter().map(|s| s + label_shift));
+            out.segs.extend(std::iter::repeat_n(seg as u32, n));
+            for c in out.cols.iter_mut() {
+                c.resize(base + n, f64::NAN);
+            }
+            for (ci, (delta, last)) in series.counters.iter().enumerate() {
+                out.cols[2 * ci][base..].copy_from_slice(delta);
+                out.cols[2 * ci + 1][base..].copy_from_slice(last);
+            }
+            let mut nodata_col = 2 * ctx.counters.len();
+            for (si, entries) in series.states.iter().enumerate() {
+                nodata_col += present[si].iter().filter(|p| **p).count();
+                let mut covered = vec![0i64; n];
+                for &(w, code, units) in entries {
+                    out.cols[col_of[si][code as usize]][base + w as usize] = secs(units);
+                    covered[w as usize] += units;
                 }
-                if let Some((si, cats)) = &avail {
-                    let mut by_cat = [0i64; 3];
-                    for (code, units) in &w.states[*si] {
-                        if let Some(c) = cats[*code as usize] {
-                            by_cat[c as usize] += units;
-                        }
+                for (w, c) in covered.iter().enumerate() {
+                    out.cols[nodata_col][base + w] = secs(every - c);
+                }
+                nodata_col += 1;
+            }
+            if let Some((si, cats)) = &avail {
+                let mut by_cat = vec![[0i64; 3]; n];
+                for &(w, code, units) in &series.states[*si] {
+                    if let Some(c) = cats[code as usize] {
+                        by_cat[w as usize][c as usize] += units;
                     }
-                    let unknown = every - by_cat.iter().sum::<i64>();
-                    put(ratio(secs(by_cat[0]), secs(by_cat[1])).unwrap_or(f64::NAN));
-                    for u in by_cat {
-                        put(secs(u));
-                    }
-                    put(secs(unknown));
+                }
+                let first = n_cols - SIGNALS.len();
+                for (w, cat) in by_cat.iter().enumerate() {
+                    let unknown = every - cat.iter().sum::<i64>();
+                    let r = base + w;
+                    out.cols[first][r] = ratio(secs(cat[0]), secs(cat[1])).unwrap_or(f64::NAN);
+                    out.cols[first + 1][r] = secs(cat[0]);
+                    out.cols[first + 2][r] = secs(cat[1]);
+                    out.cols[first + 3][r] = secs(cat[2]);
+                    out.cols[first + 4][r] = secs(unknown);
                 }
             }
         }

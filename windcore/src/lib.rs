@@ -40,6 +40,12 @@
 //! * [`source_assets`], [`day_fingerprints`], [`target_windows`] — what a
 //!   source and a target hold (assets, fingerprints per day, windows per
 //!   day and asset), for orchestrators that plan or check runs.
+//! * [`availability`] — counters, states and time-based availability
+//!   (IEC 61400-26-1): the [`Availability`] mapping of state values and the
+//!   one ratio ([`availability::ratio`]) a window, a day or a month uses;
+//!   the resampler's [`counters`](ResamplerBuilder::counters) and
+//!   [`states`](ResamplerBuilder::states); [`predecessor`] — each asset's
+//!   last sample before a day, which carries counters and states into it.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
 //! * [`demo`] — the demo data ([`DEMO_DAYS`] days from [`DEMO_START`]) that
 //!   an empty embedded store gets, and filling a store with it.

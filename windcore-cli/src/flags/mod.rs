@@ -29,7 +29,9 @@ pub use serve::ServeArgs;
     about = "Turn 1-minute wind-turbine samples into 10-minute statistics.",
     long_about = "Turn 1-minute wind-turbine samples (wind speed, power, wind direction, any \
 numeric channel; one turbine or a whole farm) into the industry-standard 10-minute statistics \
-(mean, min, max, std, count), per turbine.\n\n\
+(mean, min, max, std, count, first, last, sum, median), per turbine; counters (--counters: \
+the increase per window, across resets), states (--states: seconds per state) and \
+time-based availability (--availability).\n\n\
 With no database at all, windcore works on an embedded store: Parquet files under \
 ./windcore-data (source/ holds the raw samples, target/ the statistics, one file per UTC day). \
 `windcore-cli run` on an empty store first generates 10 days of demo data.\n\n\

@@ -246,7 +246,14 @@ impl ResamplerBuilder {
         if hold.subsec_nanos() != 0 || !(1..=86_400).contains(&hold_secs) {
             return Err(Error::config(
                 Setting::StateHold,
-                format!("{hold} is outside 1 second .. 1 day or not a whole number of seconds"),
+                format!(
+                    "{} is outside 1 second .. 1 day or not a whole number of seconds",
+                    if hold.subsec_nanos() == 0 {
+                        super::spec::format_every(hold)
+                    } else {
+                        format!("{hold}")
+                    }
+                ),
             ));
         }
         let availability = match self.availability {

@@ -62,6 +62,15 @@ pub use spec::{format_every, parse_every, parse_stats, Label, Stat};
 /// A statistic other than `count` needs [`min_count`](ResamplerBuilder::min_count)
 /// valid samples (std at least two); otherwise it is absent, never 0.0.
 ///
+/// [Counters](ResamplerBuilder::counters) get `<c>_delta` and `<c>_last`,
+/// [state channels](ResamplerBuilder::states) `<s>_seconds_<state>` and
+/// `<s>_seconds_nodata`, and an [availability mapping](ResamplerBuilder::availability)
+/// the [availability signals](crate::availability::SIGNALS); their columns
+/// follow the analog ones, and a window that only a state's time reaches
+/// (no sample of its own) gets a row too. One frame is one continuous
+/// series per key; [`resample_long_within`](Self::resample_long_within)
+/// computes one day whose predecessors lie before it.
+///
 /// Input whose rows come in runs of one key, each in time order, the runs of
 /// a key following each other in time (grouped by key, or day after day with
 /// the keys grouped within each day, in one chunk or several) is read as it

@@ -10,6 +10,8 @@
 //! (integers), so per window the states and `nodata` add up to the window
 //! length exactly.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -53,146 +55,102 @@ struct Codes {
 
 fn codes(data: &RecData) -> Codes {
     const NONE: u32 = u32::MAX;
-    // States come in runs: a row with its predecessor's value reuses its
-    // code, so the map is asked once per run, not once per row.
     match data {
         RecData::Num(ca) => {
-            let key = |v: f64| (v + 0.0).to_bits(); // -0.0 is 0
-            let mut first: PlHashMap<u64, u32> = PlHashMap::default();
+            // The distinct codes, kept sorted (a state channel has few; they
+            // come in runs, so the previous value needs no search).
             let mut distinct: Vec<f64> = Vec::new();
-            let mut rows: Vec<Vec<u32>> = Vec::with_capacity(ca.chunks().len());
+            let mut prev = f64::NAN;
             for a in ca.downcast_iter() {
-                let mut out = Vec::with_capacity(a.len());
-                let mut last: Option<(u64, u32)> = None;
-                for v in a.iter() {
-                    let code = match v {
-                        Some(&v) if !v.is_nan() => {
-                            let k = key(v);
-                            match last {
-                                Some((lk, lc)) if lk == k => lc,
-                                _ => {
-                                    let c = *first.entry(k).or_insert_with(|| {
-                                        distinct.push(v + 0.0);
-                                        (distinct.len() - 1) as u32
-                                    });
-                                    last = Some((k, c));
-                                    c
-                                }
-                            }
+                for v in a.values_iter() {
+                    let v = v + 0.0; // -0.0 is 0
+                    if v.to_bits() != prev.to_bits() && !v.is_nan() {
+                        prev = v;
+                        if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
+                            distinct.insert(at, v);
                         }
-                        _ => NONE,
-                    };
-                    out.push(code);
+                    }
                 }
-                rows.push(out);
+                if distinct.len() > 4096 {
+                    break; // many codes: sorted all at once below
+                }
             }
-            // Renumber in output order (numbers ascending).
-            let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
-            order.sort_by(|a, b| distinct[*a as usize].total_cmp(&distinct[*b as usize]));
-            renumber(&mut rows, &order);
+            if distinct.len() > 4096 {
+                distinct = ca
+                    .downcast_iter()
+                    .flat_map(|a| a.values_iter().map(|v| v + 0.0))
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                distinct.sort_unstable_by(f64::total_cmp);
+                distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            }
+            // (A state channel has few codes: a binary search finds one.)
+            let id = |v: f64| -> u32 {
+                distinct
+                    .binary_search_by(|d| d.total_cmp(&v))
+                    .map_or(NONE, |i| i as u32)
+            };
+            let rows = ca
+                .downcast_iter()
+                .map(|a| {
+                    let mut prev = (u64::MAX, NONE);
+                    let mut code = |v: f64| {
+                        let bits = (v + 0.0).to_bits();
+                        if v.is_nan() {
+                            NONE
+                        } else if bits == prev.0 {
+                            prev.1
+                        } else {
+                            prev = (bits, id(v + 0.0));
+                            prev.1
+                        }
+                    };
+                    match a.validity().filter(|b| b.unset_bits() > 0) {
+                        None => a.values_iter().map(|v| code(*v)).collect(),
+                        Some(b) => a
+                            .values_iter()
+                            .zip(b.iter())
+                            .map(|(v, ok)| if ok { code(*v) } else { NONE })
+                            .collect(),
+                    }
+                })
+                .collect();
             Codes {
-                names: order
-                    .iter()
-                    .map(|&i| state_name(distinct[i as usize]))
-                    .collect(),
+                names: distinct.into_iter().map(state_name).collect(),
                 rows,
             }
         }
         RecData::Text(ca) => {
-            let mut first: PlHashMap<&str, u32> = PlHashMap::default();
-            let mut distinct: Vec<&str> = Vec::new();
-            let mut rows: Vec<Vec<u32>> = Vec::with_capacity(ca.chunks().len());
-            for a in ca.downcast_iter() {
-                let mut out = Vec::with_capacity(a.len());
-                let mut last: Option<(&str, u32)> = None;
-                for v in a.iter() {
-                    let code = match v {
-                        Some(v) => match last {
-                            Some((lv, lc)) if lv == v => lc,
-                            _ => {
-                                let c = *first.entry(v).or_insert_with(|| {
-                                    distinct.push(v);
-                                    (distinct.len() - 1) as u32
-                                });
-                                last = Some((v, c));
-                                c
-                            }
-                        },
-                        None => NONE,
-                    };
-                    out.push(code);
-                }
-                rows.push(out);
-            }
-            // Renumber in output order (texts in byte order).
-            let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
-            order.sort_by(|a, b| distinct[*a as usize].cmp(distinct[*b as usize]));
-            renumber(&mut rows, &order);
+            let mut distinct: Vec<&str> = ca.iter().flatten().collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let id: HashMap<&str, u32> = distinct
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, i as u32))
+                .collect();
+            let rows = ca
+                .downcast_iter()
+                .map(|a| a.iter().map(|v| v.map_or(NONE, |v| id[v])).collect())
+                .collect();
             Codes {
-                names: order
-                    .iter()
-                    .map(|&i| distinct[i as usize].to_string())
-                    .collect(),
+                names: distinct.into_iter().map(str::to_string).collect(),
                 rows,
             }
         }
     }
 }
 
-/// Replaces each code `c` of `rows` by its rank: `order[rank] == c`.
-fn renumber(rows: &mut [Vec<u32>], order: &[u32]) {
-    let mut rank = vec![0u32; order.len()];
-    for (r, &c) in order.iter().enumerate() {
-        rank[c as usize] = r as u32;
-    }
-    for chunk in rows.iter_mut() {
-        for c in chunk.iter_mut() {
-            if *c != u32::MAX {
-                *c = rank[*c as usize];
-            }
-        }
-    }
-}
-
-/// The windows of one key, in time order, and what each gathers.
-#[derive(Default)]
+/// The windows of one key and what they gather, in time order.
 struct Series {
+    /// Window starts, ascending.
     starts: Vec<i64>,
-    /// Per counter, per window: the sum of the increments (NaN: none) and
+    /// Per counter: per window the sum of the increments (NaN: none) and
     /// the last value (NaN: none).
-    counters: Vec<Vec<(f64, f64)>>,
-    /// Per state channel: each window's (code, time) pairs.
-    states: Vec<StateTimes>,
-}
-
-/// The (code, time in the input's unit) pairs of each window of one state
-/// channel, one pair per code: window `w`'s are
-/// `entries[offsets[w]..offsets[w + 1]]`.
-struct StateTimes {
-    offsets: Vec<u32>,
-    entries: Vec<(u32, i64)>,
-}
-
-impl Series {
-    fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    fn state(&self, si: usize, w: usize) -> &[(u32, i64)] {
-        let s = &self.states[si];
-        &s.entries[s.offsets[w] as usize..s.offsets[w + 1] as usize]
-    }
-}
-
-/// The position of window `w` in `starts` at or after `from` (both sorted;
-/// `w` is one of `starts`).
-#[inline]
-fn seek(starts: &[i64], from: usize, w: i64) -> usize {
-    let mut i = from;
-    while starts[i] < w {
-        i += 1;
-    }
-    i
+    counters: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per state channel: (window, code, time in the input's unit), ordered
+    /// by window; one entry per (window, code).
+    states: Vec<Vec<(u32, u32, i64)>>,
 }
 
 /// The settings of one pass, shared by every key.
@@ -233,148 +191,152 @@ impl Ctx<'_> {
         self.bounds.from.is_none_or(|f| t >= f) && self.bounds.to.is_none_or(|e| t < e)
     }
 
-    /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time
-    /// order. Each channel is one pass in time order that appends to its own
-    /// list of windows; the key's windows are their union.
+    /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time order.
     fn series(&self, runs: &[(usize, usize, usize)]) -> Series {
         // The rows kept: of equal timestamps the last.
-        let mut rows: Vec<(i64, u32, u32)> = Vec::new();
+        let mut kept: Vec<(i64, u32, u32)> = Vec::new();
         for &(c, lo, hi) in runs {
-            rows.extend((lo..hi).map(|i| (self.ts[c][i], c as u32, i as u32)));
+            for (i, &t) in self.ts[c].iter().enumerate().take(hi).skip(lo) {
+                if let Some(last) = kept.last_mut() {
+                    if last.0 == t {
+                        *last = (t, c as u32, i as u32);
+                        continue;
+                    }
+                }
+                kept.push((t, c as u32, i as u32));
+            }
         }
-        let kept: Vec<(i64, u32, u32)> = (0..rows.len())
-            .filter(|k| k + 1 == rows.len() || rows[k + 1].0 != rows[*k].0)
-            .map(|k| rows[k])
+        // Each state channel's samples and the end of each one's time.
+        let spans: Vec<Vec<(i64, i64, u32)>> = self
+            .states
+            .iter()
+            .map(|codes| {
+                let samples: Vec<(i64, u32)> = kept
+                    .iter()
+                    .filter_map(|&(t, c, i)| {
+                        let code = codes.rows[c as usize][i as usize];
+                        (code != u32::MAX).then_some((t, code))
+                    })
+                    .collect();
+                let mut out = Vec::with_capacity(samples.len());
+                for (k, &(t, code)) in samples.iter().enumerate() {
+                    let mut end = t.saturating_add(self.hold);
+                    if let Some(&(next, _)) = samples.get(k + 1) {
+                        end = end.min(next);
+                    }
+                    if let Some(to) = self.bounds.to {
+                        end = end.min(to);
+                    }
+                    let a = self.bounds.from.map_or(t, |f| t.max(f));
+                    if a < end {
+                        out.push((a, end, code));
+                    }
+                }
+                out
+            })
             .collect();
-        drop(rows);
-        let every = self.grid.every;
-        // Every window with a row in bounds.
-        let mut all: Vec<i64> = Vec::new();
+        // The windows: those of the rows, and those a state's time reaches.
+        let mut starts: Vec<i64> = Vec::with_capacity(kept.len() / 4 + 1);
         for &(t, _, _) in &kept {
             if self.in_bounds(t) {
                 let w = self.grid.start(t);
-                if all.last() != Some(&w) {
-                    all.push(w);
+                if starts.last() != Some(&w) {
+                    starts.push(w);
                 }
             }
         }
-        // Per counter: (window, increments' sum, last value), one per window.
-        let mut counter_lists: Vec<Vec<(i64, f64, f64)>> = Vec::with_capacity(self.counters.len());
-        for chunks in &self.counters {
-            let mut list: Vec<(i64, f64, f64)> = Vec::new();
-            let mut prev: Option<(i64, f64)> = None;
-            for &(t, c, i) in &kept {
-                let (values, validity) = chunks[c as usize];
-                let v = values[i as usize];
-                if v.is_nan() || validity.is_some_and(|b| !b.get_bit(i as usize)) {
-                    continue;
+        // (Spans come in time order per channel: a cursor finds their windows.)
+        let mut extra: Vec<i64> = Vec::new();
+        for spans in &spans {
+            let mut cur = 0usize;
+            for &(a, end, _) in spans {
+                let mut w = self.grid.start(a);
+                while w < end {
+                    while cur < starts.len() && starts[cur] < w {
+                        cur += 1;
+                    }
+                    if starts.get(cur) != Some(&w) {
+                        extra.push(w);
+                    }
+                    w += self.grid.every;
                 }
-                if self.in_bounds(t) {
-                    let inc = prev.filter(|(pt, _)| self.reaches(*pt, t)).map(|(_, pv)| {
-                        if v >= pv {
-                            v - pv
-                        } else {
-                            v
+            }
+        }
+        if !extra.is_empty() {
+            starts.extend(extra);
+            starts.sort_unstable();
+            starts.dedup();
+        }
+        let n = starts.len();
+        let counters = self
+            .counters
+            .iter()
+            .map(|chunks| {
+                let mut delta = vec![f64::NAN; n];
+                let mut last = vec![f64::NAN; n];
+                let mut prev: Option<(i64, f64)> = None;
+                let mut wi = 0usize;
+                for &(t, c, i) in &kept {
+                    let (values, validity) = chunks[c as usize];
+                    let v = values[i as usize];
+                    if v.is_nan() || validity.is_some_and(|b| !b.get_bit(i as usize)) {
+                        continue;
+                    }
+                    if self.in_bounds(t) {
+                        let w = self.grid.start(t);
+                        while starts[wi] < w {
+                            wi += 1;
                         }
-                    });
-                    let w = self.grid.start(t);
-                    match list.last_mut() {
-                        Some(last) if last.0 == w => {
-                            if let Some(inc) = inc {
-                                last.1 = if last.1.is_nan() { inc } else { last.1 + inc };
+                        if let Some((pt, pv)) = prev {
+                            if self.reaches(pt, t) {
+                                let inc = if v >= pv { v - pv } else { v };
+                                let d = &mut delta[wi];
+                                *d = if d.is_nan() { inc } else { *d + inc };
                             }
-                            last.2 = v;
                         }
-                        _ => list.push((w, inc.unwrap_or(f64::NAN), v)),
+                        last[wi] = v;
                     }
+                    prev = Some((t, v));
                 }
-                prev = Some((t, v));
-            }
-            counter_lists.push(list);
-        }
-        // Per state channel: (window, code, time), consecutive equal
-        // (window, code) merged.
-        let mut state_lists: Vec<Vec<(i64, u32, i64)>> = Vec::with_capacity(self.states.len());
-        for codes in &self.states {
-            let mut list: Vec<(i64, u32, i64)> = Vec::new();
-            let mut samples = kept.iter().filter_map(|&(t, c, i)| {
-                let code = codes.rows[c as usize][i as usize];
-                (code != u32::MAX).then_some((t, code))
-            });
-            let mut next = samples.next();
-            while let Some((t, code)) = next {
-                next = samples.next();
-                let mut end = t.saturating_add(self.hold);
-                if let Some((n, _)) = next {
-                    end = end.min(n);
-                }
-                if let Some(to) = self.bounds.to {
-                    end = end.min(to);
-                }
-                let mut a = self.bounds.from.map_or(t, |f| t.max(f));
-                while a < end {
-                    let w0 = self.grid.start(a);
-                    let b = end.min(w0 + every);
-                    match list.last_mut() {
-                        Some(last) if last.0 == w0 && last.1 == code => last.2 += b - a,
-                        _ => list.push((w0, code, b - a)),
-                    }
-                    a = b;
-                }
-            }
-            state_lists.push(list);
-        }
-        // The key's windows: the union of every list's.
-        let rows_only =
-            counter_lists.iter().all(|l| l.is_empty()) && state_lists.iter().all(|l| l.is_empty());
-        if !rows_only {
-            for l in &counter_lists {
-                all.extend(l.iter().map(|e| e.0));
-            }
-            for l in &state_lists {
-                all.extend(l.iter().map(|e| e.0));
-            }
-            all.sort_unstable();
-            all.dedup();
-        }
-        let n = all.len();
-        let counters = counter_lists
-            .into_iter()
-            .map(|list| {
-                let mut col = vec![(f64::NAN, f64::NAN); n];
-                let mut i = 0;
-                for (w, delta, last) in list {
-                    i = seek(&all, i, w);
-                    col[i] = (delta, last);
-                }
-                col
+                (delta, last)
             })
             .collect();
-        let states = state_lists
-            .into_iter()
-            .map(|list| {
-                let mut offsets = Vec::with_capacity(n + 1);
-                let mut entries: Vec<(u32, i64)> = Vec::with_capacity(list.len());
-                offsets.push(0u32);
-                let mut e = 0;
-                for &w in &all {
-                    let begin = entries.len();
-                    while e < list.len() && list[e].0 == w {
-                        let (_, code, units) = list[e];
-                        // A code may come back within a window (1, 2, 1).
-                        match entries[begin..].iter_mut().find(|(c, _)| *c == code) {
-                            Some(x) => x.1 += units,
-                            None => entries.push((code, units)),
+        let states = spans
+            .iter()
+            .map(|spans| {
+                let mut out: Vec<(u32, u32, i64)> = Vec::with_capacity(spans.len());
+                let mut wi = 0usize;
+                for &(a0, end, code) in spans {
+                    let mut a = a0;
+                    while a < end {
+                        let w0 = self.grid.start(a);
+                        let b = end.min(w0 + self.grid.every);
+                        while starts[wi] < w0 {
+                            wi += 1;
                         }
-                        e += 1;
+                        // Entries of one window follow each other: merge the code's.
+                        let mut merged = false;
+                        for e in out.iter_mut().rev() {
+                            if e.0 != wi as u32 {
+                                break;
+                            }
+                            if e.1 == code {
+                                e.2 += b - a;
+                                merged = true;
+                                break;
+                            }
+                        }
+                        if !merged {
+                            out.push((wi as u32, code, b - a));
+                        }
+                        a = b;
                     }
-                    offsets.push(entries.len() as u32);
                 }
-                StateTimes { offsets, entries }
+                out
             })
             .collect();
         Series {
-            starts: all,
+            starts,
             counters,
             states,
         }
@@ -464,8 +426,8 @@ impl Resampler {
             .enumerate()
             .map(|(si, c)| {
                 let mut p = vec![false; c.names.len()];
-                for series in &per_series {
-                    for (code, _) in &series.states[si].entries {
+                for s in &per_series {
+                    for (_, code, _) in &s.states[si] {
                         p[*code as usize] = true;
                     }
                 }
@@ -499,7 +461,7 @@ impl Resampler {
         if avail.is_some() {
             names.extend(SIGNALS.iter().map(|s| s.to_string()));
         }
-        let total: usize = per_series.iter().map(Series::len).sum();
+        let total: usize = per_series.iter().map(|s| s.starts.len()).sum();
         let mut out = RecordWindows {
             starts: Vec::with_capacity(total),
             segs: Vec::with_capacity(total),
@@ -510,44 +472,62 @@ impl Resampler {
         out.cols = (0..n_cols).map(|_| Vec::with_capacity(total)).collect();
         let every = ctx.grid.every;
         let secs = |units: i64| units as f64 / ctx.per_sec as f64;
+        // The column of each (state channel, code) present.
+        let mut col_of: Vec<Vec<usize>> = Vec::with_capacity(present.len());
+        let mut next = 2 * ctx.counters.len();
+        for p in &present {
+            let mut cols = vec![usize::MAX; p.len()];
+            for (code, is) in p.iter().enumerate() {
+                if *is {
+                    cols[code] = next;
+                    next += 1;
+                }
+            }
+            next += 1; // nodata
+            col_of.push(cols);
+        }
         for (seg, series) in per_series.iter().enumerate() {
-            for (w, start) in series.starts.iter().enumerate() {
-                out.starts.push(start + label_shift);
-                out.segs.push(seg as u32);
-                let mut col = 0;
-                let mut put = |v: f64| {
-                    out.cols[col].push(v);
-                    col += 1;
-                };
-                for counter in &series.counters {
-                    let (delta, last) = counter[w];
-                    put(delta);
-                    put(last);
+            let n = series.starts.len();
+            let base = out.starts.len();
+            out.starts
+                .extend(series.starts.iter().map(|s| s + label_shift));
+            out.segs.extend(std::iter::repeat_n(seg as u32, n));
+            for c in out.cols.iter_mut() {
+                c.resize(base + n, f64::NAN);
+            }
+            for (ci, (delta, last)) in series.counters.iter().enumerate() {
+                out.cols[2 * ci][base..].copy_from_slice(delta);
+                out.cols[2 * ci + 1][base..].copy_from_slice(last);
+            }
+            let mut nodata_col = 2 * ctx.counters.len();
+            for (si, entries) in series.states.iter().enumerate() {
+                nodata_col += present[si].iter().filter(|p| **p).count();
+                let mut covered = vec![0i64; n];
+                for &(w, code, units) in entries {
+                    out.cols[col_of[si][code as usize]][base + w as usize] = secs(units);
+                    covered[w as usize] += units;
                 }
-                for (si, present) in present.iter().enumerate() {
-                    let slot = series.state(si, w);
-                    for (code, p) in present.iter().enumerate() {
-                        if *p {
-                            let units = slot.iter().find(|(c, _)| *c as usize == code);
-                            put(units.map_or(f64::NAN, |(_, u)| secs(*u)));
-                        }
-                    }
-                    let covered: i64 = slot.iter().map(|(_, u)| u).sum();
-                    put(secs(every - covered));
+                for (w, c) in covered.iter().enumerate() {
+                    out.cols[nodata_col][base + w] = secs(every - c);
                 }
-                if let Some((si, cats)) = &avail {
-                    let mut by_cat = [0i64; 3];
-                    for (code, units) in series.state(*si, w) {
-                        if let Some(c) = cats[*code as usize] {
-                            by_cat[c as usize] += units;
-                        }
+                nodata_col += 1;
+            }
+            if let Some((si, cats)) = &avail {
+                let mut by_cat = vec![[0i64; 3]; n];
+                for &(w, code, units) in &series.states[*si] {
+                    if let Some(c) = cats[code as usize] {
+                        by_cat[w as usize][c as usize] += units;
                     }
-                    let unknown = every - by_cat.iter().sum::<i64>();
-                    put(ratio(secs(by_cat[0]), secs(by_cat[1])).unwrap_or(f64::NAN));
-                    for u in by_cat {
-                        put(secs(u));
-                    }
-                    put(secs(unknown));
+                }
+                let first = n_cols - SIGNALS.len();
+                for (w, cat) in by_cat.iter().enumerate() {
+                    let unknown = every - cat.iter().sum::<i64>();
+                    let r = base + w;
+                    out.cols[first][r] = ratio(secs(cat[0]), secs(cat[1])).unwrap_or(f64::NAN);
+                    out.cols[first + 1][r] = secs(cat[0]);
+                    out.cols[first + 2][r] = secs(cat[1]);
+                    out.cols[first + 3][r] = secs(cat[2]);
+                    out.cols[first + 4][r] = secs(unknown);
                 }
             }
         }

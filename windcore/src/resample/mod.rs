@@ -316,7 +316,7 @@ impl Resampler {
         let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
         let n_est = win.starts.len() * names.len();
         let mut ts = Vec::with_capacity(n_est);
-        let mut sig: Vec<&str> = Vec::with_capacity(n_est);
+        let mut sig: Vec<u32> = Vec::with_capacity(n_est);
         let mut val = Vec::with_capacity(n_est);
         let mut per_window: Vec<u32> = Vec::new();
         let keyed = prep.keys.is_some();
@@ -325,11 +325,11 @@ impl Resampler {
         }
         for (i, start) in win.starts.iter().enumerate() {
             let before = ts.len();
-            for (c, name) in win.cols.iter().zip(&names) {
+            for (k, c) in win.cols.iter().enumerate() {
                 let v = c[i];
                 if !v.is_nan() {
                     ts.push(*start);
-                    sig.push(name.as_str());
+                    sig.push(k as u32);
                     val.push(v);
                 }
             }
@@ -344,9 +344,36 @@ impl Resampler {
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), ts)
             .into_datetime(prep.unit, self.out_tz());
         columns.push(ts.into_series().into());
-        columns.push(Column::new(SIGNAL.into(), sig));
+        columns.push(Column::from(Series::from_arrow(
+            SIGNAL.into(),
+            repeat_names(&names, &sig).boxed(),
+        )?));
         columns.push(Column::new(VALUE.into(), val));
         Ok((DataFrame::new_infer_height(columns)?, win.quality))
+    }
+}
+
+/// The strings `names[i]` for each `i` of `idx`, as one string view array
+/// whose rows share the names' bytes (16 bytes a row, nothing copied).
+fn repeat_names(names: &[String], idx: &[u32]) -> polars_arrow::array::Utf8ViewArray {
+    use polars_arrow::array::{MutableBinaryViewArray, Utf8ViewArray};
+    let mut dict = MutableBinaryViewArray::<str>::with_capacity(names.len());
+    for n in names {
+        dict.push_value(n.as_str());
+    }
+    let dict: Utf8ViewArray = dict.freeze();
+    let views = dict.views().as_slice();
+    let out: Vec<polars_arrow::array::View> = idx.iter().map(|&i| views[i as usize]).collect();
+    // SAFETY: every view is one of `dict`'s, valid in its buffers, which
+    // the result shares.
+    unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            polars_arrow::datatypes::ArrowDataType::Utf8View,
+            out.into(),
+            dict.data_buffers().clone(),
+            None,
+            Some(dict.total_buffer_len()),
+        )
     }
 }
 

@@ -57,10 +57,7 @@ impl RecData {
 
     fn take(&mut self, idx: &IdxCa) -> Result<()> {
         match self {
-            RecData::Num(c) => {
-                *c = c.take(idx)?;
-                c.rechunk_mut();
-            }
+            RecData::Num(c) => *c = gather(c, idx),
             RecData::Text(c) => {
                 *c = c.take(idx)?.rechunk().into_owned();
             }
@@ -276,13 +273,45 @@ fn reorder(
     vars: &mut [(String, Float64Chunked, bool)],
     idx: &IdxCa,
 ) -> Result<()> {
-    *ts = ts.take(idx)?;
-    ts.rechunk_mut();
+    *ts = gather(ts, idx);
     for (_, v, _) in vars.iter_mut() {
-        *v = v.take(idx)?;
-        v.rechunk_mut();
+        *v = gather(v, idx);
     }
     Ok(())
+}
+
+/// The rows `idx` of `c` (every index in bounds: a permutation of its rows)
+/// as one chunk: the values by index, the validity (if any value is null)
+/// bit by bit. polars' `take` goes through an iterator of options for a
+/// column with nulls, several times slower.
+fn gather<T>(c: &ChunkedArray<T>, idx: &IdxCa) -> ChunkedArray<T>
+where
+    T: PolarsNumericType,
+{
+    let c = c.rechunk();
+    let Some(arr) = c.downcast_iter().next() else {
+        return c.into_owned();
+    };
+    let rows = idx.cont_slice().ok();
+    let positions: Vec<IdxSize>;
+    let rows = match rows {
+        Some(r) => r,
+        None => {
+            positions = idx.into_no_null_iter().collect();
+            &positions
+        }
+    };
+    let values = arr.values().as_slice();
+    let out: Vec<T::Native> = rows.iter().map(|&i| values[i as usize]).collect();
+    let validity = arr.validity().filter(|b| b.unset_bits() > 0).map(|b| {
+        let mut m = polars_arrow::bitmap::MutableBitmap::with_capacity(rows.len());
+        for &i in rows {
+            m.push(b.get_bit(i as usize));
+        }
+        m.into()
+    });
+    let arr = polars_arrow::array::PrimitiveArray::new(arr.dtype().clone(), out.into(), validity);
+    ChunkedArray::with_chunk(c.name().clone(), arr)
 }
 
 /// The contiguous values of a single-chunk array.

@@ -93,7 +93,7 @@ async fn check_signal_names(
         if let Ok(source) = app.source().await {
             let vars = source.variables();
             let producible = |name: &str| {
-                Stat::ALL.iter().any(|s| {
+                Stat::EVERY.iter().any(|s| {
                     name.strip_suffix(s.name())
                         .and_then(|p| p.strip_suffix('_'))
                         .is_some_and(|v| vars.iter().any(|x| x == v))

@@ -153,6 +153,16 @@ struct Series {
     states: Vec<Vec<(u32, u32, i64)>>,
 }
 
+/// Buffers one worker reuses from key to key (a fresh large allocation per
+/// key would be mapped and faulted in page by page every time).
+#[derive(Default)]
+struct Scratch {
+    /// The rows kept: (time, chunk, row).
+    kept: Vec<(i64, u32, u32)>,
+    /// One state channel's samples: (time, code).
+    samples: Vec<(i64, u32)>,
+}
+
 /// The settings of one pass, shared by every key.
 struct Ctx<'a> {
     grid: Grid,
@@ -192,9 +202,10 @@ impl Ctx<'_> {
     }
 
     /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time order.
-    fn series(&self, runs: &[(usize, usize, usize)]) -> Series {
+    fn series(&self, runs: &[(usize, usize, usize)], scratch: &mut Scratch) -> Series {
         // The rows kept: of equal timestamps the last.
-        let mut kept: Vec<(i64, u32, u32)> = Vec::new();
+        let kept = &mut scratch.kept;
+        kept.clear();
         for &(c, lo, hi) in runs {
             for (i, &t) in self.ts[c].iter().enumerate().take(hi).skip(lo) {
                 if let Some(last) = kept.last_mut() {
@@ -207,17 +218,17 @@ impl Ctx<'_> {
             }
         }
         // Each state channel's samples and the end of each one's time.
+        let kept = &scratch.kept;
+        let samples = &mut scratch.samples;
         let spans: Vec<Vec<(i64, i64, u32)>> = self
             .states
             .iter()
             .map(|codes| {
-                let samples: Vec<(i64, u32)> = kept
-                    .iter()
-                    .filter_map(|&(t, c, i)| {
-                        let code = codes.rows[c as usize][i as usize];
-                        (code != u32::MAX).then_some((t, code))
-                    })
-                    .collect();
+                samples.clear();
+                samples.extend(kept.iter().filter_map(|&(t, c, i)| {
+                    let code = codes.rows[c as usize][i as usize];
+                    (code != u32::MAX).then_some((t, code))
+                }));
                 let mut out = Vec::with_capacity(samples.len());
                 for (k, &(t, code)) in samples.iter().enumerate() {
                     let mut end = t.saturating_add(self.hold);
@@ -237,7 +248,7 @@ impl Ctx<'_> {
             .collect();
         // The windows: those of the rows, and those a state's time reaches.
         let mut starts: Vec<i64> = Vec::with_capacity(kept.len() / 4 + 1);
-        for &(t, _, _) in &kept {
+        for &(t, _, _) in kept {
             if self.in_bounds(t) {
                 let w = self.grid.start(t);
                 if starts.last() != Some(&w) {
@@ -276,7 +287,7 @@ impl Ctx<'_> {
                 let mut last = vec![f64::NAN; n];
                 let mut prev: Option<(i64, f64)> = None;
                 let mut wi = 0usize;
-                for &(t, c, i) in &kept {
+                for &(t, c, i) in kept {
                     let (values, validity) = chunks[c as usize];
                     let v = values[i as usize];
                     if v.is_nan() || validity.is_some_and(|b| !b.get_bit(i as usize)) {
@@ -418,7 +429,10 @@ impl Resampler {
                 .map(|(c, t)| (c, 0, t.len()))
                 .collect()],
         };
-        let per_series: Vec<Series> = series.par_iter().map(|runs| ctx.series(runs)).collect();
+        let per_series: Vec<Series> = series
+            .par_iter()
+            .map_init(Scratch::default, |scratch, runs| ctx.series(runs, scratch))
+            .collect();
         // The states present anywhere, per channel, in code order.
         let present: Vec<Vec<bool>> = ctx
             .states

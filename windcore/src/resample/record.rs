@@ -554,11 +554,26 @@ impl Resampler {
 pub(super) fn merge(analog: Windows, rec: RecordWindows, keyed: bool) -> Windows {
     let n_a = analog.cols.len();
     let n_r = rec.cols.len();
+    if analog.starts.is_empty() {
+        // Counters and states only (or no analog window): the record's
+        // windows as they are, nothing copied.
+        let mut quality = analog.quality;
+        quality.windows = rec.starts.len() as u64;
+        let mut cols: Vec<Vec<f64>> = (0..n_a).map(|_| vec![f64::NAN; rec.starts.len()]).collect();
+        cols.extend(rec.cols);
+        return Windows {
+            starts: rec.starts,
+            segs: if keyed { rec.segs } else { Vec::new() },
+            cols,
+            quality,
+        };
+    }
     let seg_a = |i: usize| if keyed { analog.segs[i] } else { 0 };
+    let cap = analog.starts.len().max(rec.starts.len());
     let mut out = Windows {
-        starts: Vec::new(),
-        segs: Vec::new(),
-        cols: vec![Vec::new(); n_a + n_r],
+        starts: Vec::with_capacity(cap),
+        segs: Vec::with_capacity(if keyed { cap } else { 0 }),
+        cols: (0..n_a + n_r).map(|_| Vec::with_capacity(cap)).collect(),
         quality: analog.quality,
     };
     let (mut i, mut j) = (0, 0);
@@ -570,7 +585,9 @@ pub(super) fn merge(analog: Windows, rec: RecordWindows, keyed: bool) -> Windows
             (Some(_), None) => (true, false),
             _ => (false, true),
         };
-        let (seg, start) = if take_a { ka } else { kr }.expect("one side has a window");
+        let Some((seg, start)) = (if take_a { ka } else { kr }) else {
+            break; // (unreachable: the loop runs while one side has a window)
+        };
         out.starts.push(start);
         if keyed {
             out.segs.push(seg);

@@ -128,7 +128,13 @@ impl Resampler {
             let col = column(df, name)?;
             let data = if col.dtype().is_primitive_numeric() {
                 let f = col.as_materialized_series().cast(&DataType::Float64)?;
-                RecData::Num(f.f64()?.clone())
+                let f = f.f64()?;
+                // A null is no sample, as NaN is: as NaN it needs no validity.
+                RecData::Num(if f.null_count() > 0 {
+                    f.fill_null_with_values(f64::NAN)?
+                } else {
+                    f.clone()
+                })
             } else if !counter && matches!(col.dtype(), DataType::String) {
                 RecData::Text(col.str()?.clone())
             } else {
@@ -302,7 +308,7 @@ where
         }
     };
     let values = arr.values().as_slice();
-    let out: Vec<T::Native> = rows.iter().map(|&i| values[i as usize]).collect();
+    let out: Vec<T::Native> = rows.par_iter().map(|&i| values[i as usize]).collect();
     let validity = arr.validity().filter(|b| b.unset_bits() > 0).map(|b| {
         let mut m = polars_arrow::bitmap::MutableBitmap::with_capacity(rows.len());
         for &i in rows {

@@ -130,81 +130,58 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def farm(cli, tmp_path_factory):
-    """A farm of 3 turbines, 3 days, with statistics; served with a token."""
+    """A farm of 3 turbines, 3 days, with statistics of wind speed and power (what the
+    server's ETL action runs by default); served with a token."""
     d = tmp_path_factory.mktemp("farm")
     run_cli(cli, d, "generate", "--turbines", "3", "--days", "3", "--start", "2024-01-01",
             "--missing-rate", "0.02", "-q")
-    run_cli(cli, d, "run", "-q")
+    # A bare `run` of a farm with the demo's channels would be the demo run.
+    run_cli(cli, d, "run", "-q", "--variables", "wind_speed,power")
     server = Serve(cli, d, ["--bind", "127.0.0.1:0", "--token", TOKEN])
     yield server, d / "windcore-data"
     server.stop()
 
 
-# The demo farm's state codes and the availability mapping its module docs suggest
-# (windcore::generate): running, low wind and high wind are available, a fault is
-# not, maintenance is excluded; time without a sample is unknown.
-AVAILABLE, UNAVAILABLE, EXCLUDED = (1, 2, 5), (3,), (4,)
-
-
-def seed_states_and_availability(store: pathlib.Path, days: list[str]) -> pl.DataFrame:
-    """Writes per-window state and availability signals into the target, as a run with
-    `--states state --availability FILE` would: `state_seconds_<code>`,
-    `state_seconds_nodata`, `available_seconds`, `unavailable_seconds`, `excluded_seconds`,
-    `unknown_seconds` and `availability`, computed here with polars from the source's
-    1-minute `state` samples (each holds for its minute). Returns the seconds per
-    (asset, window).
-
-    TODO(merge): once the `record` branch's --states/--availability exist, run the demo
-    farm with them instead of writing the signals here.
-    """
-    out = []
-    for day in days:
-        src = pl.read_parquet(store / "source" / f"{day}.parquet")
-        win = (src.with_columns(pl.col("timestamp").dt.truncate("10m").alias("window"))
-               .group_by("asset", "window")
-               .agg([(pl.col("state") == c).sum().cast(pl.Float64).mul(60).alias(f"s{c}") for c in range(1, 6)]))
-        win = win.with_columns(
-            (600.0 - pl.sum_horizontal([f"s{c}" for c in range(1, 6)])).alias("nodata"),
-            pl.sum_horizontal([f"s{c}" for c in AVAILABLE]).alias("available_seconds"),
-            pl.sum_horizontal([f"s{c}" for c in UNAVAILABLE]).alias("unavailable_seconds"),
-            pl.sum_horizontal([f"s{c}" for c in EXCLUDED]).alias("excluded_seconds"),
-        ).with_columns(pl.col("nodata").alias("unknown_seconds"))
-        win = win.with_columns(
-            pl.when(pl.col("available_seconds") + pl.col("unavailable_seconds") > 0)
-            .then(pl.col("available_seconds") / (pl.col("available_seconds") + pl.col("unavailable_seconds")))
-            .otherwise(None).alias("availability"))
-        signals = {f"s{c}": f"state_seconds_{c}" for c in range(1, 6)}
-        signals.update({"nodata": "state_seconds_nodata", "available_seconds": "available_seconds",
-                        "unavailable_seconds": "unavailable_seconds", "excluded_seconds": "excluded_seconds",
-                        "unknown_seconds": "unknown_seconds", "availability": "availability"})
-        long = (win.unpivot(index=["asset", "window"], on=list(signals), variable_name="signal", value_name="value")
-                .filter(pl.col("value").is_not_null()
-                        # Like the other state statistics: a state absent from a window has no row.
-                        & ~(pl.col("signal").str.starts_with("s") & (pl.col("value") == 0)))
-                .with_columns(pl.col("signal").replace_strict(signals))
-                .rename({"window": "timestamp"}))
-        path = store / "target" / f"{day}.parquet"
-        tgt = pl.read_parquet(path)
-        tgt = pl.concat([tgt, long.select(tgt.columns).cast(tgt.schema)])
-        tgt.sort("timestamp", "asset", "signal").write_parquet(path)
-        out.append(win.with_columns(pl.lit(day).alias("day")))
-    return pl.concat(out)
+# The demo farm's availability mapping, windcore::STATE_AVAILABILITY_TOML (the README's table
+# of the demo states): running, low wind and high wind are available, a fault is not,
+# maintenance is excluded; time without a sample is unknown.
+STATE_AVAILABILITY_TOML = """\
+channel = "state"
+available = [1, 2, 5]
+unavailable = [3]
+excluded = [4]
+"""
 
 
 @pytest.fixture(scope="module")
 def operator_farm(cli, tmp_path_factory):
-    """A farm of 3 turbines, 3 days, with the wind direction's statistics and (written
-    into the target) state and availability signals."""
+    """A farm of 3 turbines, 3 days, with missing values, run with the wind direction, the
+    energy counter, the states and the availability mapping."""
     d = tmp_path_factory.mktemp("operator")
     run_cli(cli, d, "generate", "--turbines", "3", "--days", "3", "--start", "2024-01-01",
             "--missing-rate", "0.02", "-q")
+    mapping = d / "availability.toml"
+    mapping.write_text(STATE_AVAILABILITY_TOML)
     run_cli(cli, d, "run", "-q", "--variables", "wind_speed,power,wind_direction",
-            "--angles", "wind_direction")
+            "--angles", "wind_direction", "--counters", "energy", "--states", "state",
+            "--availability", str(mapping))
     store = d / "windcore-data"
-    seconds = seed_states_and_availability(store, ["2024-01-01", "2024-01-02", "2024-01-03"])
     server = Serve(cli, d, ["--bind", "127.0.0.1:0"])
-    yield server, store, seconds
+    yield server, store
     server.stop()
+
+
+def day_availability(store: pathlib.Path, days: list[str]) -> pl.DataFrame:
+    """Per (day, asset): the sums of the target's windows' available and unavailable seconds
+    and their ratio (a day's availability is never a mean of the windows' ratios)."""
+    tgt = target_frame(store, days)
+    sums = (tgt.filter(pl.col("signal").is_in(["available_seconds", "unavailable_seconds"]))
+            .with_columns(pl.col("timestamp").dt.date().cast(pl.String).alias("day"))
+            .pivot(on="signal", index=["day", "asset", "timestamp"], values="value")
+            .group_by("day", "asset")
+            .agg(pl.col("available_seconds").sum(), pl.col("unavailable_seconds").sum()))
+    return sums.with_columns((pl.col("available_seconds")
+                              / (pl.col("available_seconds") + pl.col("unavailable_seconds"))).alias("ratio"))
 
 
 def wait_drawn(d, names, timeout=20.0) -> dict:
@@ -457,18 +434,61 @@ def test_serve_in_an_empty_folder_shows_data_within_5_s(browser, cli, tmp_path):
         print(f"empty folder to a drawn dashboard: {elapsed:.2f} s")
         assert elapsed < 5.0, f"{elapsed:.2f} s"
         assert view["from"] == "2024-01-10"  # the newest day with statistics
-        assert view["points"]["wind_speed"]["mean"] == 144
-        assert view["points"]["power"]["raw"] == 1440
         assert any("is empty: generating 10 days" in line for line in server.log), server.log
+        # The demo farm: its turbines in the picker, the first one shown.
+        store = tmp_path / "windcore-data"
+        src = pl.read_parquet(store / "source" / "2024-01-10.parquet")
+        assets = sorted(src["asset"].unique())
+        assert len(assets) == 3
+        assert d.find_element(By.ID, "asset-label").is_displayed()
+        assert [o.text for o in Select(d.find_element(By.ID, "asset")).options] == assets
+        assert view["asset"] == assets[0]
+        for v in ("wind_speed", "power"):
+            want = store_counts(store, "2024-01-10", view["asset"], v)
+            assert (view["points"][v]["raw"], view["points"][v]["mean"]) == (want["raw"], want["windows"]) == (1440, 144), v
         # No token: the actions say how to turn them on.
         assert d.find_element(By.ID, "actions-off").is_displayed()
         assert not d.find_element(By.ID, "actions-on").is_displayed()
-        assert not d.find_element(By.ID, "asset-label").is_displayed()
-        assert len(d.find_elements(By.CSS_SELECTOR, "#calendar .cell.full")) == 10
+        assert len(d.find_elements(By.CSS_SELECTOR, "#calendar .cell.full")) == 10 * len(assets)
         assert console_errors(d) == []
     finally:
         server.stop()
     assert (tmp_path / "windcore-data" / "target" / "2024-01-01.parquet").exists()
+
+
+def test_serve_in_an_empty_folder_draws_the_operator_s_charts(browser, cli, tmp_path):
+    """The out-of-the-box demo: `serve` in an empty folder fills the store with the demo farm
+    and its demo run, and the page draws every operator's chart from it."""
+    server = Serve(cli, tmp_path, [], env={"WINDCORE_BIND": "127.0.0.1:0"})
+    browser.set_window_size(1400, 2450)
+    try:
+        view = open_page(browser, server.url)
+        drawn = wait_drawn(browser, ["power_curve", "wind_rose", "farm", "availability"])
+        store = tmp_path / "windcore-data"
+        days = sorted(p.stem for p in (store / "target").glob("*.parquet"))
+        assert len(days) == 10
+        shown = [d for d in days if view["from"] <= d <= view["to"]]
+        tgt = target_frame(store, shown)
+        asset = view["asset"]
+        assert drawn["power_curve"]["points"] == windows_with(tgt, asset, ["wind_speed_mean", "power_mean"]) > 0
+        assert drawn["power_curve"]["colour"] == "state"
+        assert drawn["wind_rose"]["points"] == windows_with(tgt, asset, ["wind_speed_mean", "wind_direction_mean"]) > 0
+        assert drawn["wind_rose"]["channel"] == "wind_direction"
+        assert drawn["farm"]["assets"] == 3
+        assert drawn["farm"]["points"] == tgt.filter(pl.col("signal") == f"{drawn['farm']['channel']}_mean").height > 0
+        # Availability of every turbine on every day, each the ratio of the day's sums.
+        sums = day_availability(store, days)
+        assert drawn["availability"]["points"] == sums.height == 10 * 3
+        for c in browser.find_elements(By.CSS_SELECTOR, "#availability .cell[data-day]"):
+            row = sums.filter((pl.col("day") == c.get_attribute("data-day"))
+                              & (pl.col("asset") == c.get_attribute("data-asset"))).row(0, named=True)
+            assert abs(float(c.get_attribute("data-availability")) - row["ratio"]) < 1e-12, row
+        assert browser.execute_script("return window.windcore.errors") == []
+        assert console_errors(browser) == []
+        save_screenshot(browser, "dashboard-demo.png")
+    finally:
+        browser.set_window_size(1400, 1500)
+        server.stop()
 
 
 def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
@@ -513,7 +533,7 @@ def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
 
 
 def test_operator_charts_hold_the_target_s_windows(browser, operator_farm):
-    server, store, seconds = operator_farm
+    server, store = operator_farm
     days = ["2024-01-01", "2024-01-02", "2024-01-03"]
     view = open_page(browser, server.url, "from=2024-01-01&to=2024-01-03&asset=T02&vars=power")
     drawn = wait_drawn(browser, ["power_curve", "wind_rose", "farm", "availability"])
@@ -530,15 +550,17 @@ def test_operator_charts_hold_the_target_s_windows(browser, operator_farm):
     assert drawn["farm"]["points"] == tgt.filter(pl.col("signal") == "power_mean").height
     # Availability: a cell per (day, turbine), each the ratio of the day's sums.
     assert drawn["availability"]["points"] == 9
-    sums = (seconds.group_by("day", "asset")
-            .agg(pl.col("available_seconds").sum(), pl.col("unavailable_seconds").sum()))
+    sums = day_availability(store, days)
+    assert sums.height == 9
     cells = browser.find_elements(By.CSS_SELECTOR, "#availability .cell[data-day]")
     assert len(cells) == 9
     for c in cells:
         row = sums.filter((pl.col("day") == c.get_attribute("data-day"))
                           & (pl.col("asset") == c.get_attribute("data-asset"))).row(0, named=True)
-        want = row["available_seconds"] / (row["available_seconds"] + row["unavailable_seconds"])
-        assert abs(float(c.get_attribute("data-availability")) - want) < 1e-12, row
+        assert abs(float(c.get_attribute("data-availability")) - row["ratio"]) < 1e-12, row
+    # The run's state statistics: every window of every turbine holds its time, and the
+    # farm had a fault in these days.
+    assert (sums["ratio"] < 1).any()
     # The API says the same.
     body = json.loads(server.get("/availability?from=2024-01-01&to=2024-01-03")[1])
     assert body["assets"] == ["T01", "T02", "T03"]
@@ -578,8 +600,8 @@ def test_operator_charts_hold_the_target_s_windows(browser, operator_farm):
 
 
 def test_operator_charts_without_direction_or_states(browser, farm):
-    """The default run (wind speed and power): a power curve coloured by density and the
-    farm view; no wind rose and no availability, each saying why."""
+    """A run of wind speed and power: a power curve coloured by density and the farm view;
+    no wind rose and no availability, each saying why."""
     server, store = farm
     open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T01&vars=power")
     drawn = wait_drawn(browser, ["power_curve", "farm"])
@@ -593,8 +615,11 @@ def test_operator_charts_without_direction_or_states(browser, farm):
 
 
 def test_operator_charts_of_a_single_turbine(browser, cli, tmp_path):
-    """The reference layout (one turbine, no asset column): the power curve and the
-    'farm' view of its one series; no direction channel, no availability."""
+    """The reference layout (one turbine, no asset column; what an earlier windcore's demo
+    wrote): the power curve and the 'farm' view of its one series; no direction channel, no
+    availability."""
+    run_cli(cli, tmp_path, "generate", "-q")
+    run_cli(cli, tmp_path, "run", "-q")
     server = Serve(cli, tmp_path, [], env={"WINDCORE_BIND": "127.0.0.1:0"})
     try:
         open_page(browser, server.url, "from=2024-01-05&to=2024-01-06&vars=power")

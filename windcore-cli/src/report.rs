@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use windcore::server::ServerConfig;
 use windcore::{
     format_every, Day, DayRange, Location, Pipeline, Quality, RunSummary, DEFAULT_SEED,
+    DEMO_TURBINES,
 };
 
 /// A progress bar over `len` days on stderr; hidden with `quiet` or when
@@ -37,7 +38,7 @@ pub fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
 /// The note that an empty embedded store gets demo data first.
 pub fn demo_note(source: &Location, demo: DayRange) {
     eprintln!(
-        "the source {source} is empty: generating {} days of demo data ({demo}, seed {DEFAULT_SEED})",
+        "the source {source} is empty: generating {} days of demo data ({demo}, {DEMO_TURBINES} turbines, seed {DEFAULT_SEED})",
         demo.len()
     );
 }

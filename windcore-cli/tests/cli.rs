@@ -108,15 +108,49 @@ fn run_generates_demo_data_once_and_is_idempotent() {
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stderr(&first).contains("generating 10 days of demo data"));
     let out = stdout(&first);
-    for needle in [
-        "days loaded   10",
-        "rows in       14400",
-        "rows out      11520",
-        "results in",
-    ] {
-        assert!(out.contains(needle), "{needle} not in summary:\n{out}");
-    }
     let target = dir.path().join("windcore-data/target");
+    // The demo farm's samples, and the rows of the target's files: the demo
+    // run's statistics (wind speed, power, wind direction, energy, states,
+    // availability) of every turbine.
+    let samples = windcore::DEMO_DAYS * windcore::DEMO_TURBINES * 1440;
+    let mut rows_out = 0;
+    let mut signals = std::collections::BTreeSet::new();
+    {
+        use polars::prelude::{ParquetReader, SerReader};
+        for day in std::fs::read_dir(&target).unwrap() {
+            let path = day.unwrap().path();
+            if path.extension().is_some_and(|e| e == "parquet") {
+                let df = ParquetReader::new(std::fs::File::open(path).unwrap())
+                    .finish()
+                    .unwrap();
+                rows_out += df.height();
+                let names = df.column("signal").unwrap().str().unwrap().clone();
+                signals.extend(names.iter().flatten().map(str::to_string));
+            }
+        }
+    }
+    for s in [
+        "wind_speed_mean",
+        "power_max",
+        "wind_direction_std",
+        "energy_delta",
+        "energy_last",
+        "state_seconds_3",
+        "state_seconds_nodata",
+        "availability",
+        "excluded_seconds",
+    ] {
+        assert!(signals.contains(s), "{s} not in {signals:?}");
+    }
+    assert!(!signals.iter().any(|s| s.starts_with("ambient_temperature")));
+    for needle in [
+        format!("days loaded   {}", windcore::DEMO_DAYS),
+        format!("rows in       {samples}"),
+        format!("rows out      {rows_out}"),
+        "results in".to_string(),
+    ] {
+        assert!(out.contains(&needle), "{needle} not in summary:\n{out}");
+    }
     // Every file of the target, the load record's directory included.
     let read = |p: &Path| {
         let mut files: Vec<_> = std::fs::read_dir(p)
@@ -146,6 +180,34 @@ fn run_generates_demo_data_once_and_is_idempotent() {
         before,
         "a second run leaves the target byte-identical"
     );
+}
+
+#[test]
+fn a_store_of_an_earlier_demo_or_chosen_channels_keep_the_default_run() {
+    // One turbine (what an earlier windcore's demo wrote): wind speed and
+    // power, as before.
+    let dir = tempfile::tempdir().unwrap();
+    let g = cli(dir.path(), &["generate", "--days", "2", "--quiet"]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let o = cli(dir.path(), &["run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 2 days x 144 windows x 4 statistics of 2 variables.
+    assert!(
+        stdout(&o).contains(&format!("rows out      {}", 2 * 144 * 4 * 2)),
+        "{}",
+        stdout(&o)
+    );
+    // The demo farm with a channel flag: only what the flags say.
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(dir.path(), &["run", "--variables", "power"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("generating 10 days of demo data"));
+    use polars::prelude::{ParquetReader, SerReader};
+    let day = dir.path().join("windcore-data/target/2024-01-01.parquet");
+    let df = ParquetReader::new(std::fs::File::open(day).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(df.height() as u32, windcore::DEMO_TURBINES * 144 * 4);
 }
 
 #[test]
@@ -268,7 +330,11 @@ fn changed_rewrites_only_days_whose_source_changed() {
         assert!(o.status.success(), "{}", stderr(&o));
     };
     gen("2024-05-01", "3", "1");
-    let o = cli(dir.path(), &["run", "--changed"]);
+    // Wind speed and power: a bare `run` of this farm would be the demo run,
+    // whose counter and states also read the day before (a changed day
+    // changes the next one too).
+    let run_changed = &["run", "--changed", "--variables", "wind_speed,power"];
+    let o = cli(dir.path(), run_changed);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("0 unchanged, 0 changed, 9 new"),
@@ -288,12 +354,12 @@ fn changed_rewrites_only_days_whose_source_changed() {
         .collect();
     std::thread::sleep(std::time::Duration::from_millis(50));
     // Nothing changed: nothing is written.
-    let o = cli(dir.path(), &["run", "--changed"]);
+    let o = cli(dir.path(), run_changed);
     assert!(stdout(&o).contains("3 day(s) unchanged"), "{}", stdout(&o));
     assert!(stdout(&o).contains("rows out      0"), "{}", stdout(&o));
     // The middle day's samples change (another seed): only it is rewritten.
     gen("2024-05-02", "1", "2");
-    let o = cli(dir.path(), &["run", "--changed"]);
+    let o = cli(dir.path(), run_changed);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("6 unchanged, 3 changed, 0 new, 0 removed"),

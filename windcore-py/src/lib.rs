@@ -318,11 +318,13 @@ fn layout(
 /// Fills the source with seeded, deterministic demo data: `days` days of
 /// 1-minute samples from `start`, replacing those days. One turbine gives the
 /// reference layout (timestamp, wind_speed, power, ambient_temperature);
-/// `turbines` > 1 a farm (asset T01, T02, ...; plus wind_direction and
-/// nacelle_position), which in PostgreSQL needs `table` and `asset_column`
-/// (the table is created if missing). Each value is missing (NULL) with
-/// probability `missing_rate`. Creates the source if needed. Returns the
-/// number of rows written.
+/// `turbines` > 1 a farm (asset T01, T02, ...; plus wind_direction,
+/// nacelle_position, the energy counter `energy` in kWh since 00:00 UTC and
+/// the operating state `state`: 1 running, 2 low_wind, 3 fault,
+/// 4 maintenance, 5 high_wind), which in PostgreSQL needs `table` and
+/// `asset_column` (the table is created if missing). Each value is missing
+/// (NULL) with probability `missing_rate`. Creates the source if needed.
+/// Returns the number of rows written.
 #[pyfunction]
 #[pyo3(
     signature = (days=windcore::DEMO_DAYS, start=None, seed=DEFAULT_SEED, missing_rate=0.0, source=None,

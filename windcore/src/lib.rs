@@ -47,8 +47,9 @@
 //!   [`states`](ResamplerBuilder::states); [`predecessor`] — each asset's
 //!   last sample before a day, which carries counters and states into it.
 //! * [`Generator`] — seeded, deterministic synthetic 1-minute samples.
-//! * [`demo`] — the demo data ([`DEMO_DAYS`] days from [`DEMO_START`]) that
-//!   an empty embedded store gets, and filling a store with it.
+//! * [`demo`] — the demo data ([`DEMO_DAYS`] days of a farm of
+//!   [`DEMO_TURBINES`] turbines from [`DEMO_START`]) that an empty embedded
+//!   store gets, filling a store with it, and the demo run's settings.
 //! * `server` (feature `server`) — the HTTP connector API and the dashboard
 //!   that `windcore-cli serve` runs: `ServerConfig`, `Server`.
 //!
@@ -143,7 +144,7 @@ pub use availability::Availability;
 pub use availability::{target_availability, DayAvailability};
 pub use config::{DaysArg, PreparedRun, RunConfig, RunConfigBuilder, RunDays, RunDaysError};
 pub use day::{Day, DayRange, TimeRange};
-pub use demo::{DEMO_DAYS, DEMO_START};
+pub use demo::{DEMO_DAYS, DEMO_START, DEMO_TURBINES};
 pub use error::{error_chain, Error, Result};
 pub use files::{CsvDialect, FileOptions, FileReport, FileSource, TimeFormat, DEFAULT_NA};
 pub use fingerprint::Fingerprints;

@@ -154,7 +154,7 @@ def farm():
     src, tgt = fresh_db("farmsrc"), fresh_db("farmtgt")
     windcore.init(target=tgt)
     # Creates scada(turbine_id text, ts timestamptz, wind_speed, power, ambient_temperature,
-    # wind_direction, nacelle_position float8).
+    # wind_direction, nacelle_position, energy, state float8).
     windcore.generate(
         days=4, start="2024-01-01", source=src, turbines=5,
         table="scada", time_column="ts", asset_column="turbine_id",

@@ -40,7 +40,16 @@ pub async fn run(plan: RunPlan) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("generating demo data into {source}"))?;
         bar.finish_and_clear();
     }
-    let prepared = config.prepare().await?;
+    let config = if demo_if_empty {
+        // The demo store gets the demo run's settings, unless the flags chose
+        // the channels (the rule is the library's).
+        demo::configure_for(config, &source, &layout)
+            .await
+            .with_context(|| format!("reading the channels of {source}"))?
+    } else {
+        config
+    };
+    let prepared = config.build()?.prepare().await?;
     if prepared.days.is_empty() {
         if let Location::Files(_) = source {
             bail!("the file source {source} holds no samples (no rows, or every row was bad): nothing to do");

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use windcore::demo::{prepare_store, DEMO_DAYS};
+use windcore::demo::{prepare_store, DEMO_DAYS, DEMO_TURBINES};
 use windcore::server::Server;
 use windcore::DEFAULT_SEED;
 
@@ -29,7 +29,7 @@ pub async fn serve(plan: ServePlan) -> anyhow::Result<ExitCode> {
         let dir = data_dir.display().to_string();
         let demo = prepare_store(&data_dir, |days| {
             eprintln!(
-                "windcore-cli serve: the embedded store {dir} is empty: generating {DEMO_DAYS} days of demo data ({days}, seed {DEFAULT_SEED}) and running the ETL"
+                "windcore-cli serve: the embedded store {dir} is empty: generating {DEMO_DAYS} days of demo data ({days}, {DEMO_TURBINES} turbines, seed {DEFAULT_SEED}) and running the ETL"
             );
         })
         .await

@@ -1,7 +1,7 @@
 //! From flags to the library's validated configuration.
 //!
 //! The clap definitions hold what was typed; this module turns them into what
-//! the commands run with: a [`RunConfig`], a [`Generator`], a [`ServerConfig`],
+//! the commands run with: a [`RunConfig`]'s builder, a [`Generator`], a [`ServerConfig`],
 //! the [`Location`]s and the [`SourceLayout`]. Every flag is checked here, in
 //! the order it always was, and a bad value is reported under its flag's name
 //! (`--every: ...`). Nothing here does I/O.
@@ -18,7 +18,7 @@ use chrono::TimeDelta;
 use windcore::server::ServerConfig;
 use windcore::{
     parse_every, parse_stats, Availability, Day, DayRange, DaysArg, Generator, Label, Location,
-    RunConfig, RunDays, Setting, SourceLayout, Zone,
+    RunConfig, RunConfigBuilder, RunDays, Setting, SourceLayout, Zone,
 };
 
 use super::{GenerateArgs, InitArgs, LayoutArgs, RunArgs, ServeArgs, StoreArgs};
@@ -117,8 +117,8 @@ impl LayoutArgs {
 
 /// What `run` runs: the validated configuration and what the command itself needs.
 pub struct RunPlan {
-    /// The run, validated.
-    pub config: RunConfig,
+    /// The run's settings, validated (built once here).
+    pub config: RunConfigBuilder,
     /// Where the samples are.
     pub source: Location,
     /// Where the statistics go.
@@ -127,8 +127,9 @@ pub struct RunPlan {
     pub layout: SourceLayout,
     /// The window length.
     pub every: TimeDelta,
-    /// Whether an empty source gets the demo data first: every day in the
-    /// source was asked for and the source is the --data-dir store.
+    /// Whether an empty source gets the demo data first, and the run the
+    /// demo run's settings ([`windcore::demo::configure_for`]): every day in
+    /// the source was asked for and the source is the --data-dir store.
     pub demo_if_empty: bool,
     /// No progress bar and no summary.
     pub quiet: bool,
@@ -189,7 +190,7 @@ impl RunPlan {
         if let Some(path) = &args.availability {
             config = config.availability(Availability::from_path(path).map_err(flag_error)?);
         }
-        let config = config.build()?;
+        config.clone().build()?;
         Ok(RunPlan {
             config,
             source,

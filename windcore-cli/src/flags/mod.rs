@@ -34,7 +34,10 @@ the increase per window, across resets), states (--states: seconds per state) an
 time-based availability (--availability).\n\n\
 With no database at all, windcore works on an embedded store: Parquet files under \
 ./windcore-data (source/ holds the raw samples, target/ the statistics, one file per UTC day). \
-`windcore-cli run` on an empty store first generates 10 days of demo data.\n\n\
+`windcore-cli run` on an empty store first generates 10 days of demo data: a farm of 3 \
+turbines (wind speed, power, wind direction, an energy counter, an operating state), whose \
+run, unless flags choose the channels, also gives the wind direction's circular statistics, \
+the energy per window, the time in each state and the availability.\n\n\
 Conventions: time is UTC unless --timezone names the reporting days' zone; a day is \
 [00:00, 24:00) local (23 or 25 hours on DST days); windows are half-open [t, t+10min), \
 aligned to the local clock and labelled by their start (or --label end); std is the sample standard deviation \
@@ -80,7 +83,7 @@ pub enum Command {
     ///
     /// Without --source/--target it serves the embedded store (--data-dir, default
     /// ./windcore-data) as source and target; an empty store first gets 10 days of demo
-    /// data and their statistics, as `run` does. It prints the URL to open. With
+    /// data (a farm of 3 turbines) and their statistics, as `run` does. It prints the URL to open. With
     /// postgres:// URLs it serves the databases. The reference system's routes
     /// (/api/data, /api/signals, POST /api/run-etl, POST /api/generate-data) are aliases.
     Serve(Box<ServeArgs>),

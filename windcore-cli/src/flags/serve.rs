@@ -33,7 +33,7 @@ pub struct ServeArgs {
     pub(super) target: Option<String>,
     /// The embedded store served (as source and target) when neither --source
     /// nor --target is given. An empty store first gets 10 days of demo data
-    /// and their statistics, as `windcore-cli run` does.
+    /// (a farm of 3 turbines) and their statistics, as `windcore-cli run` does.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR, env = "WINDCORE_DATA_DIR")]
     pub(super) data_dir: PathBuf,
     /// Address to listen on. Only loopback by default; give 0.0.0.0:8000 to expose it.

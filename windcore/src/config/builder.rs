@@ -158,6 +158,17 @@ impl RunConfigBuilder {
         self
     }
 
+    /// Whether any channel setting was made: variables, angles, counters,
+    /// states or an availability mapping ([`demo::configure_for`](crate::demo::configure_for)
+    /// leaves such a run as it is).
+    pub fn chooses_channels(&self) -> bool {
+        self.variables.is_some()
+            || !self.angles.is_empty()
+            || !self.counters.is_empty()
+            || !self.states.is_empty()
+            || self.availability.is_some()
+    }
+
     /// Validates every setting.
     pub fn build(self) -> Result<RunConfig> {
         self.layout.validate()?;

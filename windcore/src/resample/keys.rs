@@ -91,6 +91,15 @@ impl KeyCol {
                 // nulls) go by their text.
                 let mut inline: PlHashMap<u128, u32> = PlHashMap::default();
                 let mut long: PlHashMap<Option<&str>, u32> = PlHashMap::default();
+                // Keys interleaved row by row (a farm export in time order)
+                // defeat the run: a small direct-mapped cache of inline views
+                // answers most rows before the hash map is asked.
+                const SLOTS: usize = 1024;
+                let mut cache: Vec<(u128, u32)> = vec![(u128::MAX, 0); SLOTS];
+                let slot = |bits: u128| {
+                    let x = (bits as u64) ^ ((bits >> 64) as u64).rotate_left(29);
+                    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize
+                };
                 let mut row = 0;
                 for arr in c.downcast_iter() {
                     let views = arr.views().as_slice();
@@ -102,7 +111,14 @@ impl KeyCol {
                         let id = match last {
                             Some((lb, id)) if valid && lb == bits => id,
                             _ if valid && view.length <= 12 => {
-                                *inline.entry(bits).or_insert_with(|| new_id(row + i))
+                                let s = slot(bits);
+                                if cache[s].0 == bits {
+                                    cache[s].1
+                                } else {
+                                    let id = *inline.entry(bits).or_insert_with(|| new_id(row + i));
+                                    cache[s] = (bits, id);
+                                    id
+                                }
                             }
                             _ => {
                                 // SAFETY: `i` is in bounds of this array.
@@ -144,7 +160,7 @@ fn max_runs(rows: usize) -> usize {
 pub(super) fn group_rows(
     keys: &DataFrame,
     ts: &Int64Chunked,
-) -> Result<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
+) -> Result<(Option<Permutation>, Vec<Segment>, Vec<Run>)> {
     let n = ts.len();
     if n == 0 {
         return Ok((None, Vec::new(), Vec::new()));
@@ -164,62 +180,89 @@ pub(super) fn group_rows(
         .collect();
     order.sort_by(|a, b| a.0.cmp(&b.0));
     let order: Vec<usize> = order.into_iter().map(|(_, k)| k).collect();
-    if let Some(found) = runs_in_place(&ids, &firsts, &order, ts) {
-        return Ok(found);
+    if let Some((segs, runs)) = runs_in_place(&ids, &firsts, &order, ts) {
+        return Ok((None, segs, runs));
     }
     // General case (e.g. rows ordered by time, the keys interleaved): a
     // counting sort of the rows by key number (stable), each key's rows
     // sorted by time where they are not, keys in key order.
     let contiguous = ts.rechunk();
     let ts = ts_slice(&contiguous);
-    let mut starts = vec![0usize; firsts.len() + 1];
+    // Each key's place in the output: keys in key order.
+    let mut counts = vec![0usize; firsts.len()];
     for &id in &ids {
-        starts[id as usize + 1] += 1;
+        counts[id as usize] += 1;
     }
-    for k in 1..starts.len() {
-        starts[k] += starts[k - 1];
+    let mut starts = vec![0usize; firsts.len()];
+    let mut at = 0;
+    for &k in &order {
+        starts[k] = at;
+        at += counts[k];
     }
+    // The rows, scattered to their key's place (stable), noting on the way
+    // which keys' rows come out of time order.
     let mut fill = starts.clone();
-    let mut rows: Vec<IdxSize> = vec![0; n];
+    let mut last = vec![i64::MIN; firsts.len()];
+    let mut unsorted = vec![false; firsts.len()];
+    let mut perm: Vec<IdxSize> = vec![0; n];
+    let mut dest: Vec<IdxSize> = vec![0; n];
     for (row, &id) in ids.iter().enumerate() {
-        let slot = &mut fill[id as usize];
-        rows[*slot] = row as IdxSize;
-        *slot += 1;
+        let k = id as usize;
+        let t = ts[row];
+        unsorted[k] |= t < last[k];
+        last[k] = t;
+        perm[fill[k]] = row as IdxSize;
+        dest[row] = fill[k] as IdxSize;
+        fill[k] += 1;
     }
+    let any_unsorted = unsorted.iter().any(|u| *u);
     drop(ids);
     // Each key's rows in time order (stable: of equal times, input order).
-    let mut groups: Vec<&mut [IdxSize]> = Vec::with_capacity(firsts.len());
-    let mut rest: &mut [IdxSize] = &mut rows;
-    for k in 0..firsts.len() {
-        let (group, tail) = rest.split_at_mut(starts[k + 1] - starts[k]);
-        groups.push(group);
+    let mut groups: Vec<&mut [IdxSize]> = Vec::with_capacity(order.len());
+    let mut rest: &mut [IdxSize] = &mut perm;
+    for &k in &order {
+        let (group, tail) = rest.split_at_mut(counts[k]);
+        if unsorted[k] {
+            groups.push(group);
+        }
         rest = tail;
     }
-    groups.par_iter_mut().for_each(|g| {
-        if !g.windows(2).all(|w| ts[w[0] as usize] <= ts[w[1] as usize]) {
-            g.sort_by_key(|r| ts[*r as usize]);
-        }
-    });
+    groups
+        .par_iter_mut()
+        .for_each(|g| g.sort_by_key(|r| ts[*r as usize]));
     drop(groups);
-    let mut perm: Vec<IdxSize> = Vec::with_capacity(n);
     let mut segs = Vec::with_capacity(order.len());
     let mut runs = Vec::with_capacity(order.len());
-    for k in order {
-        let group = &rows[starts[k]..starts[k + 1]];
-        let lo = perm.len();
+    for &k in &order {
+        let lo = starts[k];
         segs.push(Segment {
             first: runs.len(),
             len: 1,
-            key_row: group[0],
+            key_row: perm[lo],
         });
         runs.push(Run {
             chunk: 0,
             lo,
-            hi: lo + group.len(),
+            hi: lo + counts[k],
         });
-        perm.extend_from_slice(group);
     }
-    Ok((Some(IdxCa::from_vec(PlSmallStr::EMPTY, perm)), segs, runs))
+    Ok((
+        Some(Permutation {
+            perm: IdxCa::from_vec(PlSmallStr::EMPTY, perm),
+            // Sorting moved rows: only the gather is right then.
+            dest: (!any_unsorted).then_some(dest),
+        }),
+        segs,
+        runs,
+    ))
+}
+
+/// How the rows go from input order to key-and-time order: `perm[j]` is the
+/// input row of output row `j`; `dest[i]` (when known) the output row of
+/// input row `i`, its inverse.
+pub(super) struct Permutation {
+    pub(super) perm: IdxCa,
+    pub(super) dest: Option<Vec<IdxSize>>,
 }
 
 /// A number per distinct key (of all `cols` together), for each of the `n`
@@ -256,13 +299,12 @@ fn key_numbers(cols: &[KeyCol], n: usize) -> (Vec<u32>, Vec<usize>) {
 /// of equal timestamps the last one in input order is kept, as when sorting).
 /// `ids` are the rows' key numbers, `firsts` each number's first row and
 /// `order` the numbers in key order.
-#[allow(clippy::type_complexity)]
 fn runs_in_place(
     ids: &[u32],
     firsts: &[usize],
     order: &[usize],
     ts: &Int64Chunked,
-) -> Option<(Option<IdxCa>, Vec<Segment>, Vec<Run>)> {
+) -> Option<(Vec<Segment>, Vec<Run>)> {
     let limit = max_runs(ids.len());
     // The runs of each key, in input order.
     let mut members: Vec<Vec<Run>> = vec![Vec::new(); firsts.len()];
@@ -315,5 +357,5 @@ fn runs_in_place(
         });
         out.append(&mut members[k]);
     }
-    Some((None, segs, out))
+    Some((segs, out))
 }

@@ -314,29 +314,43 @@ impl Resampler {
     fn long(&self, df: &DataFrame, bounds: Bounds) -> Result<(DataFrame, Quality)> {
         let (prep, win, names) = self.windows(df, bounds)?;
         let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
-        let n_est = win.starts.len() * names.len();
-        let mut ts = Vec::with_capacity(n_est);
-        let mut sig: Vec<u32> = Vec::with_capacity(n_est);
-        let mut val = Vec::with_capacity(n_est);
-        let mut per_window: Vec<u32> = Vec::new();
-        let keyed = prep.keys.is_some();
-        if keyed {
-            per_window.reserve(win.starts.len());
+        // The rows of each window (its statistics that exist), then every
+        // block of windows written in parallel into its place.
+        let cols = &win.cols;
+        let per_window: Vec<u32> = (0..win.starts.len())
+            .into_par_iter()
+            .map(|i| cols.iter().filter(|c| !c[i].is_nan()).count() as u32)
+            .collect();
+        let total: usize = per_window.iter().map(|&n| n as usize).sum();
+        let mut ts = vec![0i64; total];
+        let mut sig = vec![0u32; total];
+        let mut val = vec![0f64; total];
+        const BLOCK: usize = 1 << 14;
+        let mut blocks = Vec::with_capacity(win.starts.len() / BLOCK + 1);
+        let (mut t_rest, mut s_rest, mut v_rest) = (&mut ts[..], &mut sig[..], &mut val[..]);
+        for first in (0..win.starts.len()).step_by(BLOCK) {
+            let end = (first + BLOCK).min(win.starts.len());
+            let rows: usize = per_window[first..end].iter().map(|&n| n as usize).sum();
+            let (t, tr) = std::mem::take(&mut t_rest).split_at_mut(rows);
+            let (s, sr) = std::mem::take(&mut s_rest).split_at_mut(rows);
+            let (v, vr) = std::mem::take(&mut v_rest).split_at_mut(rows);
+            (t_rest, s_rest, v_rest) = (tr, sr, vr);
+            blocks.push((first..end, t, s, v));
         }
-        for (i, start) in win.starts.iter().enumerate() {
-            let before = ts.len();
-            for (k, c) in win.cols.iter().enumerate() {
-                let v = c[i];
-                if !v.is_nan() {
-                    ts.push(*start);
-                    sig.push(k as u32);
-                    val.push(v);
+        blocks.into_par_iter().for_each(|(windows, t, s, v)| {
+            let mut o = 0;
+            for i in windows {
+                for (k, c) in cols.iter().enumerate() {
+                    let x = c[i];
+                    if !x.is_nan() {
+                        t[o] = win.starts[i];
+                        s[o] = k as u32;
+                        v[o] = x;
+                        o += 1;
+                    }
                 }
             }
-            if keyed {
-                per_window.push((ts.len() - before) as u32);
-            }
-        }
+        });
         let mut columns: Vec<Column> = Vec::with_capacity(3 + self.by.len());
         if let Some((keys, segs, _)) = &prep.keys {
             columns.extend(key_columns(keys, segs, &win.segs, |w| per_window[w])?);

@@ -6,7 +6,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::kernel::Grid;
-use super::keys::{group_rows, Run, Segment};
+use super::keys::{group_rows, Permutation, Run, Segment};
 use super::Resampler;
 use crate::error::{Error, Result};
 use crate::frame::{column, column_list, time_values};
@@ -55,14 +55,15 @@ impl RecData {
         }
     }
 
-    fn take(&mut self, idx: &IdxCa) -> Result<()> {
+    fn take(&mut self, p: &Permutation) {
         match self {
-            RecData::Num(c) => *c = gather(c, idx),
+            // A null is no sample, as NaN is: moved as NaN, no validity.
+            RecData::Num(c) => *c = permute_nan(c, p),
             RecData::Text(c) => {
-                *c = c.take(idx)?.rechunk().into_owned();
+                // SAFETY: `perm` is a permutation of the rows.
+                *c = unsafe { c.take_unchecked(&p.perm) }.rechunk().into_owned();
             }
         }
-        Ok(())
     }
 }
 
@@ -128,13 +129,7 @@ impl Resampler {
             let col = column(df, name)?;
             let data = if col.dtype().is_primitive_numeric() {
                 let f = col.as_materialized_series().cast(&DataType::Float64)?;
-                let f = f.f64()?;
-                // A null is no sample, as NaN is: as NaN it needs no validity.
-                RecData::Num(if f.null_count() > 0 {
-                    f.fill_null_with_values(f64::NAN)?
-                } else {
-                    f.clone()
-                })
+                RecData::Num(f.f64()?.clone())
             } else if !counter && matches!(col.dtype(), DataType::String) {
                 RecData::Text(col.str()?.clone())
             } else {
@@ -230,10 +225,10 @@ impl Resampler {
             // and time.
             let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
             let (perm, segs, runs) = group_rows(&keys, &ts)?;
-            if let Some(idx) = perm {
-                reorder(&mut ts, &mut vars, &idx)?;
+            if let Some(p) = perm {
+                reorder(&mut ts, &mut vars, &p);
                 for r in record.iter_mut() {
-                    r.data.take(&idx)?;
+                    r.data.take(&p);
                 }
             }
             return Ok(Prepared {
@@ -255,9 +250,13 @@ impl Resampler {
                 maintain_order: true,
                 limit: None,
             });
-            reorder(&mut ts, &mut vars, &idx)?;
+            let p = Permutation {
+                perm: idx,
+                dest: None,
+            };
+            reorder(&mut ts, &mut vars, &p);
             for r in record.iter_mut() {
-                r.data.take(&idx)?;
+                r.data.take(&p);
             }
         }
         Ok(Prepared {
@@ -274,16 +273,115 @@ impl Resampler {
 }
 
 /// The timestamps and the variables in the order `idx` gives, contiguous.
-fn reorder(
-    ts: &mut Int64Chunked,
-    vars: &mut [(String, Float64Chunked, bool)],
-    idx: &IdxCa,
-) -> Result<()> {
-    *ts = gather(ts, idx);
+fn reorder(ts: &mut Int64Chunked, vars: &mut [(String, Float64Chunked, bool)], p: &Permutation) {
+    *ts = match &p.dest {
+        Some(dest) => scatter(ts, dest),
+        None => gather(ts, &p.perm),
+    };
     for (_, v, _) in vars.iter_mut() {
-        *v = gather(v, idx);
+        *v = match &p.dest {
+            // (Nulls keep their validity: gathered.)
+            Some(dest) if v.null_count() == 0 => scatter(v, dest),
+            _ => gather(v, &p.perm),
+        };
     }
-    Ok(())
+}
+
+/// A raw pointer handed to the workers of a scatter, which write disjoint
+/// elements.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: used only by `scatter_with`, whose writes are disjoint.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// `out[dest[i]] = f(i)` for every input row `i`, in parallel. Reading the
+/// input in order and writing one stream per key is kinder to the caches
+/// than gathering through `perm` when the keys are interleaved.
+fn scatter_with<T: Copy + Send + Sync>(dest: &[IdxSize], f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let n = dest.len();
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let ptr = SendPtr(out.as_mut_ptr());
+    const BLOCK: usize = 1 << 16;
+    dest.par_chunks(BLOCK).enumerate().for_each(|(b, d)| {
+        let p = ptr;
+        for (j, &to) in d.iter().enumerate() {
+            let to = to as usize;
+            assert!(to < n, "a destination out of range");
+            // SAFETY: `dest` is a permutation of 0..n (group_rows): every
+            // element is written exactly once, by one worker, in bounds.
+            unsafe { p.0.add(to).write(f(b * BLOCK + j)) };
+        }
+    });
+    // SAFETY: every element of 0..n was written above.
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// The rows of `c` moved to `dest` (no nulls), as one chunk.
+fn scatter<T: PolarsNumericType>(c: &ChunkedArray<T>, dest: &[IdxSize]) -> ChunkedArray<T> {
+    let c = c.rechunk();
+    let Some(arr) = c.downcast_iter().next() else {
+        return c.into_owned();
+    };
+    let values = arr.values().as_slice();
+    let out = scatter_with(dest, |i| values[i]);
+    ChunkedArray::from_vec(c.name().clone(), out)
+}
+
+/// The rows of `c` in the order of `p`, as one chunk without validity: a
+/// null becomes NaN.
+fn permute_nan(c: &Float64Chunked, p: &Permutation) -> Float64Chunked {
+    let Some(dest) = &p.dest else {
+        return gather_nan(c, &p.perm);
+    };
+    let c = c.rechunk();
+    let Some(arr) = c.downcast_iter().next() else {
+        return c.into_owned();
+    };
+    let values = arr.values().as_slice();
+    let out = match arr.validity().filter(|b| b.unset_bits() > 0) {
+        None => scatter_with(dest, |i| values[i]),
+        Some(valid) => scatter_with(dest, |i| {
+            if valid.get_bit(i) {
+                values[i]
+            } else {
+                f64::NAN
+            }
+        }),
+    };
+    Float64Chunked::from_vec(c.name().clone(), out)
+}
+
+/// The rows `idx` of `c` as one chunk without validity: a null becomes NaN.
+fn gather_nan(c: &Float64Chunked, idx: &IdxCa) -> Float64Chunked {
+    let c = c.rechunk();
+    let Some(arr) = c.downcast_iter().next() else {
+        return c.into_owned();
+    };
+    let positions: Vec<IdxSize>;
+    let rows = match idx.cont_slice() {
+        Ok(r) => r,
+        Err(_) => {
+            positions = idx.into_no_null_iter().collect();
+            &positions
+        }
+    };
+    let values = arr.values().as_slice();
+    let out: Vec<f64> = match arr.validity().filter(|b| b.unset_bits() > 0) {
+        None => rows.par_iter().map(|&i| values[i as usize]).collect(),
+        Some(valid) => rows
+            .par_iter()
+            .map(|&i| {
+                if valid.get_bit(i as usize) {
+                    values[i as usize]
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect(),
+    };
+    Float64Chunked::from_vec(c.name().clone(), out)
 }
 
 /// The rows `idx` of `c` (every index in bounds: a permutation of its rows)

@@ -554,8 +554,9 @@ impl Resampler {
 pub(super) fn merge(analog: Windows, rec: RecordWindows, keyed: bool) -> Windows {
     let n_a = analog.cols.len();
     let n_r = rec.cols.len();
-    if analog.starts.is_empty() {
-        // Counters and states only (or no analog window): the record's
+    if analog.starts.is_empty() || (n_a == 0 && !rec.starts.is_empty()) {
+        // Counters and states only (no analog channel: the record's windows
+        // hold every window with a row), or no analog window: the record's
         // windows as they are, nothing copied.
         let mut quality = analog.quality;
         quality.windows = rec.starts.len() as u64;

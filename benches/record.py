@@ -284,17 +284,21 @@ def same(a: pl.DataFrame, b: pl.DataFrame, what: str):
 def main():
     df = farm(TURBINES, DAYS)
     print(f"{df.height} rows ({TURBINES} turbines x {DAYS} days of 1-minute samples), one chunk: {df.n_chunks() == 1}", flush=True)
+    turbines = df["turbine"].unique().sort().to_list()
+    # The results are compared on every 10th turbine (all of their windows):
+    # three full copies of 47 M statistics do not fit beside the data.
+    checked = pl.col("turbine").is_in(turbines[::10])
     wb, ww, w_out = best_worst(RUNS, lambda: windcore_record(df))
-    ref = canon(w_out)
+    ref = canon(w_out.filter(checked))
     del w_out
+    gc.collect()
     lb, lw, l_out = best_worst(RUNS, lambda: polars_record(df))
-    same(canon(l_out), ref, "polars vs windcore")
+    same(canon(l_out.filter(checked)), ref, "polars vs windcore")
     del l_out
     gc.collect()
     # pandas on all 52 M rows at once needs more than this machine's 24 GB:
     # it runs in batches of PANDAS_BATCH turbines, each a frame of its own (as
     # a user would split it), and its time is the sum of the batches'.
-    turbines = df["turbine"].unique().sort().to_list()
     p_time, p_parts = 0.0, []
     for k in range(0, len(turbines), PANDAS_BATCH):
         part = df.filter(pl.col("turbine").is_in(turbines[k : k + PANDAS_BATCH])).to_pandas()
@@ -302,10 +306,10 @@ def main():
         t = time.perf_counter()
         out = pandas_record(part)
         p_time += time.perf_counter() - t
-        p_parts.append(canon(out))
+        p_parts.append(canon(pl.from_pandas(out).filter(checked)))
         del part, out
     same(pl.concat(p_parts).sort("turbine", "w", "signal"), ref, "pandas vs windcore")
-    print(f"results agree: {ref.height} statistics (windcore, polars, pandas)", flush=True)
+    print(f"results agree on {len(turbines[::10])} turbines: {ref.height} statistics (windcore, polars, pandas)", flush=True)
     print(f"  windcore.resample: best {wb:.3f} s, worst {ww:.3f} s", flush=True)
     batches = (len(turbines) + PANDAS_BATCH - 1) // PANDAS_BATCH
     for name, b, w in (("polars", lb, lw), (f"pandas ({batches} batches of {PANDAS_BATCH} turbines, 1 run)", p_time, p_time)):

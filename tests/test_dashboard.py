@@ -518,7 +518,7 @@ def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
         ("/api/data?end_date=2024-01-01", "start_date"),
         ("/api/data?start_date=2024-01-01&end_date=2023-12-31", "end_date"),
         ("/api/data?start_date=2024-01-01&end_date=2024-01-01&columns=rotor_speed", "columns"),
-        ("/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_median", "signal_type"),
+        ("/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_mode", "signal_type"),
     ]:
         status, body = server.get(path)
         assert status == 400, (path, body)

@@ -710,7 +710,7 @@ fn token_routes_etl_through_http_and_signals_match_the_direct_run() {
     let csv = r.text();
     assert_eq!(csv.lines().count(), 1 + 144);
     assert!(csv.lines().skip(1).all(|l| l.contains(",power_mean,")));
-    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_median");
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_mode");
     assert_eq!(
         (r.status, r.json()["parameter"].as_str()),
         (400, Some("signal"))
@@ -1150,7 +1150,7 @@ fn embedded_farm_assets_signals_and_jobs() {
     assert!(rows
         .iter()
         .all(|r| r["asset"] == "T03" && r["signal"] == "power_mean"));
-    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_median");
+    let r = server.get("/signals?start=2024-01-01&end=2024-01-02&signal=power_mode");
     assert_eq!(r.json()["parameter"], "signal");
     let names = server.get("/signals/names").json();
     assert!(names
@@ -1306,7 +1306,7 @@ fn seed_routes_answer_as_ours_on_postgres() {
             "format",
         ),
         (
-            "/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_median",
+            "/api/signals?start_date=2024-01-01&end_date=2024-01-01&signal_type=power_mode",
             "signal_type",
         ),
     ] {

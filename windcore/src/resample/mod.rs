@@ -19,6 +19,7 @@ mod spec;
 
 use chrono::TimeDelta;
 use polars::prelude::*;
+use polars_arrow::array::View;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
@@ -323,7 +324,10 @@ impl Resampler {
             .collect();
         let total: usize = per_window.iter().map(|&n| n as usize).sum();
         let mut ts = vec![0i64; total];
-        let mut sig = vec![0u32; total];
+        // The signal column's rows are views of the names, written in place.
+        let dict = names_dict(&names);
+        let name_views = dict.views().as_slice();
+        let mut sig = vec![View::default(); total];
         let mut val = vec![0f64; total];
         const BLOCK: usize = 1 << 14;
         let mut blocks = Vec::with_capacity(win.starts.len() / BLOCK + 1);
@@ -344,7 +348,7 @@ impl Resampler {
                     let x = c[i];
                     if !x.is_nan() {
                         t[o] = win.starts[i];
-                        s[o] = k as u32;
+                        s[o] = name_views[k];
                         v[o] = x;
                         o += 1;
                     }
@@ -360,30 +364,39 @@ impl Resampler {
         columns.push(ts.into_series().into());
         columns.push(Column::from(Series::from_arrow(
             SIGNAL.into(),
-            repeat_names(&names, &sig).boxed(),
+            signal_views(&dict, sig).boxed(),
         )?));
-        columns.push(Column::new(VALUE.into(), val));
+        // (Handed over as it is: `Column::new` would copy it.)
+        columns.push(
+            Float64Chunked::from_vec(VALUE.into(), val)
+                .into_series()
+                .into(),
+        );
         Ok((DataFrame::new_infer_height(columns)?, win.quality))
     }
 }
 
-/// The strings `names[i]` for each `i` of `idx`, as one string view array
-/// whose rows share the names' bytes (16 bytes a row, nothing copied).
-fn repeat_names(names: &[String], idx: &[u32]) -> polars_arrow::array::Utf8ViewArray {
-    use polars_arrow::array::{MutableBinaryViewArray, Utf8ViewArray};
-    let mut dict = MutableBinaryViewArray::<str>::with_capacity(names.len());
+/// The names as one string view array, whose views the signal column repeats.
+fn names_dict(names: &[String]) -> polars_arrow::array::Utf8ViewArray {
+    let mut dict = polars_arrow::array::MutableBinaryViewArray::<str>::with_capacity(names.len());
     for n in names {
         dict.push_value(n.as_str());
     }
-    let dict: Utf8ViewArray = dict.freeze();
-    let views = dict.views().as_slice();
-    let out: Vec<polars_arrow::array::View> = idx.iter().map(|&i| views[i as usize]).collect();
+    dict.freeze()
+}
+
+/// The signal column: `views`, each one of `dict`'s, sharing its buffers (16
+/// bytes a row, no name copied).
+fn signal_views(
+    dict: &polars_arrow::array::Utf8ViewArray,
+    views: Vec<View>,
+) -> polars_arrow::array::Utf8ViewArray {
     // SAFETY: every view is one of `dict`'s, valid in its buffers, which
     // the result shares.
     unsafe {
-        Utf8ViewArray::new_unchecked_unknown_md(
+        polars_arrow::array::Utf8ViewArray::new_unchecked_unknown_md(
             polars_arrow::datatypes::ArrowDataType::Utf8View,
-            out.into(),
+            views.into(),
             dict.data_buffers().clone(),
             None,
             Some(dict.total_buffer_len()),
@@ -509,17 +522,74 @@ fn key_columns(
     keys: &DataFrame,
     segs: &[Segment],
     win_segs: &[u32],
-    rows_of: impl Fn(usize) -> u32,
+    rows_of: impl Fn(usize) -> u32 + Sync,
 ) -> Result<Vec<Column>> {
-    let mut idx: Vec<IdxSize> = Vec::with_capacity(win_segs.len());
-    for (w, s) in win_segs.iter().enumerate() {
-        let row = segs[*s as usize].key_row;
-        for _ in 0..rows_of(w) {
-            idx.push(row);
-        }
+    // Each window's first output row, then the key row of every output row
+    // written in parallel blocks of windows.
+    let mut first: Vec<usize> = Vec::with_capacity(win_segs.len() + 1);
+    let mut total = 0usize;
+    for w in 0..win_segs.len() {
+        first.push(total);
+        total += rows_of(w) as usize;
     }
-    let idx = IdxCa::from_vec(PlSmallStr::EMPTY, idx);
-    Ok(keys.take(&idx)?.into_columns())
+    first.push(total);
+    let mut idx: Vec<IdxSize> = vec![0; total];
+    const BLOCK: usize = 1 << 14;
+    let mut blocks = Vec::with_capacity(win_segs.len() / BLOCK + 1);
+    let mut rest = &mut idx[..];
+    for lo in (0..win_segs.len()).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(win_segs.len());
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(first[hi] - first[lo]);
+        rest = tail;
+        blocks.push((lo..hi, head));
+    }
+    blocks.into_par_iter().for_each(|(windows, out)| {
+        let base = first[windows.start];
+        for w in windows {
+            let row = segs[win_segs[w] as usize].key_row;
+            out[first[w] - base..first[w + 1] - base].fill(row);
+        }
+    });
+    keys.columns()
+        .iter()
+        .map(|c| {
+            let one = c.str().ok().filter(|s| s.chunks().len() == 1);
+            match one.and_then(|s| s.downcast_iter().next()) {
+                Some(arr) => Ok(Column::from(Series::from_arrow(
+                    c.name().clone(),
+                    gather_views(arr, &idx).boxed(),
+                )?)),
+                None => Ok(c.take_slice(&idx)?),
+            }
+        })
+        .collect()
+}
+
+/// The rows `idx` of a string array as one string view array sharing its
+/// buffers (16 bytes a row, gathered on every core).
+fn gather_views(
+    arr: &polars_arrow::array::Utf8ViewArray,
+    idx: &[IdxSize],
+) -> polars_arrow::array::Utf8ViewArray {
+    use polars_arrow::array::{Array, Utf8ViewArray};
+    let views = arr.views().as_slice();
+    let out: Vec<polars_arrow::array::View> = idx.par_iter().map(|&i| views[i as usize]).collect();
+    let validity = arr.validity().filter(|b| b.unset_bits() > 0).map(|b| {
+        idx.iter()
+            .map(|&i| b.get_bit(i as usize))
+            .collect::<polars_arrow::bitmap::Bitmap>()
+    });
+    // SAFETY: every view is one of `arr`'s, valid in its buffers, which the
+    // result shares.
+    unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            polars_arrow::datatypes::ArrowDataType::Utf8View,
+            out.into(),
+            arr.data_buffers().clone(),
+            validity,
+            Some(arr.total_buffer_len()),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -57,62 +57,74 @@ fn codes(data: &RecData) -> Codes {
     const NONE: u32 = u32::MAX;
     match data {
         RecData::Num(ca) => {
-            // The distinct codes, kept sorted (a state channel has few; they
-            // come in runs, so the previous value needs no search).
-            let mut distinct: Vec<f64> = Vec::new();
-            let mut prev = f64::NAN;
-            for a in ca.downcast_iter() {
-                for v in a.values_iter() {
-                    let v = v + 0.0; // -0.0 is 0
-                    if v.to_bits() != prev.to_bits() && !v.is_nan() {
-                        prev = v;
-                        if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
-                            distinct.insert(at, v);
+            const BLOCK: usize = 1 << 16;
+            // The distinct codes, kept sorted, found per block of rows on
+            // every core (a state channel has few; they come in runs, so the
+            // previous value needs no search). Many codes: sorted at once.
+            let blocks: Vec<&[f64]> = ca
+                .downcast_iter()
+                .flat_map(|a| a.values().as_slice().chunks(BLOCK))
+                .collect();
+            let found: Vec<Option<Vec<f64>>> = blocks
+                .par_iter()
+                .map(|block| {
+                    let mut distinct: Vec<f64> = Vec::new();
+                    let mut prev = f64::NAN;
+                    for &v in *block {
+                        let v = v + 0.0; // -0.0 is 0
+                        if v.to_bits() != prev.to_bits() && !v.is_nan() {
+                            prev = v;
+                            if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
+                                distinct.insert(at, v);
+                                if distinct.len() > 4096 {
+                                    return None;
+                                }
+                            }
                         }
                     }
-                }
-                if distinct.len() > 4096 {
-                    break; // many codes: sorted all at once below
-                }
-            }
-            if distinct.len() > 4096 {
-                distinct = ca
-                    .downcast_iter()
-                    .flat_map(|a| a.values_iter().map(|v| v + 0.0))
+                    Some(distinct)
+                })
+                .collect();
+            let mut distinct: Vec<f64> = if found.iter().all(Option::is_some) {
+                found.into_iter().flatten().flatten().collect()
+            } else {
+                blocks
+                    .iter()
+                    .flat_map(|b| b.iter().map(|v| v + 0.0))
                     .filter(|v| !v.is_nan())
-                    .collect();
-                distinct.sort_unstable_by(f64::total_cmp);
-                distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
-            }
+                    .collect()
+            };
+            distinct.sort_unstable_by(f64::total_cmp);
+            distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
             // (A state channel has few codes: a binary search finds one.)
             let id = |v: f64| -> u32 {
                 distinct
                     .binary_search_by(|d| d.total_cmp(&v))
                     .map_or(NONE, |i| i as u32)
             };
+            // (A null's value may be anything: its code is none.)
             let rows = ca
                 .downcast_iter()
                 .map(|a| {
-                    let mut prev = (u64::MAX, NONE);
-                    let mut code = |v: f64| {
-                        let bits = (v + 0.0).to_bits();
-                        if v.is_nan() {
-                            NONE
-                        } else if bits == prev.0 {
-                            prev.1
-                        } else {
-                            prev = (bits, id(v + 0.0));
-                            prev.1
+                    let values = a.values().as_slice();
+                    let valid = a.validity().filter(|b| b.unset_bits() > 0);
+                    let mut out = vec![NONE; values.len()];
+                    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
+                        let lo = b * BLOCK;
+                        let mut prev = (u64::MAX, NONE);
+                        for (j, slot) in o.iter_mut().enumerate() {
+                            let v = values[lo + j] + 0.0;
+                            if v.is_nan() || valid.is_some_and(|m| !m.get_bit(lo + j)) {
+                                continue;
+                            }
+                            let bits = v.to_bits();
+                            if bits != prev.0 {
+                                prev = (bits, id(v));
+                            }
+                            *slot = prev.1;
                         }
-                    };
-                    match a.validity().filter(|b| b.unset_bits() > 0) {
-                        None => a.values_iter().map(|v| code(*v)).collect(),
-                        Some(b) => a
-                            .values_iter()
-                            .zip(b.iter())
-                            .map(|(v, ok)| if ok { code(*v) } else { NONE })
-                            .collect(),
-                    }
+                    });
+                    out
                 })
                 .collect();
             Codes {
@@ -476,18 +488,11 @@ impl Resampler {
             names.extend(SIGNALS.iter().map(|s| s.to_string()));
         }
         let total: usize = per_series.iter().map(|s| s.starts.len()).sum();
-        let mut out = RecordWindows {
-            starts: Vec::with_capacity(total),
-            segs: Vec::with_capacity(total),
-            names,
-            cols: Vec::new(),
-        };
-        let n_cols = out.names.len();
-        out.cols = (0..n_cols).map(|_| Vec::with_capacity(total)).collect();
+        let n_cols = names.len();
         let every = ctx.grid.every;
         let secs = |units: i64| units as f64 / ctx.per_sec as f64;
-        // The column of each (state channel, code) present.
-        let mut col_of: Vec<Vec<usize>> = Vec::with_capacity(present.len());
+        // The column of each (state channel, code) present, and of its nodata.
+        let mut col_of: Vec<(Vec<usize>, usize)> = Vec::with_capacity(present.len());
         let mut next = 2 * ctx.counters.len();
         for p in &present {
             let mut cols = vec![usize::MAX; p.len()];
@@ -497,55 +502,78 @@ impl Resampler {
                     next += 1;
                 }
             }
-            next += 1; // nodata
-            col_of.push(cols);
+            col_of.push((cols, next));
+            next += 1;
         }
+        let mut starts = Vec::with_capacity(total);
+        let mut segs = Vec::with_capacity(total);
         for (seg, series) in per_series.iter().enumerate() {
-            let n = series.starts.len();
-            let base = out.starts.len();
-            out.starts
-                .extend(series.starts.iter().map(|s| s + label_shift));
-            out.segs.extend(std::iter::repeat_n(seg as u32, n));
-            for c in out.cols.iter_mut() {
-                c.resize(base + n, f64::NAN);
+            starts.extend(series.starts.iter().map(|s| s + label_shift));
+            segs.extend(std::iter::repeat_n(seg as u32, series.starts.len()));
+        }
+        // Each series writes its own rows of every column, on every core
+        // (zeroed memory is mapped lazily: the workers fault it in).
+        let mut cols: Vec<Vec<f64>> = (0..n_cols).map(|_| vec![0.0; total]).collect();
+        let mut parts: Vec<Vec<&mut [f64]>> = per_series
+            .iter()
+            .map(|_| Vec::with_capacity(n_cols))
+            .collect();
+        for col in cols.iter_mut() {
+            let mut rest = &mut col[..];
+            for (part, series) in parts.iter_mut().zip(&per_series) {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(series.starts.len());
+                part.push(head);
+                rest = tail;
             }
-            for (ci, (delta, last)) in series.counters.iter().enumerate() {
-                out.cols[2 * ci][base..].copy_from_slice(delta);
-                out.cols[2 * ci + 1][base..].copy_from_slice(last);
-            }
-            let mut nodata_col = 2 * ctx.counters.len();
-            for (si, entries) in series.states.iter().enumerate() {
-                nodata_col += present[si].iter().filter(|p| **p).count();
+        }
+        parts
+            .into_par_iter()
+            .zip(per_series.par_iter())
+            .for_each(|(mut out, series)| {
+                let n = series.starts.len();
+                for c in out.iter_mut() {
+                    c.fill(f64::NAN);
+                }
+                for (ci, (delta, last)) in series.counters.iter().enumerate() {
+                    out[2 * ci].copy_from_slice(delta);
+                    out[2 * ci + 1].copy_from_slice(last);
+                }
                 let mut covered = vec![0i64; n];
-                for &(w, code, units) in entries {
-                    out.cols[col_of[si][code as usize]][base + w as usize] = secs(units);
-                    covered[w as usize] += units;
-                }
-                for (w, c) in covered.iter().enumerate() {
-                    out.cols[nodata_col][base + w] = secs(every - c);
-                }
-                nodata_col += 1;
-            }
-            if let Some((si, cats)) = &avail {
-                let mut by_cat = vec![[0i64; 3]; n];
-                for &(w, code, units) in &series.states[*si] {
-                    if let Some(c) = cats[code as usize] {
-                        by_cat[w as usize][c as usize] += units;
+                for (si, entries) in series.states.iter().enumerate() {
+                    covered.fill(0);
+                    for &(w, code, units) in entries {
+                        out[col_of[si].0[code as usize]][w as usize] = secs(units);
+                        covered[w as usize] += units;
+                    }
+                    let nodata = &mut out[col_of[si].1];
+                    for (o, c) in nodata.iter_mut().zip(&covered) {
+                        *o = secs(every - c);
                     }
                 }
-                let first = n_cols - SIGNALS.len();
-                for (w, cat) in by_cat.iter().enumerate() {
-                    let unknown = every - cat.iter().sum::<i64>();
-                    let r = base + w;
-                    out.cols[first][r] = ratio(secs(cat[0]), secs(cat[1])).unwrap_or(f64::NAN);
-                    out.cols[first + 1][r] = secs(cat[0]);
-                    out.cols[first + 2][r] = secs(cat[1]);
-                    out.cols[first + 3][r] = secs(cat[2]);
-                    out.cols[first + 4][r] = secs(unknown);
+                if let Some((si, cats)) = &avail {
+                    let mut by_cat = vec![[0i64; 3]; n];
+                    for &(w, code, units) in &series.states[*si] {
+                        if let Some(c) = cats[code as usize] {
+                            by_cat[w as usize][c as usize] += units;
+                        }
+                    }
+                    let first = n_cols - SIGNALS.len();
+                    for (w, cat) in by_cat.iter().enumerate() {
+                        let unknown = every - cat.iter().sum::<i64>();
+                        out[first][w] = ratio(secs(cat[0]), secs(cat[1])).unwrap_or(f64::NAN);
+                        out[first + 1][w] = secs(cat[0]);
+                        out[first + 2][w] = secs(cat[1]);
+                        out[first + 3][w] = secs(cat[2]);
+                        out[first + 4][w] = secs(unknown);
+                    }
                 }
-            }
+            });
+        RecordWindows {
+            starts,
+            segs,
+            names,
+            cols,
         }
-        out
     }
 }
 

@@ -240,3 +240,47 @@ def dask_cluster_or_skip():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as lc:
         with distributed.Client(lc) as client:
             yield client
+
+
+def _interleaved(df: pd.DataFrame) -> pl.DataFrame:
+    """The samples as a farm export holds them: ordered by time, turbines interleaved."""
+    return pl.from_pandas(df.sort_values("timestamp", kind="stable").reset_index(drop=True))
+
+
+@pytest.mark.parametrize("key", ["string", "null_key", "chunked", "integer"])
+def test_long_output_is_the_wide_output_unpivoted(key):
+    """The long form (written in parallel blocks, key and signal columns as shared
+    views) holds exactly the defined cells of the wide form, whatever the key."""
+    df = _interleaved(samples(seed=5, n=1500))
+    if key == "null_key":
+        every_7th = pl.int_range(pl.len()) % 7 == 0
+        df = df.with_columns(pl.when(every_7th).then(None).otherwise(pl.col("asset")).alias("asset"))
+    elif key == "chunked":
+        half = df.height // 2
+        df = pl.concat([df[:half], df[half:]], rechunk=False)
+        assert df["asset"].n_chunks() == 2
+    elif key == "integer":
+        df = df.with_columns(pl.col("asset").str.slice(1).cast(pl.Int32))
+    kw = dict(by="asset", counters="energy", states="status", availability=MAPPING, stats="mean")
+    wide = pl.DataFrame(windcore.resample(df, **kw))
+    long = pl.DataFrame(windcore.resample(df, long=True, **kw))
+    stats = [c for c in wide.columns if c not in ("asset", "timestamp")]
+    expected = (
+        wide.unpivot(index=["asset", "timestamp"], on=stats, variable_name="signal", value_name="value")
+        .filter(pl.col("value").is_not_null() & pl.col("value").is_not_nan())
+        .sort("asset", "timestamp", "signal", nulls_last=True)
+    )
+    got = long.sort("asset", "timestamp", "signal", nulls_last=True)
+    assert got.height == expected.height > 0
+    nulls = got["asset"].null_count()
+    assert nulls == expected["asset"].null_count()
+    assert (nulls > 0) == (key == "null_key")
+    assert got.equals(expected.select(got.columns)), (key, got.head(), expected.head())
+
+
+def test_empty_input_gives_empty_long_and_wide_output():
+    df = _interleaved(samples(n=10)).clear()
+    kw = dict(by="asset", counters="energy", states="status", availability=MAPPING)
+    for long in (False, True):
+        out = pl.DataFrame(windcore.resample(df, long=long, **kw))
+        assert out.height == 0, long

@@ -18,29 +18,16 @@ windcore's (if the module is installed) and the check is reported on stderr.
 
 import gc
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
+from timing import best_worst
+
 LINEAR = ("wind_speed", "power")
 ANGLE = "wind_direction"
 STATS = ("mean", "min", "max", "std", "count")
-
-
-def best_worst(runs, f):
-    """Best and worst wall time of `runs` calls and the last result. As in the
-    Rust harness, each result is freed after the clock stops."""
-    best, worst, out = float("inf"), 0.0, None
-    for _ in range(runs):
-        out = None
-        gc.collect()
-        t = time.perf_counter()
-        out = f()
-        e = time.perf_counter() - t
-        best, worst = min(best, e), max(worst, e)
-    return best, worst, out
 
 
 def report(name, best, worst):

@@ -22,36 +22,23 @@ Scale with WINDCORE_BENCH_TURBINES / WINDCORE_BENCH_DAYS.
 
 from __future__ import annotations
 
-import gc
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
+from timing import best_worst
+
 CLI = os.environ.get("WINDCORE_CLI") or shutil.which("windcore-cli")
 RUNS = int(os.environ.get("WINDCORE_BENCH_RUNS", "3"))
 TURBINES = int(os.environ.get("WINDCORE_BENCH_TURBINES", "100"))
 DAYS = int(os.environ.get("WINDCORE_BENCH_DAYS", "365"))
-
-
-def best_worst(runs, f):
-    best, worst, out = float("inf"), 0.0, None
-    for _ in range(runs):
-        out = None
-        gc.collect()
-        t = time.perf_counter()
-        out = f()
-        e = time.perf_counter() - t
-        best, worst = min(best, e), max(worst, e)
-    return best, worst, out
 
 
 def farm_csv(path: Path, year: int, turbines: int, days: int, seed: int) -> int:

@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from timing import best_worst
+
 RUNS = int(os.environ.get("WINDCORE_BENCH_RUNS", "3"))
 TURBINES = int(os.environ.get("WINDCORE_BENCH_TURBINES", "100"))
 DAYS = int(os.environ.get("WINDCORE_BENCH_DAYS", "365"))
@@ -49,18 +51,6 @@ HOLD_US = 600_000_000
 MAPPING = {"available": [1, 2], "unavailable": [3], "excluded": [4]}  # 9: unmapped
 CODES = (1, 2, 3, 4, 9)
 PANDAS_BATCH = int(os.environ.get("WINDCORE_BENCH_PANDAS_BATCH", "10"))
-
-
-def best_worst(runs, f):
-    best, worst, out = float("inf"), 0.0, None
-    for _ in range(runs):
-        out = None
-        gc.collect()
-        t = time.perf_counter()
-        out = f()
-        e = time.perf_counter() - t
-        best, worst = min(best, e), max(worst, e)
-    return best, worst, out
 
 
 def farm(turbines: int, days: int, seed: int = 7) -> pl.DataFrame:

@@ -19,27 +19,16 @@ Prints `<name> <best seconds>` and `<name>_worst <worst seconds>` per line.
 
 import gc
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 
+from timing import best_worst
+
 VARIABLES = ("wind_speed", "power")
 STATS = ("mean", "min", "max", "std")
-
-
-def best_worst(runs, f):
-    best, worst, out = float("inf"), 0.0, None
-    for _ in range(runs):
-        out = None
-        gc.collect()
-        t = time.perf_counter()
-        out = f()
-        e = time.perf_counter() - t
-        best, worst = min(best, e), max(worst, e)
-    return best, worst, out
 
 
 def report(name, best, worst):

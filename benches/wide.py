@@ -23,10 +23,8 @@ WINDCORE_BENCH_RUNS (default 5) runs of each.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -34,20 +32,10 @@ import polars as pl
 
 import windcore
 
+from timing import best_worst
+
 RUNS = int(os.environ.get("WINDCORE_BENCH_RUNS", "5"))
 TURBINES = int(os.environ.get("WINDCORE_BENCH_TURBINES", "10"))
-
-
-def best_worst(runs, f):
-    best, worst, out = float("inf"), 0.0, None
-    for _ in range(runs):
-        out = None
-        gc.collect()
-        t = time.perf_counter()
-        out = f()
-        e = time.perf_counter() - t
-        best, worst = min(best, e), max(worst, e)
-    return best, worst, out
 
 
 def with_nan_runs(x: np.ndarray, rng) -> np.ndarray:

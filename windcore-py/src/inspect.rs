@@ -4,10 +4,9 @@
 //! Dagster example) that would otherwise need a database driver of their own.
 //! The logic is the core's (`windcore::inspect`); this only converts.
 
-use chrono::TimeDelta;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDate, PyDict, PyList};
-use windcore::{DayRange, Label, RunDays};
+use windcore::{DayRange, RunDays};
 
 use crate::convert::{days_arg, DayArg, Every, LocationArg, Names};
 use crate::errors::ConfigError;
@@ -131,10 +130,7 @@ pub fn target_windows<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let days = given_range(from_, to)?;
     let zone = zone_arg(timezone.as_deref())?;
-    let offset = match label_arg(label.as_deref())? {
-        Label::End => every.0,
-        _ => TimeDelta::zero(),
-    };
+    let offset = label_arg(label.as_deref())?.offset(every.0);
     let target = target.0;
     let signals = signals.map(|s| s.0);
     let found = wait_for(py, async move {
@@ -180,10 +176,7 @@ pub fn target_availability<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let days = given_range(from_, to)?;
     let zone = zone_arg(timezone.as_deref())?;
-    let offset = match label_arg(label.as_deref())? {
-        Label::End => every.0,
-        _ => TimeDelta::zero(),
-    };
+    let offset = label_arg(label.as_deref())?.offset(every.0);
     let target = target.0;
     let found = wait_for(py, async move {
         windcore::target_availability(&target, days, zone, offset).await

@@ -189,6 +189,14 @@ impl Label {
             Label::End => "end",
         }
     }
+
+    /// How far a window's label lies after its start, for windows of `every`.
+    pub fn offset(self, every: TimeDelta) -> TimeDelta {
+        match self {
+            Label::Start => TimeDelta::zero(),
+            Label::End => every,
+        }
+    }
 }
 
 impl fmt::Display for Label {

@@ -47,6 +47,13 @@ impl Params {
         Ok(first)
     }
 
+    /// A day (`YYYY-MM-DD`) that may be given once.
+    pub fn day(&self, key: &'static str) -> ApiResult<Option<Day>> {
+        self.one(key)?
+            .map(|s| s.parse::<Day>().map_err(|e| ApiError::param(key, e)))
+            .transpose()
+    }
+
     /// Every value of a repeatable, comma-separated list parameter.
     pub fn list(&self, key: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

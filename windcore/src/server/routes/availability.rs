@@ -13,7 +13,7 @@ use super::meta::day_span;
 use crate::server::app::App;
 use crate::server::error::{json_response, ApiError, ApiResult};
 use crate::server::params::{parse_zone, Params};
-use crate::{Day, DayAvailability};
+use crate::DayAvailability;
 
 /// One (day, asset)'s or one asset's sums, as JSON.
 fn sums_json(a: &DayAvailability) -> Value {
@@ -39,12 +39,7 @@ pub(crate) async fn availability(
 ) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref(), &["from", "to", "timezone"])?;
     let zone = parse_zone(&p)?;
-    let day = |key: &'static str| -> ApiResult<Option<Day>> {
-        p.one(key)?
-            .map(|s| s.parse::<Day>().map_err(|e| ApiError::param(key, e)))
-            .transpose()
-    };
-    let (from, to) = (day("from")?, day("to")?);
+    let (from, to) = (p.day("from")?, p.day("to")?);
     let _permit = app.permit().await?;
     let target = app.target().await?;
     let present = app.source_days(zone).await?;

@@ -153,12 +153,7 @@ pub(crate) async fn coverage(
     }
     // A complete day of 24 hours.
     let expected = (86_400 / every.num_seconds().max(1)) as u32;
-    let day = |key: &'static str| -> ApiResult<Option<Day>> {
-        p.one(key)?
-            .map(|s| s.parse::<Day>().map_err(|e| ApiError::param(key, e)))
-            .transpose()
-    };
-    let (from, to) = (day("from")?, day("to")?);
+    let (from, to) = (p.day("from")?, p.day("to")?);
     let _permit = app.permit().await?;
     let present = app.source_days(zone).await?;
     let Some((first, last)) = day_span(from, to, &present)? else {

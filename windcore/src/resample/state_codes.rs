@@ -1,0 +1,117 @@
+//! The codes of a state channel: its distinct values in output order, and
+//! each row's code, found on every core.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::prepare::RecData;
+use crate::availability::state_name;
+
+/// The distinct codes of one state channel, in output order (numbers
+/// ascending, texts in byte order), and each row's code (`u32::MAX`: not a
+/// sample), per input chunk.
+pub(super) struct Codes {
+    pub(super) names: Vec<String>,
+    pub(super) rows: Vec<Vec<u32>>,
+}
+
+pub(super) fn codes(data: &RecData) -> Codes {
+    const NONE: u32 = u32::MAX;
+    match data {
+        RecData::Num(ca) => {
+            const BLOCK: usize = 1 << 16;
+            // The distinct codes, kept sorted, found per block of rows on
+            // every core (a state channel has few; they come in runs, so the
+            // previous value needs no search). Many codes: sorted at once.
+            let blocks: Vec<&[f64]> = ca
+                .downcast_iter()
+                .flat_map(|a| a.values().as_slice().chunks(BLOCK))
+                .collect();
+            let found: Vec<Option<Vec<f64>>> = blocks
+                .par_iter()
+                .map(|block| {
+                    let mut distinct: Vec<f64> = Vec::new();
+                    let mut prev = f64::NAN;
+                    for &v in *block {
+                        let v = v + 0.0; // -0.0 is 0
+                        if v.to_bits() != prev.to_bits() && !v.is_nan() {
+                            prev = v;
+                            if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
+                                distinct.insert(at, v);
+                                if distinct.len() > 4096 {
+                                    return None;
+                                }
+                            }
+                        }
+                    }
+                    Some(distinct)
+                })
+                .collect();
+            let mut distinct: Vec<f64> = if found.iter().all(Option::is_some) {
+                found.into_iter().flatten().flatten().collect()
+            } else {
+                blocks
+                    .iter()
+                    .flat_map(|b| b.iter().map(|v| v + 0.0))
+                    .filter(|v| !v.is_nan())
+                    .collect()
+            };
+            distinct.sort_unstable_by(f64::total_cmp);
+            distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            // (A state channel has few codes: a binary search finds one.)
+            let id = |v: f64| -> u32 {
+                distinct
+                    .binary_search_by(|d| d.total_cmp(&v))
+                    .map_or(NONE, |i| i as u32)
+            };
+            // (A null's value may be anything: its code is none.)
+            let rows = ca
+                .downcast_iter()
+                .map(|a| {
+                    let values = a.values().as_slice();
+                    let valid = a.validity().filter(|b| b.unset_bits() > 0);
+                    let mut out = vec![NONE; values.len()];
+                    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
+                        let lo = b * BLOCK;
+                        let mut prev = (u64::MAX, NONE);
+                        for (j, slot) in o.iter_mut().enumerate() {
+                            let v = values[lo + j] + 0.0;
+                            if v.is_nan() || valid.is_some_and(|m| !m.get_bit(lo + j)) {
+                                continue;
+                            }
+                            let bits = v.to_bits();
+                            if bits != prev.0 {
+                                prev = (bits, id(v));
+                            }
+                            *slot = prev.1;
+                        }
+                    });
+                    out
+                })
+                .collect();
+            Codes {
+                names: distinct.into_iter().map(state_name).collect(),
+                rows,
+            }
+        }
+        RecData::Text(ca) => {
+            let mut distinct: Vec<&str> = ca.iter().flatten().collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let id: HashMap<&str, u32> = distinct
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, i as u32))
+                .collect();
+            let rows = ca
+                .downcast_iter()
+                .map(|a| a.iter().map(|v| v.map_or(NONE, |v| id[v])).collect())
+                .collect();
+            Codes {
+                names: distinct.into_iter().map(str::to_string).collect(),
+                rows,
+            }
+        }
+    }
+}

@@ -284,3 +284,23 @@ def test_empty_input_gives_empty_long_and_wide_output():
     for long in (False, True):
         out = pl.DataFrame(windcore.resample(df, long=long, **kw))
         assert out.height == 0, long
+
+
+def test_unsorted_and_duplicate_timestamps():
+    """Rows in any order give the result of the sorted rows; of rows with equal
+    (asset, timestamp) the later one in input order wins, for counters and states."""
+    df = pl.from_pandas(samples(seed=9, n=800))
+    kw = dict(by="asset", counters="energy", states="status", availability=MAPPING, stats="mean", long=True)
+    ref = pl.DataFrame(windcore.resample(df, **kw)).sort("asset", "timestamp", "signal")
+    shuffled = df.sample(fraction=1.0, shuffle=True, seed=1)
+    got = pl.DataFrame(windcore.resample(shuffled, **kw)).sort("asset", "timestamp", "signal")
+    assert got.equals(ref)
+    # Every 10th row again, later in the input, with other values: those win.
+    again = df.gather_every(10).with_columns(
+        (pl.col("energy") + 1000.0).alias("energy"), pl.lit(5.0).alias("status")
+    )
+    got = pl.DataFrame(windcore.resample(pl.concat([df, again]), **kw)).sort("asset", "timestamp", "signal")
+    winners = pl.concat([df.join(again, on=["asset", "timestamp"], how="anti"), again]).sort("asset", "timestamp")
+    want = pl.DataFrame(windcore.resample(winners, **kw)).sort("asset", "timestamp", "signal")
+    assert got.equals(want)
+    assert not got.equals(ref)

@@ -200,14 +200,10 @@ pub fn target_availability<'py>(
             .flat_map(|(d, per_asset)| per_asset.into_iter().map(move |(a, v)| (Some(d), a, v)))
             .collect()
     } else {
-        let mut total: std::collections::BTreeMap<String, windcore::DayAvailability> =
-            Default::default();
-        for per_asset in found.into_values() {
-            for (a, v) in per_asset {
-                total.entry(a).or_default().add(&v);
-            }
-        }
-        total.into_iter().map(|(a, v)| (None, a, v)).collect()
+        windcore::DayAvailability::period_totals(&found)
+            .into_iter()
+            .map(|(a, v)| (None, a, v))
+            .collect()
     };
     for (d, a, v) in rows {
         if let Some(d) = d {

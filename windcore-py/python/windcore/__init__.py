@@ -276,32 +276,41 @@ def _to_pandas(
     return df
 
 
-def _decode_arrow_keys(table: "pa.Table", by: list[str]) -> "pa.Table":
-    """Dictionary-encoded key columns (pandas ``category``, pyarrow dictionary)
-    decoded to their values (strings, or integers for integer categories): a
-    copy of those columns only, the others are shared."""
+def _decode_arrow_keys(table: "pa.Table", names: list[str], keys: list[str]) -> "pa.Table":
+    """Dictionary-encoded columns among ``names`` (pandas ``category``, pyarrow
+    dictionary) decoded to their values: a copy of those columns only, the
+    others are shared. A key column (of ``keys``) with string entries is left
+    to the core, which decodes it without copying a string (its rows share the
+    entries' bytes)."""
     import pyarrow as pa
 
-    for name in by:
+    for name in names:
         i = table.schema.get_field_index(name)
         if i < 0:
             continue  # the core names the missing column
         field = table.schema.field(i)
-        if pa.types.is_dictionary(field.type):
-            column = table.column(i).cast(field.type.value_type)
-            table = table.set_column(i, pa.field(name, column.type, field.nullable), column)
+        if not pa.types.is_dictionary(field.type):
+            continue
+        values = field.type.value_type
+        if name in keys and (
+            pa.types.is_string(values) or pa.types.is_large_string(values) or pa.types.is_string_view(values)
+        ):
+            continue
+        column = table.column(i).cast(values)
+        table = table.set_column(i, pa.field(name, column.type, field.nullable), column)
     return table
 
 
-def _decode_polars_keys(df: "pl.DataFrame", by: list[str]) -> "pl.DataFrame":
-    """polars ``Categorical`` / ``Enum`` key columns cast to ``String`` (a copy
-    of those columns only)."""
+def _decode_polars_keys(df: "pl.DataFrame", names: list[str], keys: list[str]) -> "pl.DataFrame":
+    """polars ``Categorical`` / ``Enum`` columns among ``names`` cast to
+    ``String`` (a copy of those columns only), except key columns (of
+    ``keys``): the core decodes those without copying a string."""
     import polars as pl
 
     cast = [
         pl.col(name).cast(pl.String)
-        for name in by
-        if name in df.schema and isinstance(df.schema[name], (pl.Categorical, pl.Enum))
+        for name in names
+        if name not in keys and name in df.schema and isinstance(df.schema[name], (pl.Categorical, pl.Enum))
     ]
     return df.with_columns(cast) if cast else df
 
@@ -534,15 +543,15 @@ def resample(
         table, time_column, restore = _from_pandas(data, time_column)
         if restore is not None and restore.variable is not None and variables is None:
             variables = [restore.variable]  # a Series: its values, whatever their type
-        data = _decode_arrow_keys(table, decode)
+        data = _decode_arrow_keys(table, decode, by_names)
     elif is_arrow and decode:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
-        data = _decode_arrow_keys(data, decode)
+        data = _decode_arrow_keys(data, decode, by_names)
     elif pl is not None and isinstance(data, pl.LazyFrame):
-        data = _decode_polars_keys(data.collect(), decode)
+        data = _decode_polars_keys(data.collect(), decode, by_names)
     elif pl is not None and isinstance(data, pl.DataFrame) and decode:
-        data = _decode_polars_keys(data, decode)
+        data = _decode_polars_keys(data, decode, by_names)
     stream = _ArrowStream(
         _windcore.resample(
             data,

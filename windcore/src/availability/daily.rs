@@ -58,6 +58,26 @@ impl DayAvailability {
         self.unknown_seconds += other.unknown_seconds;
     }
 
+    /// Each asset's days of `per_day` added up: its sums over the whole
+    /// period, whose [`availability`](Self::availability) is the ratio of
+    /// the sums (never a mean of the days' ratios).
+    pub fn period_totals(
+        per_day: &BTreeMap<Day, BTreeMap<String, DayAvailability>>,
+    ) -> BTreeMap<String, DayAvailability> {
+        let mut total: BTreeMap<String, DayAvailability> = BTreeMap::new();
+        for per_asset in per_day.values() {
+            for (asset, a) in per_asset {
+                match total.get_mut(asset) {
+                    Some(t) => t.add(a),
+                    None => {
+                        total.insert(asset.clone(), *a);
+                    }
+                }
+            }
+        }
+        total
+    }
+
     fn seconds_mut(&mut self, k: usize) -> &mut f64 {
         match k {
             0 => &mut self.available_seconds,

@@ -11,7 +11,7 @@ use super::keys::Segment;
 use super::plan::Windows;
 use super::prepare::Prepared;
 use super::record::{self, Bounds};
-use super::{Label, Resampler, Stat};
+use super::{Resampler, Stat};
 use crate::error::Result;
 use crate::report::Quality;
 use crate::schema::{SIGNAL, VALUE};
@@ -31,11 +31,7 @@ impl Resampler {
         if prep.record.is_empty() {
             return Ok((prep, win, names));
         }
-        let shift = match self.label {
-            Label::Start => 0,
-            Label::End => prep.grid.every,
-        };
-        let rec = self.record(&prep, bounds, shift);
+        let rec = self.record(&prep, bounds, self.label.offset(prep.grid.every));
         names.extend(rec.names.iter().map(|n| (n.clone(), false)));
         let win = record::merge(win, rec, prep.keys.is_some());
         Ok((prep, win, names))

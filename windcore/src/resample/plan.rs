@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::kernel::{kernel, Grid, KernelConfig, VarIn};
 use super::prepare::Prepared;
-use super::spec::{Label, Stat};
+use super::spec::Stat;
 use super::Resampler;
 use crate::report::Quality;
 
@@ -141,10 +141,7 @@ impl Resampler {
         }
         let cfg = KernelConfig {
             grid,
-            label_shift: match self.label {
-                Label::Start => 0,
-                Label::End => grid.every,
-            },
+            label_shift: self.label.offset(grid.every),
             stats: &self.stats,
             want_std: self.stats.contains(&Stat::Std),
             extras: self

@@ -190,10 +190,11 @@ impl Label {
         }
     }
 
-    /// How far a window's label lies after its start, for windows of `every`.
-    pub fn offset(self, every: TimeDelta) -> TimeDelta {
+    /// How far a window's label lies after its start, for windows of
+    /// `every` (a `TimeDelta`, or a count of time units).
+    pub fn offset<T: Default>(self, every: T) -> T {
         match self {
-            Label::Start => TimeDelta::zero(),
+            Label::Start => T::default(),
             Label::End => every,
         }
     }

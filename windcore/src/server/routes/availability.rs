@@ -1,7 +1,7 @@
 //! `GET /availability`: time-based availability per asset and local day,
 //! from the availability signals of the target's windows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -55,14 +55,12 @@ pub(crate) async fn availability(
         .map_err(|_| ApiError::unavailable("reading the target timed out"))?
         .map_err(ApiError::from_windcore)?;
     let assets: BTreeSet<&String> = found.values().flat_map(|m| m.keys()).collect();
-    let mut total: BTreeMap<&String, DayAvailability> = BTreeMap::new();
     let mut days = Vec::new();
     let mut d = first;
     loop {
         let mut per_asset = serde_json::Map::new();
         if let Some(m) = found.get(&d) {
             for (asset, a) in m {
-                total.entry(asset).or_default().add(a);
                 per_asset.insert(asset.clone(), sums_json(a));
             }
         }
@@ -75,9 +73,9 @@ pub(crate) async fn availability(
             None => break,
         };
     }
-    let total: serde_json::Map<String, Value> = total
+    let total: serde_json::Map<String, Value> = DayAvailability::period_totals(&found)
         .into_iter()
-        .map(|(asset, a)| (asset.clone(), sums_json(&a)))
+        .map(|(asset, a)| (asset, sums_json(&a)))
         .collect();
     Ok(json_response(
         StatusCode::OK,

@@ -67,7 +67,7 @@ impl Resampler {
         // The signal column's rows are views of the names, written in place.
         let dict = names_dict(&names);
         let name_views = dict.views().as_slice();
-        let mut sig = vec![View::default(); total];
+        let mut sig = zeroed_views(total);
         let mut val = vec![0f64; total];
         const BLOCK: usize = 1 << 14;
         let mut blocks = Vec::with_capacity(win.starts.len() / BLOCK + 1);
@@ -174,8 +174,8 @@ fn key_columns(
     win_segs: &[u32],
     rows_of: impl Fn(usize) -> u32 + Sync,
 ) -> Result<Vec<Column>> {
-    // Each window's first output row, then the key row of every output row
-    // written in parallel blocks of windows.
+    // Each window's first output row; every column is written in parallel
+    // blocks of windows.
     let mut first: Vec<usize> = Vec::with_capacity(win_segs.len() + 1);
     let mut total = 0usize;
     for w in 0..win_segs.len() {
@@ -183,23 +183,10 @@ fn key_columns(
         total += rows_of(w) as usize;
     }
     first.push(total);
-    let mut idx: Vec<IdxSize> = vec![0; total];
-    const BLOCK: usize = 1 << 14;
-    let mut blocks = Vec::with_capacity(win_segs.len() / BLOCK + 1);
-    let mut rest = &mut idx[..];
-    for lo in (0..win_segs.len()).step_by(BLOCK) {
-        let hi = (lo + BLOCK).min(win_segs.len());
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(first[hi] - first[lo]);
-        rest = tail;
-        blocks.push((lo..hi, head));
-    }
-    blocks.into_par_iter().for_each(|(windows, out)| {
-        let base = first[windows.start];
-        for w in windows {
-            let row = segs[win_segs[w] as usize].key_row;
-            out[first[w] - base..first[w + 1] - base].fill(row);
-        }
-    });
+    let key_row = |w: usize| segs[win_segs[w] as usize].key_row;
+    // The key row of every output row: for the columns that are not one
+    // string array (those are repeated view by view).
+    let mut idx: Option<Vec<IdxSize>> = None;
     keys.columns()
         .iter()
         .map(|c| {
@@ -207,23 +194,69 @@ fn key_columns(
             match one.and_then(|s| s.downcast_iter().next()) {
                 Some(arr) => Ok(Column::from(Series::from_arrow(
                     c.name().clone(),
-                    gather_views(arr, &idx).boxed(),
+                    repeat_views(arr, &first, key_row).boxed(),
                 )?)),
-                None => Ok(c.take_slice(&idx)?),
+                None => {
+                    let idx = idx.get_or_insert_with(|| {
+                        let mut idx = vec![0; total];
+                        fill_blocks(&mut idx, &first, |w, out| out.fill(key_row(w)));
+                        idx
+                    });
+                    Ok(c.take_slice(idx)?)
+                }
             }
         })
         .collect()
 }
 
-/// The rows `idx` of a string array as one string view array sharing its
-/// buffers (16 bytes a row, gathered on every core).
-fn gather_views(arr: &Utf8ViewArray, idx: &[IdxSize]) -> Utf8ViewArray {
+/// Writes rows `first[w]..first[w + 1]` of `out` by `fill(w, rows)`, for
+/// every window `w`, in parallel blocks of windows.
+fn fill_blocks<T: Send>(out: &mut [T], first: &[usize], fill: impl Fn(usize, &mut [T]) + Sync) {
+    let windows = first.len() - 1;
+    const BLOCK: usize = 1 << 14;
+    let mut blocks = Vec::with_capacity(windows / BLOCK + 1);
+    let mut rest = out;
+    for lo in (0..windows).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(windows);
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(first[hi] - first[lo]);
+        rest = tail;
+        blocks.push((lo..hi, head));
+    }
+    blocks.into_par_iter().for_each(|(windows, out)| {
+        let base = first[windows.start];
+        for w in windows {
+            fill(w, &mut out[first[w] - base..first[w + 1] - base]);
+        }
+    });
+}
+
+/// `n` empty string views, as zeroed memory (mapped lazily, faulted in by
+/// whichever core writes it first; `vec![View::default(); n]` would write
+/// every one on this thread).
+fn zeroed_views(n: usize) -> Vec<View> {
+    const _: () = assert!(size_of::<View>() == 16 && align_of::<View>() == 4);
+    let mut zeros = std::mem::ManuallyDrop::new(vec![[0u32; 4]; n]);
+    // SAFETY: `View` is `repr(C)` of four u32 (size 16, align 4, as
+    // `[u32; 4]`), and all zeros is a valid (empty, inline) view.
+    unsafe { Vec::from_raw_parts(zeros.as_mut_ptr().cast::<View>(), n, zeros.capacity()) }
+}
+
+/// A string column whose rows `first[w]..first[w + 1]` repeat row `row(w)`
+/// of `arr`: one string view array sharing its buffers (16 bytes a row).
+fn repeat_views(
+    arr: &Utf8ViewArray,
+    first: &[usize],
+    row: impl Fn(usize) -> IdxSize + Sync,
+) -> Utf8ViewArray {
     let views = arr.views().as_slice();
-    let out: Vec<polars_arrow::array::View> = idx.par_iter().map(|&i| views[i as usize]).collect();
+    let mut out = zeroed_views(first[first.len() - 1]);
+    fill_blocks(&mut out, first, |w, out| out.fill(views[row(w) as usize]));
     let validity = arr.validity().filter(|b| b.unset_bits() > 0).map(|b| {
-        idx.iter()
-            .map(|&i| b.get_bit(i as usize))
-            .collect::<Bitmap>()
+        let mut m = polars_arrow::bitmap::MutableBitmap::with_capacity(out.len());
+        for w in 0..first.len() - 1 {
+            m.extend_constant(first[w + 1] - first[w], b.get_bit(row(w) as usize));
+        }
+        Bitmap::from(m)
     });
     // SAFETY: every view is one of `arr`'s, valid in its buffers, which the
     // result shares.

@@ -23,8 +23,13 @@ pub(super) struct Prepared {
     /// With keys: the key columns of the input, the segments (one per key,
     /// in key order) and their runs of rows.
     pub(super) keys: Option<(DataFrame, Vec<Segment>, Vec<Run>)>,
-    /// The counters and state channels, cut like `ts` and in its order.
+    /// The counters and state channels in input order: cut like `ts`, or
+    /// one chunk when `ts` was permuted.
     pub(super) record: Vec<RecCol>,
+    /// How `ts` was put in key and time order, if it was: the counters and
+    /// states follow it once their state codes are known (moving a row's
+    /// code costs half of moving its value).
+    pub(super) perm: Option<Permutation>,
 }
 
 /// A counter or state channel of the prepared input.
@@ -34,9 +39,11 @@ pub(super) struct RecCol {
     pub(super) data: RecData,
 }
 
-/// The values of a [`RecCol`]: numbers (counters, numeric states) or texts.
+/// The values of a [`RecCol`]: numbers (counters, float states), integer
+/// states or texts.
 pub(super) enum RecData {
     Num(Float64Chunked),
+    Int(Int64Chunked),
     Text(StringChunked),
 }
 
@@ -44,6 +51,7 @@ impl RecData {
     fn chunk_lengths(&self) -> Vec<usize> {
         match self {
             RecData::Num(c) => c.chunk_lengths().collect(),
+            RecData::Int(c) => c.chunk_lengths().collect(),
             RecData::Text(c) => c.chunk_lengths().collect(),
         }
     }
@@ -51,18 +59,8 @@ impl RecData {
     fn rechunk_mut(&mut self) {
         match self {
             RecData::Num(c) => c.rechunk_mut(),
+            RecData::Int(c) => c.rechunk_mut(),
             RecData::Text(c) => *c = c.rechunk().into_owned(),
-        }
-    }
-
-    fn take(&mut self, p: &Permutation) {
-        match self {
-            // A null is no sample, as NaN is: moved as NaN, no validity.
-            RecData::Num(c) => *c = permute_nan(c, p),
-            RecData::Text(c) => {
-                // SAFETY: `perm` is a permutation of the rows.
-                *c = unsafe { c.take_unchecked(&p.perm) }.rechunk().into_owned();
-            }
         }
     }
 }
@@ -127,7 +125,11 @@ impl Resampler {
             .chain(self.states.iter().map(|s| (s, false)))
         {
             let col = column(df, name)?;
-            let data = if col.dtype().is_primitive_numeric() {
+            // (Integer states stay integers: an i64 column is not copied.)
+            let data = if !counter && col.dtype().is_integer() {
+                let i = col.as_materialized_series().cast(&DataType::Int64)?;
+                RecData::Int(i.i64()?.clone())
+            } else if col.dtype().is_primitive_numeric() {
                 let f = col.as_materialized_series().cast(&DataType::Float64)?;
                 RecData::Num(f.f64()?.clone())
             } else if !counter && matches!(col.dtype(), DataType::String) {
@@ -225,11 +227,9 @@ impl Resampler {
             // and time.
             let keys = df.select(self.by.iter().map(|s| s.as_str()))?;
             let (perm, segs, runs) = group_rows(&keys, &ts)?;
-            if let Some(p) = perm {
-                reorder(&mut ts, &mut vars, &p);
-                for r in record.iter_mut() {
-                    r.data.take(&p);
-                }
+            if let Some(p) = &perm {
+                reorder(&mut ts, &mut vars, p);
+                contiguous(&mut record);
             }
             return Ok(Prepared {
                 unit,
@@ -240,8 +240,10 @@ impl Resampler {
                 vars,
                 keys: Some((keys, segs, runs)),
                 record,
+                perm,
             });
         }
+        let mut perm = None;
         if !is_sorted(&ts) {
             let idx = ts.arg_sort(SortOptions {
                 descending: false,
@@ -255,9 +257,8 @@ impl Resampler {
                 dest: None,
             };
             reorder(&mut ts, &mut vars, &p);
-            for r in record.iter_mut() {
-                r.data.take(&p);
-            }
+            contiguous(&mut record);
+            perm = Some(p);
         }
         Ok(Prepared {
             unit,
@@ -268,7 +269,18 @@ impl Resampler {
             vars,
             keys: None,
             record,
+            perm,
         })
+    }
+}
+
+/// The counters and states as one chunk each, to be moved by a permutation
+/// of the rows.
+fn contiguous(record: &mut [RecCol]) {
+    for r in record.iter_mut() {
+        if r.data.chunk_lengths().len() > 1 {
+            r.data.rechunk_mut();
+        }
     }
 }
 
@@ -331,7 +343,7 @@ fn scatter<T: PolarsNumericType>(c: &ChunkedArray<T>, dest: &[IdxSize]) -> Chunk
 
 /// The rows of `c` in the order of `p`, as one chunk without validity: a
 /// null becomes NaN.
-fn permute_nan(c: &Float64Chunked, p: &Permutation) -> Float64Chunked {
+pub(super) fn permute_nan(c: &Float64Chunked, p: &Permutation) -> Float64Chunked {
     let Some(dest) = &p.dest else {
         return gather_nan(c, &p.perm);
     };
@@ -382,6 +394,24 @@ fn gather_nan(c: &Float64Chunked, idx: &IdxCa) -> Float64Chunked {
             .collect(),
     };
     Float64Chunked::from_vec(c.name().clone(), out)
+}
+
+/// The state codes of the rows (one chunk) in the order of `p`.
+pub(super) fn permute_codes(codes: &[u32], p: &Permutation) -> Vec<u32> {
+    match &p.dest {
+        Some(dest) => scatter_with(dest, |i| codes[i]),
+        None => {
+            let positions: Vec<IdxSize>;
+            let rows = match p.perm.cont_slice() {
+                Ok(r) => r,
+                Err(_) => {
+                    positions = p.perm.into_no_null_iter().collect();
+                    &positions
+                }
+            };
+            rows.par_iter().map(|&i| codes[i as usize]).collect()
+        }
+    }
 }
 
 /// The rows `idx` of `c` (every index in bounds: a permutation of its rows)

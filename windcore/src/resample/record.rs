@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::kernel::Grid;
 use super::plan::Windows;
-use super::prepare::{Prepared, RecData};
+use super::prepare::{permute_codes, permute_nan, Prepared, RecData};
 use super::state_codes::{codes, Codes};
 use super::Resampler;
 use crate::availability::{ratio, Category, SIGNALS};
@@ -279,15 +279,28 @@ impl Resampler {
             .downcast_iter()
             .map(|a| a.values().as_slice())
             .collect();
+        // The counters in the order of `ts` (moved along with it, a null as
+        // NaN), and each state channel's codes, found in input order and moved.
+        let moved: Vec<Option<Float64Chunked>> = prep
+            .record
+            .iter()
+            .map(|r| match (&r.data, &prep.perm) {
+                (RecData::Num(ca), Some(p)) if r.counter => Some(permute_nan(ca, p)),
+                _ => None,
+            })
+            .collect();
         let mut counters = Vec::new();
         let mut states = Vec::new();
         let mut counter_names = Vec::new();
         let mut state_names = Vec::new();
-        for r in &prep.record {
+        for (r, moved) in prep.record.iter().zip(&moved) {
             match (&r.data, r.counter) {
                 (RecData::Num(ca), true) => {
                     counters.push(
-                        ca.downcast_iter()
+                        moved
+                            .as_ref()
+                            .unwrap_or(ca)
+                            .downcast_iter()
                             .map(|a| {
                                 (
                                     a.values().as_slice(),
@@ -299,7 +312,16 @@ impl Resampler {
                     counter_names.push(r.name.clone());
                 }
                 (data, _) => {
-                    states.push(codes(data));
+                    let mut c = codes(data);
+                    if let Some(p) = &prep.perm {
+                        // (One chunk, as `prepare` leaves it with a permutation.)
+                        let rows = match c.rows.len() {
+                            1 => std::mem::take(&mut c.rows[0]),
+                            _ => c.rows.concat(),
+                        };
+                        c.rows = vec![permute_codes(&rows, p)];
+                    }
+                    states.push(c);
                     state_names.push(r.name.clone());
                 }
             }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::prepare::RecData;
@@ -17,84 +18,10 @@ pub(super) struct Codes {
 }
 
 pub(super) fn codes(data: &RecData) -> Codes {
-    const NONE: u32 = u32::MAX;
     match data {
-        RecData::Num(ca) => {
-            const BLOCK: usize = 1 << 16;
-            // The distinct codes, kept sorted, found per block of rows on
-            // every core (a state channel has few; they come in runs, so the
-            // previous value needs no search). Many codes: sorted at once.
-            let blocks: Vec<&[f64]> = ca
-                .downcast_iter()
-                .flat_map(|a| a.values().as_slice().chunks(BLOCK))
-                .collect();
-            let found: Vec<Option<Vec<f64>>> = blocks
-                .par_iter()
-                .map(|block| {
-                    let mut distinct: Vec<f64> = Vec::new();
-                    let mut prev = f64::NAN;
-                    for &v in *block {
-                        let v = v + 0.0; // -0.0 is 0
-                        if v.to_bits() != prev.to_bits() && !v.is_nan() {
-                            prev = v;
-                            if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
-                                distinct.insert(at, v);
-                                if distinct.len() > 4096 {
-                                    return None;
-                                }
-                            }
-                        }
-                    }
-                    Some(distinct)
-                })
-                .collect();
-            let mut distinct: Vec<f64> = if found.iter().all(Option::is_some) {
-                found.into_iter().flatten().flatten().collect()
-            } else {
-                blocks
-                    .iter()
-                    .flat_map(|b| b.iter().map(|v| v + 0.0))
-                    .filter(|v| !v.is_nan())
-                    .collect()
-            };
-            distinct.sort_unstable_by(f64::total_cmp);
-            distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
-            // (A state channel has few codes: a binary search finds one.)
-            let id = |v: f64| -> u32 {
-                distinct
-                    .binary_search_by(|d| d.total_cmp(&v))
-                    .map_or(NONE, |i| i as u32)
-            };
-            // (A null's value may be anything: its code is none.)
-            let rows = ca
-                .downcast_iter()
-                .map(|a| {
-                    let values = a.values().as_slice();
-                    let valid = a.validity().filter(|b| b.unset_bits() > 0);
-                    let mut out = vec![NONE; values.len()];
-                    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
-                        let lo = b * BLOCK;
-                        let mut prev = (u64::MAX, NONE);
-                        for (j, slot) in o.iter_mut().enumerate() {
-                            let v = values[lo + j] + 0.0;
-                            if v.is_nan() || valid.is_some_and(|m| !m.get_bit(lo + j)) {
-                                continue;
-                            }
-                            let bits = v.to_bits();
-                            if bits != prev.0 {
-                                prev = (bits, id(v));
-                            }
-                            *slot = prev.1;
-                        }
-                    });
-                    out
-                })
-                .collect();
-            Codes {
-                names: distinct.into_iter().map(state_name).collect(),
-                rows,
-            }
-        }
+        RecData::Num(ca) => numeric_codes(ca, |v: f64| v),
+        // (An integer code is named as the number it is.)
+        RecData::Int(ca) => numeric_codes(ca, |v: i64| v as f64),
         RecData::Text(ca) => {
             let mut distinct: Vec<&str> = ca.iter().flatten().collect();
             distinct.sort_unstable();
@@ -113,5 +40,89 @@ pub(super) fn codes(data: &RecData) -> Codes {
                 rows,
             }
         }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The codes of a numeric state channel, whose values are numbers as `as_f64`
+/// gives them (-0.0 is 0; NaN and nulls are no sample).
+fn numeric_codes<T>(ca: &ChunkedArray<T>, as_f64: impl Fn(T::Native) -> f64 + Sync) -> Codes
+where
+    T: PolarsNumericType,
+{
+    const BLOCK: usize = 1 << 16;
+    // The distinct codes, kept sorted, found per block of rows on every core
+    // (a state channel has few; they come in runs, so the previous value
+    // needs no search). Many codes: sorted at once.
+    let blocks: Vec<&[T::Native]> = ca
+        .downcast_iter()
+        .flat_map(|a| a.values().as_slice().chunks(BLOCK))
+        .collect();
+    let found: Vec<Option<Vec<f64>>> = blocks
+        .par_iter()
+        .map(|block| {
+            let mut distinct: Vec<f64> = Vec::new();
+            let mut prev = f64::NAN;
+            for &v in *block {
+                let v = as_f64(v) + 0.0; // -0.0 is 0
+                if v.to_bits() != prev.to_bits() && !v.is_nan() {
+                    prev = v;
+                    if let Err(at) = distinct.binary_search_by(|d| d.total_cmp(&v)) {
+                        distinct.insert(at, v);
+                        if distinct.len() > 4096 {
+                            return None;
+                        }
+                    }
+                }
+            }
+            Some(distinct)
+        })
+        .collect();
+    let mut distinct: Vec<f64> = if found.iter().all(Option::is_some) {
+        found.into_iter().flatten().flatten().collect()
+    } else {
+        blocks
+            .iter()
+            .flat_map(|b| b.iter().map(|v| as_f64(*v) + 0.0))
+            .filter(|v| !v.is_nan())
+            .collect()
+    };
+    distinct.sort_unstable_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    // (A state channel has few codes: a binary search finds one.)
+    let id = |v: f64| -> u32 {
+        distinct
+            .binary_search_by(|d| d.total_cmp(&v))
+            .map_or(NONE, |i| i as u32)
+    };
+    // (A null's value may be anything: its code is none.)
+    let rows = ca
+        .downcast_iter()
+        .map(|a| {
+            let values = a.values().as_slice();
+            let valid = a.validity().filter(|b| b.unset_bits() > 0);
+            let mut out = vec![NONE; values.len()];
+            out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
+                let lo = b * BLOCK;
+                let mut prev = (u64::MAX, NONE);
+                for (j, slot) in o.iter_mut().enumerate() {
+                    let v = as_f64(values[lo + j]) + 0.0;
+                    if v.is_nan() || valid.is_some_and(|m| !m.get_bit(lo + j)) {
+                        continue;
+                    }
+                    let bits = v.to_bits();
+                    if bits != prev.0 {
+                        prev = (bits, id(v));
+                    }
+                    *slot = prev.1;
+                }
+            });
+            out
+        })
+        .collect();
+    Codes {
+        names: distinct.into_iter().map(state_name).collect(),
+        rows,
     }
 }

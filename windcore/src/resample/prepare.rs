@@ -252,10 +252,7 @@ impl Resampler {
                 maintain_order: true,
                 limit: None,
             });
-            let p = Permutation {
-                perm: idx,
-                dest: None,
-            };
+            let p = Permutation::gather(idx);
             reorder(&mut ts, &mut vars, &p);
             contiguous(&mut record);
             perm = Some(p);
@@ -288,13 +285,13 @@ fn contiguous(record: &mut [RecCol]) {
 fn reorder(ts: &mut Int64Chunked, vars: &mut [(String, Float64Chunked, bool)], p: &Permutation) {
     *ts = match &p.dest {
         Some(dest) => scatter(ts, dest),
-        None => gather(ts, &p.perm),
+        None => gather(ts, p.perm()),
     };
     for (_, v, _) in vars.iter_mut() {
         *v = match &p.dest {
             // (Nulls keep their validity: gathered.)
             Some(dest) if v.null_count() == 0 => scatter(v, dest),
-            _ => gather(v, &p.perm),
+            _ => gather(v, p.perm()),
         };
     }
 }
@@ -310,7 +307,10 @@ unsafe impl<T> Sync for SendPtr<T> {}
 /// `out[dest[i]] = f(i)` for every input row `i`, in parallel. Reading the
 /// input in order and writing one stream per key is kinder to the caches
 /// than gathering through `perm` when the keys are interleaved.
-fn scatter_with<T: Copy + Send + Sync>(dest: &[IdxSize], f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(super) fn scatter_with<T: Copy + Send + Sync>(
+    dest: &[IdxSize],
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
     let n = dest.len();
     let mut out: Vec<T> = Vec::with_capacity(n);
     let ptr = SendPtr(out.as_mut_ptr());
@@ -345,7 +345,7 @@ fn scatter<T: PolarsNumericType>(c: &ChunkedArray<T>, dest: &[IdxSize]) -> Chunk
 /// null becomes NaN.
 pub(super) fn permute_nan(c: &Float64Chunked, p: &Permutation) -> Float64Chunked {
     let Some(dest) = &p.dest else {
-        return gather_nan(c, &p.perm);
+        return gather_nan(c, p.perm());
     };
     let c = c.rechunk();
     let Some(arr) = c.downcast_iter().next() else {
@@ -398,18 +398,26 @@ fn gather_nan(c: &Float64Chunked, idx: &IdxCa) -> Float64Chunked {
 
 /// The state codes of the rows (one chunk) in the order of `p`.
 pub(super) fn permute_codes(codes: &[u32], p: &Permutation) -> Vec<u32> {
+    permute_with(p, |i| codes[i])
+}
+
+/// `f(i)` of every input row `i`, in the order of `p`.
+pub(super) fn permute_with<T: Copy + Send + Sync>(
+    p: &Permutation,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
     match &p.dest {
-        Some(dest) => scatter_with(dest, |i| codes[i]),
+        Some(dest) => scatter_with(dest, f),
         None => {
             let positions: Vec<IdxSize>;
-            let rows = match p.perm.cont_slice() {
+            let rows = match p.perm().cont_slice() {
                 Ok(r) => r,
                 Err(_) => {
-                    positions = p.perm.into_no_null_iter().collect();
+                    positions = p.perm().into_no_null_iter().collect();
                     &positions
                 }
             };
-            rows.par_iter().map(|&i| codes[i as usize]).collect()
+            rows.par_iter().map(|&i| f(i as usize)).collect()
         }
     }
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::kernel::Grid;
 use super::plan::Windows;
-use super::prepare::{permute_codes, permute_nan, Prepared, RecData};
+use super::prepare::{permute_nan, Prepared, RecData};
 use super::state_codes::{codes, Codes};
 use super::Resampler;
 use crate::availability::{ratio, Category, SIGNALS};
@@ -64,6 +64,35 @@ struct Scratch {
     kept: Vec<(i64, u32, u32)>,
     /// One state channel's samples: (time, code).
     samples: Vec<(i64, u32)>,
+    /// Per state channel: the time each sample's state holds (from, to, code).
+    spans: Vec<Vec<(i64, i64, u32)>>,
+}
+
+/// The window of a time, remembered: the rows of a window need one division.
+struct Cursor {
+    grid: Grid,
+    lo: i64,
+    hi: i64,
+}
+
+impl Cursor {
+    fn new(grid: Grid) -> Self {
+        Cursor {
+            grid,
+            lo: i64::MAX,
+            hi: i64::MIN,
+        }
+    }
+
+    /// The start of the window of `t`.
+    #[inline]
+    fn start(&mut self, t: i64) -> i64 {
+        if t < self.lo || t >= self.hi {
+            self.lo = self.grid.start(t);
+            self.hi = self.lo.saturating_add(self.grid.every);
+        }
+        self.lo
+    }
 }
 
 /// The settings of one pass, shared by every key.
@@ -106,9 +135,16 @@ impl Ctx<'_> {
 
     /// The windows of one key whose rows are `runs` (chunk, lo, hi), in time order.
     fn series(&self, runs: &[(usize, usize, usize)], scratch: &mut Scratch) -> Series {
-        // The rows kept: of equal timestamps the last.
-        let kept = &mut scratch.kept;
+        let Scratch {
+            kept,
+            samples,
+            spans,
+        } = scratch;
+        // The rows kept (of equal timestamps the last), and the windows of
+        // those in bounds.
         kept.clear();
+        let mut starts: Vec<i64> = Vec::new();
+        let mut cursor = Cursor::new(self.grid);
         for &(c, lo, hi) in runs {
             for (i, &t) in self.ts[c].iter().enumerate().take(hi).skip(lo) {
                 if let Some(last) = kept.last_mut() {
@@ -118,53 +154,46 @@ impl Ctx<'_> {
                     }
                 }
                 kept.push((t, c as u32, i as u32));
+                if self.in_bounds(t) {
+                    let w = cursor.start(t);
+                    if starts.last() != Some(&w) {
+                        starts.push(w);
+                    }
+                }
             }
         }
+        let kept = &*kept;
         // Each state channel's samples and the end of each one's time.
-        let kept = &scratch.kept;
-        let samples = &mut scratch.samples;
-        let spans: Vec<Vec<(i64, i64, u32)>> = self
-            .states
-            .iter()
-            .map(|codes| {
-                samples.clear();
-                samples.extend(kept.iter().filter_map(|&(t, c, i)| {
-                    let code = codes.rows[c as usize][i as usize];
-                    (code != u32::MAX).then_some((t, code))
-                }));
-                let mut out = Vec::with_capacity(samples.len());
-                for (k, &(t, code)) in samples.iter().enumerate() {
-                    let mut end = t.saturating_add(self.hold);
-                    if let Some(&(next, _)) = samples.get(k + 1) {
-                        end = end.min(next);
-                    }
-                    if let Some(to) = self.bounds.to {
-                        end = end.min(to);
-                    }
-                    let a = self.bounds.from.map_or(t, |f| t.max(f));
-                    if a < end {
-                        out.push((a, end, code));
-                    }
+        spans.resize_with(self.states.len(), Vec::new);
+        for (codes, spans) in self.states.iter().zip(spans.iter_mut()) {
+            samples.clear();
+            samples.extend(kept.iter().filter_map(|&(t, c, i)| {
+                let code = codes.rows[c as usize][i as usize];
+                (code != u32::MAX).then_some((t, code))
+            }));
+            spans.clear();
+            for (k, &(t, code)) in samples.iter().enumerate() {
+                let mut end = t.saturating_add(self.hold);
+                if let Some(&(next, _)) = samples.get(k + 1) {
+                    end = end.min(next);
                 }
-                out
-            })
-            .collect();
-        // The windows: those of the rows, and those a state's time reaches.
-        let mut starts: Vec<i64> = Vec::with_capacity(kept.len() / 4 + 1);
-        for &(t, _, _) in kept {
-            if self.in_bounds(t) {
-                let w = self.grid.start(t);
-                if starts.last() != Some(&w) {
-                    starts.push(w);
+                if let Some(to) = self.bounds.to {
+                    end = end.min(to);
+                }
+                let a = self.bounds.from.map_or(t, |f| t.max(f));
+                if a < end {
+                    spans.push((a, end, code));
                 }
             }
         }
+        let spans = &spans[..self.states.len()];
+        // The windows a state's time reaches beyond those of the rows.
         // (Spans come in time order per channel: a cursor finds their windows.)
         let mut extra: Vec<i64> = Vec::new();
-        for spans in &spans {
+        for spans in spans {
             let mut cur = 0usize;
             for &(a, end, _) in spans {
-                let mut w = self.grid.start(a);
+                let mut w = cursor.start(a);
                 while w < end {
                     while cur < starts.len() && starts[cur] < w {
                         cur += 1;
@@ -197,7 +226,7 @@ impl Ctx<'_> {
                         continue;
                     }
                     if self.in_bounds(t) {
-                        let w = self.grid.start(t);
+                        let w = cursor.start(t);
                         while starts[wi] < w {
                             wi += 1;
                         }
@@ -223,7 +252,7 @@ impl Ctx<'_> {
                 for &(a0, end, code) in spans {
                     let mut a = a0;
                     while a < end {
-                        let w0 = self.grid.start(a);
+                        let w0 = cursor.start(a);
                         let b = end.min(w0 + self.grid.every);
                         while starts[wi] < w0 {
                             wi += 1;
@@ -312,16 +341,7 @@ impl Resampler {
                     counter_names.push(r.name.clone());
                 }
                 (data, _) => {
-                    let mut c = codes(data);
-                    if let Some(p) = &prep.perm {
-                        // (One chunk, as `prepare` leaves it with a permutation.)
-                        let rows = match c.rows.len() {
-                            1 => std::mem::take(&mut c.rows[0]),
-                            _ => c.rows.concat(),
-                        };
-                        c.rows = vec![permute_codes(&rows, p)];
-                    }
-                    states.push(c);
+                    states.push(codes(data, prep.perm.as_ref()));
                     state_names.push(r.name.clone());
                 }
             }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::prepare::RecData;
+use super::keys::Permutation;
+use super::prepare::{permute_codes, permute_with, RecData};
 use crate::availability::state_name;
 
 /// The distinct codes of one state channel, in output order (numbers
@@ -17,29 +18,44 @@ pub(super) struct Codes {
     pub(super) rows: Vec<Vec<u32>>,
 }
 
-pub(super) fn codes(data: &RecData) -> Codes {
+/// The codes of a state channel; with a permutation, its rows are in the
+/// permuted order, as one chunk (the channel is one chunk then).
+pub(super) fn codes(data: &RecData, perm: Option<&Permutation>) -> Codes {
     match data {
-        RecData::Num(ca) => numeric_codes(ca, |v: f64| v),
+        RecData::Num(ca) => numeric_codes(ca, |v: f64| v, perm),
         // (An integer code is named as the number it is.)
-        RecData::Int(ca) => numeric_codes(ca, |v: i64| v as f64),
+        RecData::Int(ca) => numeric_codes(ca, |v: i64| v as f64, perm),
         RecData::Text(ca) => {
-            let mut distinct: Vec<&str> = ca.iter().flatten().collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let id: HashMap<&str, u32> = distinct
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (*v, i as u32))
-                .collect();
-            let rows = ca
-                .downcast_iter()
-                .map(|a| a.iter().map(|v| v.map_or(NONE, |v| id[v])).collect())
-                .collect();
-            Codes {
-                names: distinct.into_iter().map(str::to_string).collect(),
-                rows,
+            let mut c = text_codes(ca);
+            if let Some(p) = perm {
+                let rows = match c.rows.len() {
+                    1 => std::mem::take(&mut c.rows[0]),
+                    _ => c.rows.concat(),
+                };
+                c.rows = vec![permute_codes(&rows, p)];
             }
+            c
         }
+    }
+}
+
+/// The codes of a text state channel, in input order.
+fn text_codes(ca: &StringChunked) -> Codes {
+    let mut distinct: Vec<&str> = ca.iter().flatten().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let id: HashMap<&str, u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (*v, i as u32))
+        .collect();
+    let rows = ca
+        .downcast_iter()
+        .map(|a| a.iter().map(|v| v.map_or(NONE, |v| id[v])).collect())
+        .collect();
+    Codes {
+        names: distinct.into_iter().map(str::to_string).collect(),
+        rows,
     }
 }
 
@@ -47,7 +63,11 @@ const NONE: u32 = u32::MAX;
 
 /// The codes of a numeric state channel, whose values are numbers as `as_f64`
 /// gives them (-0.0 is 0; NaN and nulls are no sample).
-fn numeric_codes<T>(ca: &ChunkedArray<T>, as_f64: impl Fn(T::Native) -> f64 + Sync) -> Codes
+fn numeric_codes<T>(
+    ca: &ChunkedArray<T>,
+    as_f64: impl Fn(T::Native) -> f64 + Sync,
+    perm: Option<&Permutation>,
+) -> Codes
 where
     T: PolarsNumericType,
 {
@@ -97,6 +117,24 @@ where
             .map_or(NONE, |i| i as u32)
     };
     // (A null's value may be anything: its code is none.)
+    if let (Some(p), Some(a)) = (perm, ca.downcast_iter().next()) {
+        // Coded as they are moved (one chunk): no copy in input order.
+        let values = a.values().as_slice();
+        let valid = a.validity().filter(|b| b.unset_bits() > 0);
+        let code = |i: usize| {
+            let v = as_f64(values[i]) + 0.0;
+            if v.is_nan() || valid.is_some_and(|m| !m.get_bit(i)) {
+                NONE
+            } else {
+                id(v)
+            }
+        };
+        let rows = vec![permute_with(p, code)];
+        return Codes {
+            names: distinct.into_iter().map(state_name).collect(),
+            rows,
+        };
+    }
     let rows = ca
         .downcast_iter()
         .map(|a| {

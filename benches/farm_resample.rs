@@ -125,51 +125,63 @@ fn main() {
         wc_g_worst.as_secs_f64(),
     );
     let mut best_pandas = f64::INFINITY;
-    let mut polars = f64::NAN;
-    let mut wc_py = f64::NAN;
-    let mut wc_pd = f64::NAN;
+    let mut best_polars = f64::INFINITY;
+    let worst_of = |name: &str| {
+        alt.iter()
+            .find(|(n, _)| *n == format!("{name}_worst"))
+            .map_or(f64::NAN, |(_, s)| *s)
+    };
     for (name, secs) in &alt {
-        if let Some(n) = name.strip_suffix("_worst") {
-            let _ = n;
+        if name.ends_with("_worst") {
             continue;
         }
-        let worst = alt
-            .iter()
-            .find(|(n, _)| *n == format!("{name}_worst"))
-            .map_or(f64::NAN, |(_, s)| *s);
-        line(name, *secs, worst);
+        line(name, *secs, worst_of(name));
         if name.starts_with("pandas") {
             best_pandas = best_pandas.min(*secs);
         } else if name.starts_with("polars") {
-            polars = *secs;
-        } else if name == "windcore_python" {
-            wc_py = *secs;
-        } else if name == "windcore_python_from_pandas" {
-            wc_pd = *secs;
+            best_polars = best_polars.min(*secs);
         }
     }
     println!(
-        "ratio: windcore (Rust) is {:.1}x faster than the faster pandas variant (goal >= 10x)",
-        best_pandas / wc
+        "ratio: windcore (Rust) is {:.1}x the faster pandas variant and {:.1}x polars, best to best",
+        best_pandas / wc,
+        best_polars / wc
     );
-    println!(
-        "ratio: windcore (Rust) is {:.1}x faster than polars group_by_dynamic (goal >= 5x)",
-        polars / wc
-    );
-    if wc_py.is_finite() {
+    // Issue #19's measure: the worst windcore run against the best
+    // alternative (pandas' best on its own frame; polars' best on any key
+    // type, and on the same key type).
+    for (name, _) in &alt {
+        let Some(kind) = name.strip_prefix("windcore_python") else {
+            continue;
+        };
+        if name.ends_with("_worst") || kind.starts_with("_ws") {
+            continue;
+        }
+        let worst = worst_of(name);
+        let same_key = alt
+            .iter()
+            .find(|(n, _)| *n == format!("polars_group_by_dynamic{kind}"))
+            .map(|(_, s)| format!(", {:.1}x polars on the same key type", s / worst))
+            .unwrap_or_default();
         println!(
-            "ratio: windcore from Python is {:.1}x faster than pandas, {:.1}x faster than polars, \
-             and takes {:.2}x the time of the Rust call",
-            best_pandas / wc_py,
-            polars / wc_py,
-            wc_py / wc
+            "ratio, worst run: {name} {worst:.3} s = {:.1}x pandas' best, {:.1}x polars' best{same_key}",
+            best_pandas / worst,
+            best_polars / worst
         );
     }
-    if wc_pd.is_finite() {
+    // What the angle costs beside a linear channel (issue #19: at most 2x).
+    let best = |n: &str| alt.iter().find(|(a, _)| a == n).map(|(_, s)| *s);
+    if let (Some(ws), Some(lin), Some(ang)) = (
+        best("windcore_python_ws"),
+        best("windcore_python_ws_power"),
+        best("windcore_python_ws_angle"),
+    ) {
         println!(
-            "ratio: windcore from Python on the pandas frame itself (conversion included) is \
-             {:.1}x faster than pandas on it",
-            best_pandas / wc_pd
+            "angle vs linear channel, best runs: + power {:.3} s, + direction (angle) {:.3} s: \
+             the angle costs {:.2}x a linear channel",
+            lin - ws,
+            ang - ws,
+            (ang - ws) / (lin - ws)
         );
     }
 }

@@ -28,6 +28,7 @@ use polars_arrow::types::NativeType;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
+use rayon::prelude::*;
 
 use crate::errors::{polars_to_py, ColumnError};
 
@@ -181,6 +182,12 @@ fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>, key: bool) -> PyRe
                 .iter()
                 .map(|a| decode_dictionary(&name, a.as_ref(), index, values))
                 .collect::<PyResult<_>>()?,
+        ),
+        // A string key (pandas' `str`, pyarrow strings): string views made on
+        // every core, sharing the strings' bytes.
+        A::Utf8 | A::LargeUtf8 if key => (
+            A::Utf8View,
+            chunks.iter().map(|a| string_views(a.as_ref())).collect(),
         ),
         // An Arrow timestamp is an instant (UTC epoch) whatever its time zone
         // says. A time zone polars does not know (e.g. an odd fixed offset like
@@ -387,6 +394,54 @@ fn decode_keys<K: DictionaryKey>(
         )
     };
     Ok(strings.boxed())
+}
+
+/// A chunk of Arrow strings (32- or 64-bit offsets) as string views, made on
+/// every core; the views of long strings point into the chunk's own bytes
+/// (no string is copied). polars' conversion makes them on one thread.
+fn string_views(array: &dyn Array) -> Box<dyn Array> {
+    let any = array.as_any();
+    match (
+        any.downcast_ref::<Utf8Array<i64>>(),
+        any.downcast_ref::<Utf8Array<i32>>(),
+    ) {
+        (Some(a), _) => views_of(a),
+        (_, Some(a)) => views_of(a),
+        // (Unreachable: the caller matched on the type.)
+        _ => array.to_boxed(),
+    }
+}
+
+fn views_of<O: polars_arrow::offset::Offset>(a: &Utf8Array<O>) -> Box<dyn Array> {
+    let values = a.values();
+    if values.len() > u32::MAX as usize {
+        // A view addresses at most 4 GiB of one buffer: copied instead.
+        return MutableBinaryViewArray::<str>::from_iter(a.iter())
+            .freeze()
+            .boxed();
+    }
+    let offsets = a.offsets().buffer().as_slice();
+    let bytes = values.as_slice();
+    let views: Vec<View> = (0..a.len())
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .map(|i| {
+            let (lo, hi) = (offsets[i].to_usize(), offsets[i + 1].to_usize());
+            View::new_from_bytes(&bytes[lo..hi], 0, lo as u32)
+        })
+        .collect();
+    // SAFETY: each view is its row's bytes (UTF-8, as the array's are), inline
+    // or at its offset in buffer 0, which is the array's own bytes.
+    let strings = unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            ArrowDataType::Utf8View,
+            views.into(),
+            vec![values.clone()].into(),
+            a.validity().cloned(),
+            Some(values.len()),
+        )
+    };
+    strings.boxed()
 }
 
 /// Lossy conversion of a decimal's unscaled integer to f64.

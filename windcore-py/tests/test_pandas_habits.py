@@ -284,6 +284,29 @@ def test_pandas_columns_of_every_kind_read_as_their_values():
     pd.testing.assert_frame_equal(cat.astype({"turbine": str}), got.astype({"turbine": str}), check_dtype=False)
 
 
+@pytest.mark.parametrize("string_type", [pa.string(), pa.large_string()])
+def test_arrow_string_keys_read_as_views_of_their_bytes(string_type):
+    """Arrow string keys (32- and 64-bit offsets: pandas' ``str``, pyarrow
+    tables) are made string views on every core, pointing into the strings'
+    own bytes: names of up to and over 12 bytes, a null key, and a sliced
+    array (an offset into its buffers) give the statistics of the same keys
+    as a polars String column."""
+    n = 3_000
+    names = np.array(["T01", "a turbine name of over twelve bytes", "exactly12byt", None], dtype=object)
+    keys = names[np.arange(n) % 4]
+    table = pa.table(
+        {
+            "turbine": pa.array(keys, type=string_type),
+            "timestamp": pa.array(np.arange(n, dtype=np.int64) * 15_000_000, type=pa.timestamp("us", "UTC")),
+            "x": pa.array(np.sin(np.arange(n) / 50.0)),
+        }
+    ).slice(7, n - 20)
+    got = pl.from_arrow(windcore.resample(table, by="turbine", stats=STATS))
+    want = windcore.resample(pl.from_arrow(table).with_columns(pl.col("turbine").cast(pl.String)), by="turbine", stats=STATS)
+    assert got.equals(want), (got, want)
+    assert got["turbine"].null_count() > 0 and got["turbine"].n_unique() == 4
+
+
 def test_duplicate_pandas_column_names_are_named():
     df = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=3, freq="1min"), "a": [1.0, 2.0, 3.0]})
     df.columns = ["timestamp", "a"]

@@ -307,6 +307,29 @@ def test_arrow_string_keys_read_as_views_of_their_bytes(string_type):
     assert got["turbine"].null_count() > 0 and got["turbine"].n_unique() == 4
 
 
+def test_pandas_columns_the_call_does_not_read_are_not_converted():
+    """A text or object column windcore does not read (an operator's comment,
+    even one pyarrow cannot convert) is left alone; named as a variable it is
+    still a clear error."""
+    n = 40
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2024-01-01", periods=n, freq="1min", tz="UTC"),
+            "turbine": pd.Series(np.where(np.arange(n) % 2 == 0, "T01", "T02"), dtype="str"),
+            "power": np.arange(n, dtype=float),
+            "status": pd.Series(np.where(np.arange(n) % 3 == 0, "ok", "alarm"), dtype="str"),
+            "comment": pd.Series([1, "a", {"x": 1}, None] * (n // 4), dtype=object),
+        }
+    )
+    got = windcore.resample(df, by="turbine", stats=STATS)
+    want = windcore.resample(df[["timestamp", "turbine", "power"]], by="turbine", stats=STATS)
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(windcore.ColumnError, match="comment"):
+        windcore.resample(df, by="turbine", variables=["power", "comment"])
+    with pytest.raises(windcore.ColumnError, match="status"):
+        windcore.resample(df, by="turbine", variables=["status"])
+
+
 def test_duplicate_pandas_column_names_are_named():
     df = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=3, freq="1min"), "a": [1.0, 2.0, 3.0]})
     df.columns = ["timestamp", "a"]

@@ -176,7 +176,7 @@ def _free_name(wanted: Any, taken: Any) -> str:
 
 
 def _from_pandas(
-    data: Any, time_column: Optional[str]
+    data: Any, time_column: Optional[str], named: "set[str]"
 ) -> "tuple[pa.Table, Optional[str], Optional[_IndexTime]]":
     """A pandas DataFrame or Series as a pyarrow Table, the time column's name
     to pass on, and how to restore a ``DatetimeIndex`` on the output (None
@@ -187,6 +187,11 @@ def _from_pandas(
     ``time_column`` is given, only one of that name). A Series always uses
     its ``DatetimeIndex``; its values become the variable named after the
     Series (``value`` when unnamed).
+
+    ``named``: the columns the call names (keys, counters, states,
+    variables); with the time column and every numeric column they are
+    converted, any other column becomes an all-null placeholder (windcore
+    does not read it, and a text column would be copied for nothing).
     """
     import pandas as pd
 
@@ -216,15 +221,19 @@ def _from_pandas(
         restore = _IndexTime(column, index.name, index.tz, variable)
         data = data.reset_index(names=column)
         time_column = column
+    wanted = set(named) | {time_column or TIMESTAMP}
     try:
-        table = _arrow_table(data)
+        table = _arrow_table(data, wanted)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
         raise ColumnError(f"cannot convert the pandas data to Arrow: {e}") from e
     return table, time_column, restore
 
 
-def _arrow_table(data: "pd.DataFrame") -> "pa.Table":
+def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "pa.Table":
     """A pandas DataFrame as a pyarrow Table, column by column.
+
+    With ``wanted``, a column that is neither among them nor numeric or
+    boolean becomes an all-null column of its name (not converted).
 
     A numpy-backed numeric or boolean column is shared, not copied: NaN stays
     NaN (windcore reads NaN and null alike as a missing value), where
@@ -233,6 +242,7 @@ def _arrow_table(data: "pd.DataFrame") -> "pa.Table":
     extension types) is converted as ``pa.Table.from_pandas`` converts it.
     """
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
     arrays = []
@@ -241,8 +251,18 @@ def _arrow_table(data: "pd.DataFrame") -> "pa.Table":
         dtype = column.dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
             arrays.append(pa.array(column.to_numpy(), from_pandas=False))
+        elif (
+            wanted is not None
+            and str(data.columns[i]) not in wanted
+            and not pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            arrays.append(pa.nulls(len(column)))
         else:
-            arrays.append(pa.Array.from_pandas(column))
+            try:
+                arrays.append(pa.Array.from_pandas(column))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+                raise type(e)(f"column `{data.columns[i]}`: {e}") from e
     return pa.Table.from_arrays(arrays, names=[str(c) for c in data.columns])
 
 
@@ -540,7 +560,12 @@ def resample(
     is_arrow = pa is not None and isinstance(data, (pa.Table, pa.RecordBatch))
     restore = None
     if is_pandas:
-        table, time_column, restore = _from_pandas(data, time_column)
+        try:
+            asked = _names(variables)
+        except TypeError:
+            asked = []  # (the call below says what is wrong with them)
+        named = {*by_names, *counter_names, *state_names, *asked}
+        table, time_column, restore = _from_pandas(data, time_column, named)
         if restore is not None and restore.variable is not None and variables is None:
             variables = [restore.variable]  # a Series: its values, whatever their type
         data = _decode_arrow_keys(table, decode, by_names)

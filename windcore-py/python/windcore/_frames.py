@@ -1,0 +1,200 @@
+"""How frames cross between Python and the Rust core: pandas frames and
+Series to Arrow (the time column, a ``DatetimeIndex`` and its return),
+dictionary-encoded columns, and the result back to pandas."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+from windcore.exceptions import ColumnError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+#: Default name of the time column (``time_column=``); the output keeps the input's name.
+TIMESTAMP = "timestamp"
+
+
+class _IndexTime:
+    """A pandas ``DatetimeIndex`` that went in as the time column, and what the
+    output needs to put it back: the column it became, the index's own name
+    and time zone, and, for a Series, the variable its values became."""
+
+    __slots__ = ("column", "name", "tz", "variable")
+
+    def __init__(self, column: str, name: Any, tz: Any, variable: Optional[str]) -> None:
+        self.column = column
+        self.name = name
+        self.tz = tz
+        self.variable = variable
+
+
+def _free_name(wanted: Any, taken: Any) -> str:
+    """``wanted`` if it is a string not among ``taken``, else ``timestamp``,
+    else a name no column has."""
+    for name in (wanted, TIMESTAMP, "__windcore_time__"):
+        if isinstance(name, str) and name not in taken:
+            return name
+    raise ColumnError("cannot name the time column: `timestamp` and `__windcore_time__` are taken")
+
+
+def _from_pandas(
+    data: Any, time_column: Optional[str], named: "set[str]"
+) -> "tuple[pa.Table, Optional[str], Optional[_IndexTime]]":
+    """A pandas DataFrame or Series as a pyarrow Table, the time column's name
+    to pass on, and how to restore a ``DatetimeIndex`` on the output (None
+    when the time is a column).
+
+    The one rule: the time is the column ``time_column`` (default
+    ``timestamp``) when the frame has it, otherwise a ``DatetimeIndex`` (when
+    ``time_column`` is given, only one of that name). A Series always uses
+    its ``DatetimeIndex``; its values become the variable named after the
+    Series (``value`` when unnamed).
+
+    ``named``: the columns the call names (keys, counters, states,
+    variables); with the time column and every numeric column they are
+    converted, any other column becomes an all-null placeholder (windcore
+    does not read it, and a text column would be copied for nothing).
+    """
+    import pandas as pd
+
+    try:
+        import pyarrow as pa
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "pandas input needs pyarrow: pip install 'windcore[pandas]'"
+        ) from e
+    variable = None
+    if isinstance(data, pd.Series):
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise TypeError(
+                "a pandas Series needs a DatetimeIndex (the sample times), got a "
+                f"{type(data.index).__name__}; pass a DataFrame with a time column instead"
+            )
+        variable = "value" if data.name is None else str(data.name)
+        data = data.to_frame(variable)
+    index = data.index
+    restore = None
+    if isinstance(index, pd.DatetimeIndex) and (
+        variable is not None
+        or (time_column is None and TIMESTAMP not in data.columns)
+        or (time_column is not None and time_column not in data.columns and time_column == index.name)
+    ):
+        column = _free_name(index.name, data.columns)
+        restore = _IndexTime(column, index.name, index.tz, variable)
+        data = data.reset_index(names=column)
+        time_column = column
+    wanted = set(named) | {time_column or TIMESTAMP}
+    try:
+        table = _arrow_table(data, wanted)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+        raise ColumnError(f"cannot convert the pandas data to Arrow: {e}") from e
+    return table, time_column, restore
+
+
+def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "pa.Table":
+    """A pandas DataFrame as a pyarrow Table, column by column.
+
+    With ``wanted``, a column that is neither among them nor numeric or
+    boolean becomes an all-null column of its name (not converted).
+
+    A numpy-backed numeric or boolean column is shared, not copied: NaN stays
+    NaN (windcore reads NaN and null alike as a missing value), where
+    ``pa.Table.from_pandas`` would copy every column to turn its NaN into
+    nulls. Every other column (datetimes, strings, categories, nullable
+    extension types) is converted as ``pa.Table.from_pandas`` converts it.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    arrays = []
+    for i in range(data.shape[1]):
+        column = data.iloc[:, i]
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            arrays.append(pa.array(column.to_numpy(), from_pandas=False))
+        elif (
+            wanted is not None
+            and str(data.columns[i]) not in wanted
+            and not pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            arrays.append(pa.nulls(len(column)))
+        else:
+            try:
+                arrays.append(pa.Array.from_pandas(column))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+                raise type(e)(f"column `{data.columns[i]}`: {e}") from e
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in data.columns])
+
+
+def _to_pandas(
+    out: "pl.DataFrame",
+    restore: Optional[_IndexTime],
+    by: list[str],
+    timezone: Optional[str],
+    long: bool,
+) -> "pd.DataFrame":
+    """The result as pandas; an input ``DatetimeIndex`` comes back as the
+    index of window labels (with the keys in front: a MultiIndex), with the
+    input index's name and, unless ``timezone`` was given, its time zone
+    (naive stays naive). A Series' wide columns are the statistics' names."""
+    df = out.to_pandas()
+    if restore is None:
+        return df
+    import pandas as pd
+
+    labels = pd.DatetimeIndex(df.pop(restore.column)).rename(restore.name)
+    if timezone is None:
+        labels = labels.tz_convert(restore.tz)  # None: UTC wall clock, naive
+    if by:
+        keys = [df.pop(k) for k in by]
+        df.index = pd.MultiIndex.from_arrays([*keys, labels], names=[*by, restore.name])
+    else:
+        df.index = labels
+    if restore.variable is not None and not long:
+        prefix = restore.variable + "_"
+        df.columns = [c[len(prefix):] if c.startswith(prefix) else c for c in df.columns]
+    return df
+
+
+def _decode_arrow_keys(table: "pa.Table", names: list[str], keys: list[str]) -> "pa.Table":
+    """Dictionary-encoded columns among ``names`` (pandas ``category``, pyarrow
+    dictionary) decoded to their values: a copy of those columns only, the
+    others are shared. A key column (of ``keys``) with string entries is left
+    to the core, which decodes it without copying a string (its rows share the
+    entries' bytes)."""
+    import pyarrow as pa
+
+    for name in names:
+        i = table.schema.get_field_index(name)
+        if i < 0:
+            continue  # the core names the missing column
+        field = table.schema.field(i)
+        if not pa.types.is_dictionary(field.type):
+            continue
+        values = field.type.value_type
+        if name in keys and (
+            pa.types.is_string(values) or pa.types.is_large_string(values) or pa.types.is_string_view(values)
+        ):
+            continue
+        column = table.column(i).cast(values)
+        table = table.set_column(i, pa.field(name, column.type, field.nullable), column)
+    return table
+
+
+def _decode_polars_keys(df: "pl.DataFrame", names: list[str], keys: list[str]) -> "pl.DataFrame":
+    """polars ``Categorical`` / ``Enum`` columns among ``names`` cast to
+    ``String`` (a copy of those columns only), except key columns (of
+    ``keys``): the core decodes those without copying a string."""
+    import polars as pl
+
+    cast = [
+        pl.col(name).cast(pl.String)
+        for name in names
+        if name not in keys and name in df.schema and isinstance(df.schema[name], (pl.Categorical, pl.Enum))
+    ]
+    return df.with_columns(cast) if cast else df

@@ -304,3 +304,24 @@ def test_unsorted_and_duplicate_timestamps():
     want = pl.DataFrame(windcore.resample(winners, **kw)).sort("asset", "timestamp", "signal")
     assert got.equals(want)
     assert not got.equals(ref)
+
+
+def test_integer_states_with_nulls_in_any_row_order():
+    """Integer states with nulls (read as integers, coded where they lie and
+    moved to key order as codes) give the statistics of the same states as
+    floats with NaN, whether the rows come grouped by turbine (read in place),
+    with the turbines alternating row by row (more runs than the in-place
+    path takes: moved by a scatter) or shuffled (a gather)."""
+    df = pl.from_pandas(samples(seed=4, n=60_000))
+    kw = dict(by="asset", counters="energy", states="status", availability=MAPPING, stats="mean", long=True)
+    ref = pl.DataFrame(windcore.resample(df, **kw)).sort("asset", "timestamp", "signal")
+    ints = df.with_columns(pl.col("status").fill_nan(None).cast(pl.Int64))
+    assert ints["status"].null_count() > 0
+    # The turbines alternating row by row, each in time order: 120,000 runs.
+    alternating = (
+        ints.with_columns(pl.int_range(pl.len()).over("asset").alias("k")).sort("k", "asset").drop("k")
+    )
+    assert (alternating["asset"] != alternating["asset"].shift(1)).sum() > 100_000
+    for frame in (ints, alternating, ints.sample(fraction=1.0, shuffle=True, seed=2)):
+        got = pl.DataFrame(windcore.resample(frame, **kw)).sort("asset", "timestamp", "signal")
+        assert got.equals(ref)

@@ -276,8 +276,10 @@ pub(super) fn group_rows(
         }
     }
     let mut fills: Vec<Vec<usize>> = vec![vec![0; keys_n]; block_counts.len()];
+    let mut starts = vec![0usize; keys_n];
     let mut at = 0;
     for &k in &order {
+        starts[k] = at;
         for (fill, c) in fills.iter_mut().zip(&block_counts) {
             fill[k] = at;
             at += c[k];
@@ -321,12 +323,6 @@ pub(super) fn group_rows(
         }
     }
     drop(edges);
-    let mut starts = vec![0usize; keys_n];
-    let mut at = 0;
-    for &k in &order {
-        starts[k] = at;
-        at += counts[k];
-    }
     let any_unsorted = unsorted.iter().any(|u| *u);
     drop(ids);
     let mut segs = Vec::with_capacity(order.len());

@@ -104,7 +104,8 @@ impl Resampler {
         columns.push(ts.into_series().into());
         columns.push(Column::from(Series::from_arrow(
             SIGNAL.into(),
-            signal_views(&dict, sig).boxed(),
+            // SAFETY: each view of `sig` is one of `dict`'s (or the empty view).
+            unsafe { sharing(&dict, sig, None) }.boxed(),
         )?));
         // (Handed over as it is: `Column::new` would copy it.)
         columns.push(
@@ -125,18 +126,25 @@ fn names_dict(names: &[String]) -> Utf8ViewArray {
     dict.freeze()
 }
 
-/// The signal column: `views`, each one of `dict`'s, sharing its buffers (16
-/// bytes a row, no name copied).
-fn signal_views(dict: &Utf8ViewArray, views: Vec<View>) -> Utf8ViewArray {
-    // SAFETY: every view is one of `dict`'s, valid in its buffers, which
-    // the result shares.
+/// A string column of `views` sharing `arr`'s buffers: 16 bytes a row, no
+/// string copied.
+///
+/// # Safety
+/// Every view is one of `arr`'s (valid UTF-8 in its buffers, which the result
+/// shares) or an empty view.
+unsafe fn sharing(
+    arr: &Utf8ViewArray,
+    views: Vec<View>,
+    validity: Option<Bitmap>,
+) -> Utf8ViewArray {
+    // SAFETY: as the caller promises.
     unsafe {
         Utf8ViewArray::new_unchecked_unknown_md(
             ArrowDataType::Utf8View,
             views.into(),
-            dict.data_buffers().clone(),
-            None,
-            Some(dict.total_buffer_len()),
+            arr.data_buffers().clone(),
+            validity,
+            Some(arr.total_buffer_len()),
         )
     }
 }
@@ -258,15 +266,6 @@ fn repeat_views(
         }
         Bitmap::from(m)
     });
-    // SAFETY: every view is one of `arr`'s, valid in its buffers, which the
-    // result shares.
-    unsafe {
-        Utf8ViewArray::new_unchecked_unknown_md(
-            ArrowDataType::Utf8View,
-            out.into(),
-            arr.data_buffers().clone(),
-            validity,
-            Some(arr.total_buffer_len()),
-        )
-    }
+    // SAFETY: every view was copied from `arr`'s.
+    unsafe { sharing(arr, out, validity) }
 }

@@ -23,8 +23,7 @@ pub(super) struct Prepared {
     /// With keys: the key columns of the input, the segments (one per key,
     /// in key order) and their runs of rows.
     pub(super) keys: Option<(DataFrame, Vec<Segment>, Vec<Run>)>,
-    /// The counters and state channels in input order: cut like `ts`, or
-    /// one chunk when `ts` was permuted.
+    /// The counters and state channels in input order, cut like the input.
     pub(super) record: Vec<RecCol>,
     /// How `ts` was put in key and time order, if it was: the counters and
     /// states follow it once their state codes are known (moving a row's
@@ -229,7 +228,6 @@ impl Resampler {
             let (perm, segs, runs) = group_rows(&keys, &ts)?;
             if let Some(p) = &perm {
                 reorder(&mut ts, &mut vars, p);
-                contiguous(&mut record);
             }
             return Ok(Prepared {
                 unit,
@@ -254,7 +252,6 @@ impl Resampler {
             });
             let p = Permutation::gather(idx);
             reorder(&mut ts, &mut vars, &p);
-            contiguous(&mut record);
             perm = Some(p);
         }
         Ok(Prepared {
@@ -268,16 +265,6 @@ impl Resampler {
             record,
             perm,
         })
-    }
-}
-
-/// The counters and states as one chunk each, to be moved by a permutation
-/// of the rows.
-fn contiguous(record: &mut [RecCol]) {
-    for r in record.iter_mut() {
-        if r.data.chunk_lengths().len() > 1 {
-            r.data.rechunk_mut();
-        }
     }
 }
 
@@ -344,54 +331,20 @@ fn scatter<T: PolarsNumericType>(c: &ChunkedArray<T>, dest: &[IdxSize]) -> Chunk
 /// The rows of `c` in the order of `p`, as one chunk without validity: a
 /// null becomes NaN.
 pub(super) fn permute_nan(c: &Float64Chunked, p: &Permutation) -> Float64Chunked {
-    let Some(dest) = &p.dest else {
-        return gather_nan(c, p.perm());
-    };
     let c = c.rechunk();
     let Some(arr) = c.downcast_iter().next() else {
         return c.into_owned();
     };
     let values = arr.values().as_slice();
     let out = match arr.validity().filter(|b| b.unset_bits() > 0) {
-        None => scatter_with(dest, |i| values[i]),
-        Some(valid) => scatter_with(dest, |i| {
+        None => permute_with(p, |i| values[i]),
+        Some(valid) => permute_with(p, |i| {
             if valid.get_bit(i) {
                 values[i]
             } else {
                 f64::NAN
             }
         }),
-    };
-    Float64Chunked::from_vec(c.name().clone(), out)
-}
-
-/// The rows `idx` of `c` as one chunk without validity: a null becomes NaN.
-fn gather_nan(c: &Float64Chunked, idx: &IdxCa) -> Float64Chunked {
-    let c = c.rechunk();
-    let Some(arr) = c.downcast_iter().next() else {
-        return c.into_owned();
-    };
-    let positions: Vec<IdxSize>;
-    let rows = match idx.cont_slice() {
-        Ok(r) => r,
-        Err(_) => {
-            positions = idx.into_no_null_iter().collect();
-            &positions
-        }
-    };
-    let values = arr.values().as_slice();
-    let out: Vec<f64> = match arr.validity().filter(|b| b.unset_bits() > 0) {
-        None => rows.par_iter().map(|&i| values[i as usize]).collect(),
-        Some(valid) => rows
-            .par_iter()
-            .map(|&i| {
-                if valid.get_bit(i as usize) {
-                    values[i as usize]
-                } else {
-                    f64::NAN
-                }
-            })
-            .collect(),
     };
     Float64Chunked::from_vec(c.name().clone(), out)
 }

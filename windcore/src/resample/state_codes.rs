@@ -19,7 +19,7 @@ pub(super) struct Codes {
 }
 
 /// The codes of a state channel; with a permutation, its rows are in the
-/// permuted order, as one chunk (the channel is one chunk then).
+/// permuted order, as one chunk.
 pub(super) fn codes(data: &RecData, perm: Option<&Permutation>) -> Codes {
     match data {
         RecData::Num(ca) => numeric_codes(ca, |v: f64| v, perm),
@@ -117,7 +117,9 @@ where
             .map_or(NONE, |i| i as u32)
     };
     // (A null's value may be anything: its code is none.)
-    if let (Some(p), Some(a)) = (perm, ca.downcast_iter().next()) {
+    // (A permutation numbers the rows of the whole column: one chunk.)
+    let one = perm.map(|_| ca.rechunk());
+    if let (Some(p), Some(a)) = (perm, one.as_ref().and_then(|c| c.downcast_iter().next())) {
         // Coded as they are moved (one chunk): no copy in input order.
         let values = a.values().as_slice();
         let valid = a.validity().filter(|b| b.unset_bits() > 0);

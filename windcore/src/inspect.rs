@@ -102,8 +102,8 @@ pub async fn source_assets(
 /// `None`: every variable of the source), so any change of a sample of those
 /// variables changes its day's. Every day of `days` is in the answer.
 ///
-/// A PostgreSQL source computes them in the database (one aggregate query a
-/// day); the other sources are read and fingerprinted here.
+/// A PostgreSQL source computes them in the database (one aggregate query
+/// for all of `days`); the other sources are read and fingerprinted here.
 pub async fn day_fingerprints(
     location: &Location,
     layout: &SourceLayout,
@@ -116,10 +116,15 @@ pub async fn day_fingerprints(
         Some(v) => v.to_vec(),
         None => source.variables(),
     };
+    let days: Vec<Day> = days.iter().collect();
+    let ranges: Vec<TimeRange> = days.iter().map(|&d| zone.day_range(d)).collect();
+    let mut at_once = source
+        .fingerprints_of_ranges(&ranges, &variables, None)
+        .await?
+        .map(Vec::into_iter);
     let mut out = BTreeMap::new();
-    for day in days.iter() {
-        let range = zone.day_range(day);
-        let assets = match source.fingerprints(range, &variables, None).await? {
+    for (day, range) in days.into_iter().zip(ranges) {
+        let assets = match at_once.as_mut().and_then(Iterator::next) {
             Some(f) => f,
             None => fingerprint::of_frame(&source.extract(range, &variables).await?, &variables)?,
         };

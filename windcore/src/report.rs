@@ -199,6 +199,15 @@ impl DayReport {
             assets_removed: 0,
         }
     }
+
+    /// A day whose `assets` all match their load record: nothing read or written.
+    pub(crate) fn unchanged(day: Day, assets: u64) -> Self {
+        DayReport {
+            assets,
+            assets_unchanged: assets,
+            ..DayReport::new(day, DayOutcome::Unchanged)
+        }
+    }
 }
 
 impl DayReport {

@@ -1,6 +1,8 @@
 //! The extension points: where samples come from, how they are turned into
 //! statistics, and where the statistics go.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use polars::prelude::DataFrame;
@@ -42,6 +44,20 @@ pub trait Extract: Send + Sync {
         _variables: &[String],
         _assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
+        Ok(None)
+    }
+
+    /// The [`fingerprints`](Self::fingerprints) of each of `ranges` (sorted
+    /// by start, not overlapping), in one pass over the data where it lives:
+    /// one [`Fingerprints`] per range, in order. An incremental run checks
+    /// all its days this way before it reads any; `None` (the default) if
+    /// this source cannot, in which case each day is checked on its own.
+    async fn fingerprints_of_ranges(
+        &self,
+        _ranges: &[TimeRange],
+        _variables: &[String],
+        _assets: Option<&[String]>,
+    ) -> Result<Option<Vec<Fingerprints>>> {
         Ok(None)
     }
 
@@ -225,5 +241,24 @@ pub trait Load: Send + Sync {
     /// this target keeps no load record (the default).
     async fn loaded(&self, _day: Day, _zone: &str) -> Result<Option<Fingerprints>> {
         Ok(None)
+    }
+
+    /// [`loaded`](Self::loaded) for each of `days`, in one lookup where the
+    /// target can (the default asks day by day): every day of `days` is in
+    /// the answer (with no assets if it was never loaded), or `None` if this
+    /// target keeps no load record.
+    async fn loaded_days(
+        &self,
+        days: &[Day],
+        zone: &str,
+    ) -> Result<Option<BTreeMap<Day, Fingerprints>>> {
+        let mut out = BTreeMap::new();
+        for &day in days {
+            match self.loaded(day, zone).await? {
+                Some(f) => out.insert(day, f),
+                None => return Ok(None),
+            };
+        }
+        Ok(Some(out))
     }
 }

@@ -1,7 +1,7 @@
 //! [`PostgresTarget`]: the statistics in the target tables `signal` and
 //! `data`, loaded one day per transaction with binary COPY.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use polars::prelude::*;
@@ -246,6 +246,32 @@ impl Load for PostgresTarget {
             .await
             .map_err(self.db.err("reading the load record"))?;
         Ok(Some(rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+    }
+
+    async fn loaded_days(
+        &self,
+        days: &[Day],
+        zone: &str,
+    ) -> Result<Option<BTreeMap<Day, Fingerprints>>> {
+        let dates: Vec<chrono::NaiveDate> = days.iter().map(|d| d.date()).collect();
+        let client = self.db.client().await?;
+        let rows = client
+            .query(
+                "select day, asset, fingerprint from windcore_load \
+                 where zone = $1 and day = any($2)",
+                &[&zone, &dates],
+            )
+            .await
+            .map_err(self.db.err("reading the load record"))?;
+        let mut out: BTreeMap<Day, Fingerprints> =
+            days.iter().map(|&d| (d, Fingerprints::new())).collect();
+        for r in &rows {
+            let day: chrono::NaiveDate = r.get(0);
+            if let Some(f) = out.get_mut(&Day::from(day)) {
+                f.insert(r.get(1), r.get(2));
+            }
+        }
+        Ok(Some(out))
     }
 }
 

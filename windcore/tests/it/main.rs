@@ -8,6 +8,7 @@ mod calendar;
 mod farm;
 mod files;
 mod http;
+mod incremental_pg;
 mod pg_util;
 mod pipeline;
 mod postgres;

@@ -451,7 +451,12 @@ impl ExtractChecked for PostgresSource {
 
 /// A user's farm table, filled from the farm generator with NaN and NULL
 /// samples; returns its URL and the days.
-async fn scada_source(tag: &str, turbines: u32, first: &str, n: u32) -> (String, DayRange) {
+pub(crate) async fn scada_source(
+    tag: &str,
+    turbines: u32,
+    first: &str,
+    n: u32,
+) -> (String, DayRange) {
     let src = fresh_db(tag).await;
     client(&src)
         .await
@@ -489,7 +494,7 @@ async fn scada_source(tag: &str, turbines: u32, first: &str, n: u32) -> (String,
     (src, days)
 }
 
-fn scada_layout() -> SourceLayout {
+pub(crate) fn scada_layout() -> SourceLayout {
     SourceLayout {
         table: "scada".into(),
         time_column: "ts".into(),
@@ -499,7 +504,7 @@ fn scada_layout() -> SourceLayout {
 }
 
 /// (asset, microseconds, signal) -> value of the target.
-async fn target_rows_by_asset(tgt: &str) -> BTreeMap<(String, i64, String), f64> {
+pub(crate) async fn target_rows_by_asset(tgt: &str) -> BTreeMap<(String, i64, String), f64> {
     let rows = client(tgt)
         .await
         .query(

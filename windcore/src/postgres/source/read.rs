@@ -13,7 +13,7 @@ use crate::traits::Extract;
 
 use super::PostgresSource;
 use crate::postgres::binary_copy::copy_out;
-use crate::postgres::sql::{quote_ident, quote_literal};
+use crate::postgres::sql::{quote_ident, quote_literal, ts_literal};
 
 #[async_trait]
 impl Extract for PostgresSource {
@@ -61,18 +61,58 @@ impl Extract for PostgresSource {
         assets: Option<&[String]>,
     ) -> Result<Option<Fingerprints>> {
         let cols = self.allowed(variables)?;
-        let mut client = self.db.client().await?;
-        let err = self.db.err("fingerprinting source samples");
-        let sql = self.fingerprint_sql(range, &cols, assets);
-        let rows = if self.asset_scan {
-            let tx = self.read_transaction(&mut client, false).await?;
-            let rows = tx.query(sql.as_str(), &[]).await.map_err(&err)?;
-            tx.commit().await.map_err(&err)?;
-            rows
-        } else {
-            client.query(sql.as_str(), &[]).await.map_err(&err)?
-        };
+        let rows = self
+            .aggregate(&self.fingerprint_sql(range, &cols, assets), false)
+            .await?;
         Ok(Some(fingerprint_rows(&rows)))
+    }
+
+    async fn fingerprints_of_ranges(
+        &self,
+        ranges: &[TimeRange],
+        variables: &[String],
+        assets: Option<&[String]>,
+    ) -> Result<Option<Vec<Fingerprints>>> {
+        let cols = self.allowed(variables)?;
+        // The bounds between ranges, and which range each bucket is (none
+        // for a gap between two ranges).
+        let mut bounds = Vec::with_capacity(ranges.len() + 1);
+        let mut owner = Vec::with_capacity(ranges.len() + 1);
+        for (i, r) in ranges.iter().enumerate() {
+            match bounds.last() {
+                Some(&end) if end > r.start => {
+                    return Err(Error::data(
+                        "fingerprints",
+                        "ranges to fingerprint overlap or are not sorted",
+                    ))
+                }
+                Some(&end) if end == r.start => {}
+                _ => {
+                    bounds.push(r.start);
+                    if i > 0 {
+                        owner.push(None);
+                    }
+                }
+            }
+            owner.push(Some(i));
+            bounds.push(r.end);
+        }
+        let mut out = vec![Fingerprints::new(); ranges.len()];
+        if ranges.is_empty() {
+            return Ok(Some(out));
+        }
+        let sql = self.bucket_fingerprint_sql(&bounds, &cols, assets)?;
+        for row in self.aggregate(&sql, true).await? {
+            let bucket: i32 = row.get(0);
+            let range = usize::try_from(bucket - 1)
+                .ok()
+                .and_then(|b| owner.get(b).copied().flatten());
+            if let Some(i) = range {
+                let (asset, fp) = fingerprint_row(&row, 1);
+                out[i].insert(asset, fp);
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn extract_fingerprinted(
@@ -100,17 +140,22 @@ impl Extract for PostgresSource {
     }
 }
 
+/// The aggregates of a fingerprint, per group: row count, XOR and sum of the row hashes `h`.
+const FINGERPRINT_AGGREGATES: &str =
+    "count(*)::int8, coalesce(bit_xor(h), 0)::int8, coalesce(sum(h), 0)::text";
+
 /// `(asset, count, xor, sum)` rows of [`PostgresSource::fingerprint_sql`] as fingerprints.
 fn fingerprint_rows(rows: &[tokio_postgres::Row]) -> Fingerprints {
-    rows.iter()
-        .map(|r| {
-            let asset: String = r.get(0);
-            let n: i64 = r.get(1);
-            let x: i64 = r.get(2);
-            let sum: String = r.get(3);
-            (asset, format!("pg:{n}:{x:016x}:{sum}"))
-        })
-        .collect()
+    rows.iter().map(|r| fingerprint_row(r, 0)).collect()
+}
+
+/// The asset and fingerprint of a row whose columns from `at` are `(asset, count, xor, sum)`.
+fn fingerprint_row(r: &tokio_postgres::Row, at: usize) -> (String, String) {
+    let asset: String = r.get(at);
+    let n: i64 = r.get(at + 1);
+    let x: i64 = r.get(at + 2);
+    let sum: String = r.get(at + 3);
+    (asset, format!("pg:{n}:{x:016x}:{sum}"))
 }
 
 impl PostgresSource {
@@ -241,10 +286,52 @@ impl PostgresSource {
         cols: &[&str],
         assets: Option<&[String]>,
     ) -> String {
-        let asset = match &self.layout.asset_column {
+        format!(
+            "select a, {FINGERPRINT_AGGREGATES} \
+             from (select {} as a, {} as h from {}) s group by a",
+            self.asset_expr(),
+            self.row_hash(cols),
+            self.rows_from(range, assets)
+        )
+    }
+
+    /// [`fingerprint_sql`](Self::fingerprint_sql) of every range between
+    /// consecutive `bounds` at once, in one pass over their rows: the rows
+    /// `(bucket, asset, count, xor, sum)`, bucket `k` (from 1) holding the
+    /// rows with `bounds[k - 1] <= time < bounds[k]`.
+    fn bucket_fingerprint_sql(
+        &self,
+        bounds: &[chrono::DateTime<chrono::Utc>],
+        cols: &[&str],
+        assets: Option<&[String]>,
+    ) -> Result<String> {
+        let (Some(&first), Some(&last)) = (bounds.first(), bounds.last()) else {
+            return Err(Error::data("fingerprints", "no ranges to fingerprint"));
+        };
+        let list: Vec<String> = bounds.iter().map(|&b| ts_literal(b)).collect();
+        Ok(format!(
+            "select b, a, {FINGERPRINT_AGGREGATES} \
+             from (select width_bucket({}, array[{}]) as b, {} as a, {} as h from {}) s \
+             group by b, a",
+            self.layout.time_expr(),
+            list.join(", "),
+            self.asset_expr(),
+            self.row_hash(cols),
+            self.rows_from(TimeRange::new(first, last)?, assets)
+        ))
+    }
+
+    /// The asset of a row as text (`''` without an asset column).
+    fn asset_expr(&self) -> String {
+        match &self.layout.asset_column {
             Some(a) => format!("{}::text", quote_ident(a)),
             None => "''::text".to_string(),
-        };
+        }
+    }
+
+    /// A row's hash: of its timestamp and each of `cols`, NULL hashed as a
+    /// constant per column.
+    fn row_hash(&self, cols: &[&str]) -> String {
         let mut h = format!(
             "timestamp_hash_extended({}::timestamp, 0)",
             self.layout.time_expr()
@@ -257,11 +344,31 @@ impl PostgresSource {
                 7919 * (k + 1)
             ));
         }
-        format!(
-            "select a, count(*)::int8, coalesce(bit_xor(h), 0)::int8, coalesce(sum(h), 0)::text \
-             from (select {asset} as a, {h} as h from {}) s group by a",
-            self.rows_from(range, assets)
-        )
+        h
+    }
+
+    /// Runs an aggregate query over the source's rows (asset by asset in a
+    /// transaction without JIT, see [`read_transaction`](Self::read_transaction)).
+    /// `few_groups`: the query groups by an expression of the time column
+    /// into few groups, which PostgreSQL estimates as one per distinct time
+    /// (hundreds of thousands) and so sorts all the rows (on disk) to
+    /// group them: it is told to hash instead, which holds the few groups
+    /// in memory and takes a third less time on a year of a farm.
+    async fn aggregate(&self, sql: &str, few_groups: bool) -> Result<Vec<tokio_postgres::Row>> {
+        let mut client = self.db.client().await?;
+        let err = self.db.err("fingerprinting source samples");
+        if !self.asset_scan && !few_groups {
+            return client.query(sql, &[]).await.map_err(&err);
+        }
+        let tx = self.read_transaction(&mut client, false).await?;
+        if few_groups {
+            tx.batch_execute("set local enable_sort = off")
+                .await
+                .map_err(&err)?;
+        }
+        let rows = tx.query(sql, &[]).await.map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(rows)
     }
 
     /// The frame of a `COPY` sent by [`copy_sql`](Self::copy_sql).

@@ -1,4 +1,6 @@
-//! Extract → transform → load, one UTC day at a time.
+//! Extract → transform → load, one day (of the run's time zone) at a time.
+
+mod check;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -246,13 +248,22 @@ impl Pipeline {
     /// Runs one day. An `Err` means the day failed and the target kept its
     /// previous contents for it.
     pub async fn run_day(&self, day: Day) -> Result<DayReport> {
-        self.run_day_inner(day).await.map_err(|e| Error::Day {
-            day,
-            source: Box::new(e),
-        })
+        self.run_day_checked(day, true).await
     }
 
-    async fn run_day_inner(&self, day: Day) -> Result<DayReport> {
+    /// [`run_day`](Self::run_day); `check`: an incremental run asks the
+    /// source whether the day changed before reading it (not when a check
+    /// of many days at once found that it did).
+    async fn run_day_checked(&self, day: Day, check: bool) -> Result<DayReport> {
+        self.run_day_inner(day, check)
+            .await
+            .map_err(|e| Error::Day {
+                day,
+                source: Box::new(e),
+            })
+    }
+
+    async fn run_day_inner(&self, day: Day, check: bool) -> Result<DayReport> {
         let mut report = DayReport::new(day, DayOutcome::Loaded);
         let range = self.zone.day_range(day);
         let settings = self.settings_hash();
@@ -270,23 +281,8 @@ impl Pipeline {
             let fps = fingerprint::of_frame(&p, &self.carried)?;
             Some((p, fps))
         };
-        let stamp = |fps: Fingerprints| -> Fingerprints {
-            let Some((_, before)) = &pred else {
-                return fps
-                    .into_iter()
-                    .map(|(a, f)| (a, format!("{settings}/{f}")))
-                    .collect();
-            };
-            let assets: std::collections::BTreeSet<&String> =
-                fps.keys().chain(before.keys()).collect();
-            assets
-                .into_iter()
-                .map(|a| {
-                    let day = fps.get(a).map_or("-", |f| f.as_str());
-                    let p = before.get(a).map_or("-", |f| f.as_str());
-                    (a.clone(), format!("{settings}/{day}/p:{p}"))
-                })
-                .collect()
+        let stamp = |fps: Fingerprints| {
+            check::stamp(&settings, fps, pred.as_ref().map(|(_, before)| before))
         };
         // Incremental: what was loaded, and (where the source can say so
         // cheaply) whether anything changed at all.
@@ -294,25 +290,19 @@ impl Pipeline {
             self.target
                 .loaded(day, self.zone.name())
                 .await?
-                .map(|mut before| {
-                    if let Some(subset) = subset {
-                        before.retain(|a, _| subset.contains(a));
-                    }
-                    before
-                })
+                .map(|before| check::only(before, subset))
         } else {
             None
         };
-        if let Some(before) = &loaded {
+        // A day without a record is read anyway (to find its new assets).
+        if let Some(before) = loaded.as_ref().filter(|b| check && !b.is_empty()) {
             if let Some(now) = self
                 .source
                 .fingerprints(range, &self.variables, subset)
                 .await?
             {
                 if stamp(now) == *before {
-                    report.outcome = DayOutcome::Unchanged;
-                    report.assets = before.len() as u64;
-                    report.assets_unchanged = before.len() as u64;
+                    let mut report = DayReport::unchanged(day, before.len() as u64);
                     report.extract = t.elapsed();
                     return Ok(report);
                 }
@@ -458,32 +448,54 @@ impl Pipeline {
         let abort = AtomicBool::new(false);
         let abort = &abort;
         let mut reports = Vec::new();
-        let mut s = stream::iter(days)
-            .map(|day| async move {
-                if abort.load(Ordering::SeqCst) {
-                    return DayReport::new(day, DayOutcome::Skipped);
-                }
-                match self.run_day(day).await {
-                    Ok(r) => r,
+        let mut notes = self.source.notes();
+        let days: Vec<Day> = days.into_iter().collect();
+        // Incremental runs check many days for changes at once, a part at a time.
+        let at_once = check::applies(self).then_some(check::DAYS_AT_ONCE);
+        for part in days.chunks(at_once.unwrap_or(days.len()).max(1)) {
+            let checked = match at_once {
+                Some(_) if !abort.load(Ordering::SeqCst) => match self.check_days(part).await {
+                    Ok(u) => u,
                     Err(e) => {
-                        abort.store(true, Ordering::SeqCst);
-                        let e = match e {
-                            Error::Day { source, .. } => *source,
-                            other => other,
-                        };
-                        DayReport::new(day, DayOutcome::Failed(e))
+                        notes.push(check::fallback_note(part, &e));
+                        Default::default()
                     }
-                }
-            })
-            .buffered(self.jobs);
-        while let Some(r) = s.next().await {
-            progress(&r);
-            reports.push(r);
+                },
+                _ => Default::default(),
+            };
+            let checked = &checked;
+            let mut s = stream::iter(part.iter().copied())
+                .map(|day| async move {
+                    if abort.load(Ordering::SeqCst) {
+                        return DayReport::new(day, DayOutcome::Skipped);
+                    }
+                    let check = match checked.get(&day) {
+                        Some(&Some(assets)) => return DayReport::unchanged(day, assets),
+                        Some(None) => false,
+                        None => true,
+                    };
+                    match self.run_day_checked(day, check).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            abort.store(true, Ordering::SeqCst);
+                            let e = match e {
+                                Error::Day { source, .. } => *source,
+                                other => other,
+                            };
+                            DayReport::new(day, DayOutcome::Failed(e))
+                        }
+                    }
+                })
+                .buffered(self.jobs);
+            while let Some(r) = s.next().await {
+                progress(&r);
+                reports.push(r);
+            }
         }
         RunSummary {
             days: reports,
             elapsed: started.elapsed(),
-            notes: self.source.notes(),
+            notes,
             bad_rows: self.source.bad_rows(),
         }
     }

@@ -46,21 +46,44 @@ fn wrap180(d: f64) -> f64 {
     r - 180.0
 }
 
-/// Circular statistics of angles in degrees (all valid): the direction of
-/// the mean unit vector, `sqrt(-2 ln R)` in degrees, and the mean plus the
-/// most negative / positive deviation from it.
+/// Circular statistics of the angles in degrees of `xs`, NaN left out:
+/// the direction of the mean unit vector, `sqrt(-2 ln R)` in degrees, and
+/// the mean plus the most negative / positive deviation from it.
+///
+/// One pass sums the sines and cosines and finds the least and greatest
+/// angle (all equal: that angle, exactly; beyond ±1e15°: libm, see
+/// [`sin_cos_deg`]); a second finds the deviations from the mean.
 pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
-    let n = xs.len();
+    let (mut n, mut s, mut c) = (0usize, 0.0, 0.0);
+    let (mut lo_x, mut hi_x) = (f64::INFINITY, f64::NEG_INFINITY);
+    // The sines and cosines a block at a time (a loop without a branch or
+    // a sum, which the compiler runs several lanes wide), then summed in
+    // order.
+    const BLOCK: usize = 32;
+    let (mut sins, mut coss) = ([0.0; BLOCK], [0.0; BLOCK]);
+    for part in xs.chunks(BLOCK) {
+        let m = part.len();
+        sin_cos_block(part, &mut sins[..m], &mut coss[..m]);
+        for ((&x, &sin), &cos) in part.iter().zip(&sins[..m]).zip(&coss[..m]) {
+            let ok = !x.is_nan();
+            n += ok as usize;
+            s += if ok { sin } else { 0.0 };
+            c += if ok { cos } else { 0.0 };
+            lo_x = if x < lo_x { x } else { lo_x };
+            hi_x = if x > hi_x { x } else { hi_x };
+        }
+    }
     if n == 0 {
         return Acc::empty(0);
     }
-    let first = xs[0];
-    if xs.iter().all(|x| *x == first) {
-        let m = norm360(first);
+    if lo_x == hi_x {
+        let m = norm360(lo_x);
         let std = if want_std && n >= 2 { 0.0 } else { f64::NAN };
         return Acc::moments(n, m, m, m, std, f64::NAN);
     }
-    let (s, c) = sum_sin_cos_deg(xs);
+    if lo_x < -1e15 || hi_x > 1e15 {
+        (s, c) = libm_sin_cos_sums(xs);
+    }
     let r = (s * s + c * c).sqrt() / n as f64;
     if r < MIN_RESULTANT {
         return Acc::empty(n);
@@ -68,9 +91,10 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
     let mean = norm360(s.atan2(c).to_degrees());
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for x in xs {
+        // NaN stays NaN, which the comparisons pass over.
         let d = wrap180(x - mean);
-        lo = lo.min(d);
-        hi = hi.max(d);
+        lo = if d < lo { d } else { lo };
+        hi = if d > hi { d } else { hi };
     }
     let std = if want_std && n >= 2 {
         (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
@@ -87,7 +111,39 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
     )
 }
 
-/// The sums of the sines and cosines of angles in degrees.
+/// The sines and cosines of the angles in degrees of `xs` (NaN: those of 0).
+#[inline(always)]
+fn sin_cos_block(xs: &[f64], sins: &mut [f64], coss: &mut [f64]) {
+    for ((x, sin), cos) in xs.iter().zip(sins).zip(coss) {
+        (*sin, *cos) = sin_cos_deg(if x.is_nan() { 0.0 } else { *x });
+    }
+}
+
+/// The sums of the sines and cosines of the angles in degrees of `xs` (no
+/// NaN), as [`circular`] sums them.
+#[cfg(test)]
+fn sum_sin_cos_deg(xs: &[f64]) -> (f64, f64) {
+    if xs.iter().any(|x| x.abs() > 1e15) {
+        return libm_sin_cos_sums(xs);
+    }
+    xs.iter().fold((0.0, 0.0), |(s, c), &x| {
+        let (sin, cos) = sin_cos_deg(x);
+        (s + sin, c + cos)
+    })
+}
+
+/// The sums of the sines and cosines (libm's) of the angles in degrees of
+/// `xs`, NaN left out.
+fn libm_sin_cos_sums(xs: &[f64]) -> (f64, f64) {
+    xs.iter()
+        .filter(|x| !x.is_nan())
+        .fold((0.0, 0.0), |(s, c), x| {
+            let (sin, cos) = x.to_radians().sin_cos();
+            (s + sin, c + cos)
+        })
+}
+
+/// The sine and cosine of `x` degrees, `|x| <= 1e15`.
 ///
 /// The angle is reduced to the nearest multiple of 90° exactly (in degrees,
 /// where the reduction is exact), and the remainder's sine and cosine on
@@ -97,32 +153,19 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
 /// A direction a whole quarter turn apart from another gets exactly the
 /// swapped or negated sine and cosine (350° is exactly -10°).
 /// Angles beyond ±1e15° (nonsense for a direction, where the reduction
-/// would lose the remainder) use libm.
-pub(super) fn sum_sin_cos_deg(xs: &[f64]) -> (f64, f64) {
-    if xs.iter().any(|x| x.abs() > 1e15) {
-        return xs.iter().fold((0.0, 0.0), |(s, c), x| {
-            let (sin, cos) = x.to_radians().sin_cos();
-            (s + sin, c + cos)
-        });
-    }
-    let (mut s, mut c) = (0.0, 0.0);
-    for &x in xs {
-        let (sin, cos) = sin_cos_deg(x);
-        s += sin;
-        c += cos;
-    }
-    (s, c)
-}
-
-/// The sine and cosine of `x` degrees, `|x| <= 1e15` (see [`sum_sin_cos_deg`]).
+/// would lose the remainder) use libm instead.
 // (The coefficients are written as published, digits beyond f64 included.)
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
 fn sin_cos_deg(x: f64) -> (f64, f64) {
     // Round to the nearest integer (ties to even) by adding and removing
-    // 1.5 * 2^52: no call to `round`, which baseline x86-64 lacks.
+    // 1.5 * 2^52: no call to `round`, which baseline x86-64 lacks. The sum's
+    // last bits are then those of the integer q (two's complement): its
+    // quarter turn, without a conversion to an integer.
     const ROUND: f64 = 6_755_399_441_055_744.0;
-    let q = (x * (1.0 / 90.0) + ROUND) - ROUND;
+    let t = x * (1.0 / 90.0) + ROUND;
+    let q = t - ROUND;
+    let quarter = t.to_bits() & 3;
     // Exact: q * 90 is exact and within a factor 2 of x (or r is x).
     let r = (x - q * 90.0) * (std::f64::consts::PI / 180.0);
     let z = r * r;
@@ -147,16 +190,17 @@ fn sin_cos_deg(x: f64) -> (f64, f64) {
     let hz = 0.5 * z;
     let one_hz = 1.0 - hz;
     let cos = one_hz + (((1.0 - one_hz) - hz) + z * cr);
-    // The quarter turns: (sin, cos) of x = rotations of those of r.
-    let quarter = (q as i64) & 3;
-    let (swap, neg_s, neg_c) = match quarter {
-        0 => (false, false, false),
-        1 => (true, false, true),
-        2 => (false, true, true),
-        _ => (true, true, false),
-    };
-    let (a, b) = if swap { (cos, sin) } else { (sin, cos) };
-    (if neg_s { -a } else { a }, if neg_c { -b } else { b })
+    // The quarter turns: (sin, cos) of x = rotations of those of r, without
+    // a branch (the quarter of a direction is not predictable): an odd
+    // quarter swaps them, quarters 2 and 3 negate the sine, 1 and 2 the
+    // cosine (sign bits flipped).
+    let swap = 0u64.wrapping_sub(quarter & 1);
+    let (sin, cos) = (sin.to_bits(), cos.to_bits());
+    let a = (sin & !swap) | (cos & swap);
+    let b = (cos & !swap) | (sin & swap);
+    let neg_s = (quarter & 2) << 62;
+    let neg_c = ((quarter + 1) & 2) << 62;
+    (f64::from_bits(a ^ neg_s), f64::from_bits(b ^ neg_c))
 }
 
 #[cfg(test)]
@@ -203,6 +247,39 @@ mod tests {
             assert_eq!(sin_cos_deg(-x), (-s, c));
         }
         assert_eq!(sin_cos_deg(350.0).0, -sin_cos_deg(10.0).0);
+    }
+
+    #[test]
+    fn nan_is_left_out_as_if_it_were_not_there() {
+        let fields = |a: Acc| [a.n as f64, a.mean, a.min, a.max, a.std];
+        let cases: [&[f64]; 6] = [
+            &[350.0, f64::NAN, 10.0, 5.0, f64::NAN, 355.5],
+            &[f64::NAN, 90.0, 90.0, f64::NAN],
+            &[f64::NAN, 1e16, 3.0],
+            &[0.0, 180.0, f64::NAN],
+            &[f64::NAN],
+            &[-0.0, f64::NAN, 0.0],
+        ];
+        for xs in cases {
+            let valid: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
+            let (a, b) = (fields(circular(xs, true)), fields(circular(&valid, true)));
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    x == y || (x.is_nan() && y.is_nan()),
+                    "{xs:?}: {a:?} vs {b:?}"
+                );
+            }
+        }
+        // Beyond the reduction, the sums are libm's.
+        let (s, c) = libm_sin_cos_sums(&[1e16, 3.0]);
+        let mean = circular(&[f64::NAN, 1e16, 3.0], true).mean;
+        assert_eq!(mean, norm360(s.atan2(c).to_degrees()));
+        // All equal: that angle exactly, spread 0.
+        let same = circular(&[f64::NAN, 370.25, 370.25], true);
+        assert_eq!(
+            [same.mean, same.min, same.max, same.std],
+            [10.25, 10.25, 10.25, 0.0]
+        );
     }
 
     #[test]

@@ -324,6 +324,8 @@ fn accumulate(
     // Each `get` returns NaN for a row that is not a sample (null, NaN, or a
     // duplicate timestamp followed by a later row of the same instant).
     match (has_dup, var.validity, var.angle) {
+        (false, None, true) => circular(&values[i..j], want_std),
+        (false, Some(b), true) if all_valid(b, i, j - i) => circular(&values[i..j], want_std),
         (false, None, false) => linear(i, j, |k| values[k], want_std),
         (false, Some(b), false) if all_valid(b, i, j - i) => linear(i, j, |k| values[k], want_std),
         (false, Some(b), false) => linear(
@@ -351,7 +353,7 @@ fn accumulate(
             };
             if angle {
                 buf.clear();
-                buf.extend((i..j).map(get).filter(|x| !x.is_nan()));
+                buf.extend((i..j).map(get));
                 circular(buf, want_std)
             } else {
                 linear(i, j, get, want_std)

@@ -4,6 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::key_col::{key_numbers, KeyCol, KeyVal};
 use super::prepare::{scatter_with, ts_slice};
 use crate::error::Result;
 
@@ -23,190 +24,6 @@ pub(super) struct Segment {
     pub(super) first: usize,
     pub(super) len: usize,
     pub(super) key_row: IdxSize,
-}
-
-/// One key value, for telling runs of keys apart.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum KeyVal {
-    Null,
-    Int(i64),
-    Str(String),
-}
-
-/// The key columns as comparable values.
-enum KeyCol {
-    Int(Int64Chunked),
-    Str(StringChunked),
-}
-
-impl KeyCol {
-    fn new(col: &Column) -> Result<Self> {
-        Ok(if matches!(col.dtype(), DataType::String) {
-            KeyCol::Str(col.str()?.clone())
-        } else {
-            KeyCol::Int(
-                col.as_materialized_series()
-                    .cast(&DataType::Int64)?
-                    .i64()?
-                    .clone(),
-            )
-        })
-    }
-
-    fn get(&self, i: usize) -> KeyVal {
-        match self {
-            KeyCol::Int(c) => c.get(i).map_or(KeyVal::Null, KeyVal::Int),
-            KeyCol::Str(c) => c
-                .get(i)
-                .map_or(KeyVal::Null, |s| KeyVal::Str(s.to_string())),
-        }
-    }
-
-    /// Rows `offset..offset + len`.
-    fn slice(&self, offset: usize, len: usize) -> Self {
-        match self {
-            KeyCol::Int(c) => KeyCol::Int(c.slice(offset as i64, len)),
-            KeyCol::Str(c) => KeyCol::Str(c.slice(offset as i64, len)),
-        }
-    }
-
-    /// A number per distinct value (null included) for each row, written to
-    /// `ids`, in order of first appearance; returns the first row of each.
-    /// Keys come in runs more often than not: a row equal to its
-    /// predecessor reuses its number.
-    fn numbers(&self, ids: &mut [u32]) -> Vec<usize> {
-        let mut firsts: Vec<usize> = Vec::new();
-        let mut new_id = |row: usize| {
-            firsts.push(row);
-            (firsts.len() - 1) as u32
-        };
-        match self {
-            KeyCol::Int(c) => {
-                let mut seen: PlHashMap<Option<i64>, u32> = PlHashMap::default();
-                // Keys interleaved row by row defeat the run: a small
-                // direct-mapped cache answers most rows before the hash map.
-                const SLOTS: usize = 1024;
-                const EMPTY: u32 = u32::MAX;
-                let mut cache: Vec<(i64, u32)> = vec![(0, EMPTY); SLOTS];
-                let slot = |x: i64| ((x as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
-                let mut last: Option<(Option<i64>, u32)> = None;
-                for (row, v) in c.iter().enumerate() {
-                    let id = match (last, v) {
-                        (Some((lv, id)), _) if lv == v => id,
-                        (_, Some(x)) => {
-                            let s = slot(x);
-                            if cache[s].1 != EMPTY && cache[s].0 == x {
-                                cache[s].1
-                            } else {
-                                let id = *seen.entry(v).or_insert_with(|| new_id(row));
-                                cache[s] = (x, id);
-                                id
-                            }
-                        }
-                        (_, None) => *seen.entry(None).or_insert_with(|| new_id(row)),
-                    };
-                    last = Some((v, id));
-                    ids[row] = id;
-                }
-            }
-            KeyCol::Str(c) => {
-                // A string of up to 12 bytes is its view (length and bytes,
-                // zero-padded): equal views, equal strings. Longer ones (and
-                // nulls) go by their text.
-                let mut inline: PlHashMap<u128, u32> = PlHashMap::default();
-                let mut long: PlHashMap<Option<&str>, u32> = PlHashMap::default();
-                // Keys interleaved row by row (a farm export in time order)
-                // defeat the run: a small direct-mapped cache of inline views
-                // answers most rows before the hash map is asked.
-                const SLOTS: usize = 1024;
-                let mut cache: Vec<(u128, u32)> = vec![(u128::MAX, 0); SLOTS];
-                let slot = |bits: u128| {
-                    let x = (bits as u64) ^ ((bits >> 64) as u64).rotate_left(29);
-                    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize
-                };
-                let mut row = 0;
-                for arr in c.downcast_iter() {
-                    let views = arr.views().as_slice();
-                    let has_nulls = polars_arrow::array::Array::null_count(arr) > 0;
-                    let mut last: Option<(u128, u32)> = None;
-                    for (i, view) in views.iter().enumerate() {
-                        let bits = view.as_u128();
-                        let valid = !has_nulls || polars_arrow::array::Array::is_valid(arr, i);
-                        let id = match last {
-                            Some((lb, id)) if valid && lb == bits => id,
-                            _ if valid && view.length <= 12 => {
-                                let s = slot(bits);
-                                if cache[s].0 == bits {
-                                    cache[s].1
-                                } else {
-                                    let id = *inline.entry(bits).or_insert_with(|| new_id(row + i));
-                                    cache[s] = (bits, id);
-                                    id
-                                }
-                            }
-                            _ => {
-                                // SAFETY: `i` is in bounds of this array.
-                                let text = valid.then(|| unsafe { arr.value_unchecked(i) });
-                                *long.entry(text).or_insert_with(|| new_id(row + i))
-                            }
-                        };
-                        last = valid.then_some((bits, id));
-                        ids[row + i] = id;
-                    }
-                    row += arr.len();
-                }
-            }
-        }
-        firsts
-    }
-
-    /// [`numbers`](Self::numbers) of all rows, on every core: each block of
-    /// rows numbers its keys, then the blocks' numbers become one numbering
-    /// (in order of first appearance, block after block).
-    fn numbers_par(&self) -> (Vec<u32>, Vec<usize>) {
-        let n = self.len();
-        let mut ids = vec![0u32; n];
-        let blocks = rayon::current_num_threads() * 4;
-        if n < 1 << 20 || blocks < 2 {
-            let firsts = self.numbers(&mut ids);
-            return (ids, firsts);
-        }
-        let block_len = n.div_ceil(blocks);
-        let local: Vec<Vec<usize>> = ids
-            .par_chunks_mut(block_len)
-            .enumerate()
-            .map(|(b, out)| self.slice(b * block_len, out.len()).numbers(out))
-            .collect();
-        let mut global: PlHashMap<KeyVal, u32> = PlHashMap::default();
-        let mut firsts: Vec<usize> = Vec::new();
-        let maps: Vec<Vec<u32>> = local
-            .iter()
-            .enumerate()
-            .map(|(b, block_firsts)| {
-                block_firsts
-                    .iter()
-                    .map(|&r| {
-                        let row = b * block_len + r;
-                        *global.entry(self.get(row)).or_insert_with(|| {
-                            firsts.push(row);
-                            (firsts.len() - 1) as u32
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        ids.par_chunks_mut(block_len)
-            .zip(&maps)
-            .for_each(|(out, map)| out.iter_mut().for_each(|id| *id = map[*id as usize]));
-        (ids, firsts)
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            KeyCol::Int(c) => c.len(),
-            KeyCol::Str(c) => c.len(),
-        }
-    }
 }
 
 /// The most runs of equal keys the in-place path takes: beyond this, input
@@ -413,32 +230,6 @@ impl Permutation {
     }
 }
 
-/// A number per distinct key (of all `cols` together), for each of the `n`
-/// rows, numbered in order of first appearance; and the first row of each.
-fn key_numbers(cols: &[KeyCol], n: usize) -> (Vec<u32>, Vec<usize>) {
-    let mut ids: Vec<u32> = Vec::new();
-    let mut firsts: Vec<usize> = Vec::new();
-    for (c, col) in cols.iter().enumerate() {
-        let (col_ids, col_firsts) = col.numbers_par();
-        if c == 0 {
-            (ids, firsts) = (col_ids, col_firsts);
-            continue;
-        }
-        // Pairs of (keys so far, this column's number), numbered anew.
-        let mut pairs: PlHashMap<(u32, u32), u32> = PlHashMap::default();
-        let mut pair_firsts = Vec::new();
-        for (row, (id, cid)) in ids.iter_mut().zip(col_ids).enumerate() {
-            *id = *pairs.entry((*id, cid)).or_insert_with(|| {
-                pair_firsts.push(row);
-                (pair_firsts.len() - 1) as u32
-            });
-        }
-        firsts = pair_firsts;
-    }
-    debug_assert_eq!(ids.len(), n);
-    (ids, firsts)
-}
-
 /// The in-place grouping of [`group_rows`], if the input allows it: runs of
 /// equal keys (cut at chunk boundaries too), each in time order, and the runs
 /// of each key, ordered by their first timestamp, in time order as well. Where
@@ -510,51 +301,8 @@ fn runs_in_place(
 
 #[cfg(test)]
 mod tests {
+    use super::super::key_col::tests::names;
     use super::*;
-
-    /// Key values of `n` rows: interleaved names (up to and over 12 bytes),
-    /// nulls, and a name that first appears late.
-    fn names(n: usize) -> Vec<Option<String>> {
-        (0..n)
-            .map(|i| match i % 7 {
-                0 => None,
-                1 if i > n / 2 => Some("late".to_string()),
-                k => Some(if k % 2 == 0 {
-                    format!("T{k:02}")
-                } else {
-                    format!("a turbine name of over twelve bytes {k}")
-                }),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn numbering_in_blocks_equals_numbering_in_one_pass() {
-        // Over 1 Mi rows: numbered block by block on every core.
-        let n = (1 << 20) + 12_345;
-        let strs = KeyCol::Str(StringChunked::from_iter_options(
-            "k".into(),
-            names(n).into_iter(),
-        ));
-        let ints = KeyCol::Int(Int64Chunked::from_iter_options(
-            "k".into(),
-            (0..n).map(|i| (i % 11 != 0).then_some(((i * 7919) % 13) as i64)),
-        ));
-        for col in [strs, ints] {
-            let mut one = vec![0u32; n];
-            let firsts = col.numbers(&mut one);
-            // Both equal numbering by first appearance, done plainly.
-            let mut seen: std::collections::HashMap<KeyVal, u32> = Default::default();
-            let plain: Vec<u32> = (0..n)
-                .map(|r| {
-                    let next = seen.len() as u32;
-                    *seen.entry(col.get(r)).or_insert(next)
-                })
-                .collect();
-            assert_eq!(one, plain);
-            assert_eq!(col.numbers_par(), (one, firsts));
-        }
-    }
 
     #[test]
     fn the_counting_sort_equals_a_stable_sort_by_key_and_time() {

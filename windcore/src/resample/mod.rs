@@ -11,6 +11,7 @@
 mod builder;
 mod circular;
 mod kernel;
+mod key_col;
 mod keys;
 mod output;
 mod plan;

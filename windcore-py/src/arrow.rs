@@ -5,8 +5,9 @@
 //! polars DataFrame that points at the producer's buffers: no column is copied.
 //! Dictionary-encoded key columns (a pandas `category`, a polars
 //! `Categorical` or `Enum`, a pyarrow dictionary) are the one exception: this
-//! polars build has no categoricals, so such a key column is decoded to plain
-//! strings (a copy of that column only).
+//! polars build has no categoricals, so such a key column becomes the ranks
+//! of its words, and the result's key column the words again (see
+//! [`dictionary`](crate::dictionary)).
 //! Output: a DataFrame becomes an `ArrowArrayStream` in a capsule named
 //! `arrow_array_stream`, which polars (`pl.DataFrame(obj)`) and pyarrow
 //! (`pa.table(obj)`) import without copying either.
@@ -17,19 +18,18 @@ use std::ffi::CStr;
 
 use polars::prelude::*;
 use polars_arrow::array::{
-    new_empty_array, Array, DictionaryArray, DictionaryKey, MutableBinaryViewArray, PrimitiveArray,
-    StructArray, Utf8Array, Utf8ViewArray, View,
+    new_empty_array, Array, MutableBinaryViewArray, PrimitiveArray, StructArray, Utf8Array,
+    Utf8ViewArray, View,
 };
-use polars_arrow::bitmap::MutableBitmap;
-use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField, IntegerType};
+use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
 use polars_arrow::ffi::{export_iterator, ArrowArrayStream, ArrowArrayStreamReader};
-use polars_arrow::match_integer_type;
 use polars_arrow::types::NativeType;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use rayon::prelude::*;
 
+use crate::dictionary::{decode_dictionary, RankedKeys};
 use crate::errors::{polars_to_py, ColumnError};
 
 /// The capsule name the PyCapsule interface prescribes for streams.
@@ -43,8 +43,12 @@ pub struct Projection<'a> {
     pub timestamp: &'a str,
     /// The variables asked for; `None`: every numeric column.
     pub variables: Option<&'a [String]>,
-    /// The key columns (string or integer; dictionary-encoded ones are decoded).
+    /// The columns read as they are (string or integer; dictionary-encoded
+    /// ones decoded or ranked): the keys and the state channels.
     pub by: &'a [String],
+    /// Of those, the ones that, dictionary-encoded, are read as the ranks of
+    /// their words (the keys).
+    pub ranked: &'a [String],
 }
 
 impl Projection<'_> {
@@ -70,11 +74,12 @@ impl Projection<'_> {
 /// producer and are released when the DataFrame is dropped. Two exceptions,
 /// for types this polars build does not carry: 8- and 16-bit integers are
 /// widened to 32 bits and decimals become Float64, and a dictionary-encoded
-/// key column becomes plain strings (all copies).
+/// column becomes the ranks of its words (the keys, `projection.ranked`,
+/// whose words are returned for the result) or plain strings (all copies).
 pub fn import_dataframe(
     obj: &Bound<'_, PyAny>,
     projection: &Projection<'_>,
-) -> PyResult<DataFrame> {
+) -> PyResult<(DataFrame, RankedKeys)> {
     if !obj.hasattr("__arrow_c_stream__")? {
         return Err(PyTypeError::new_err(format!(
             "expected a polars or pandas DataFrame, a pyarrow Table or another object \
@@ -127,14 +132,17 @@ pub fn import_dataframe(
         }
     }
     let mut columns = Vec::with_capacity(fields.len());
+    let mut ranked = RankedKeys::default();
     for (((field, column), keep), key) in fields.iter().zip(chunks).zip(wanted).zip(keys) {
+        let rank = projection.ranked.iter().any(|k| k == field.name.as_str());
         columns.push(if keep {
-            to_column(field, column, key)?
+            to_column(field, column, key, rank.then_some(&mut ranked))?
         } else {
             Column::full_null(field.name.clone(), height, &DataType::Null)
         });
     }
-    DataFrame::new_infer_height(columns).map_err(polars_to_py)
+    let df = DataFrame::new_infer_height(columns).map_err(polars_to_py)?;
+    Ok((df, ranked))
 }
 
 /// Integer, float and decimal types: the candidates for "every numeric column".
@@ -162,8 +170,14 @@ fn is_numeric(dtype: &ArrowDataType) -> bool {
     )
 }
 
-/// One wanted column from its Arrow field and chunks; `key`: a key column (by).
-fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>, key: bool) -> PyResult<Column> {
+/// One wanted column from its Arrow field and chunks; `key`: a column read as
+/// it is (by); `ranked`: where a dictionary-encoded one is ranked.
+fn to_column(
+    field: &ArrowField,
+    chunks: Vec<Box<dyn Array>>,
+    key: bool,
+    ranked: Option<&mut RankedKeys>,
+) -> PyResult<Column> {
     use ArrowDataType as A;
     let name = field.name.clone();
     let dtype = field.dtype().clone();
@@ -175,7 +189,11 @@ fn to_column(field: &ArrowField, chunks: Vec<Box<dyn Array>>, key: bool) -> PyRe
         A::Decimal(_, scale) => (A::Float64, decimal_to_f64::<i128>(chunks, *scale)?),
         A::Decimal64(_, scale) => (A::Float64, decimal_to_f64::<i64>(chunks, *scale)?),
         A::Decimal32(_, scale) => (A::Float64, decimal_to_f64::<i32>(chunks, *scale)?),
-        // A categorical key (this polars build has no categoricals): its strings.
+        // A categorical key (this polars build has no categoricals): the
+        // ranks of its words, or its words.
+        A::Dictionary(index, values, _) if ranked.is_some() => ranked
+            .expect("checked")
+            .rank(&name, &chunks, index, values)?,
         A::Dictionary(index, values, _) if key => (
             A::Utf8View,
             chunks
@@ -297,103 +315,6 @@ where
             )
         })
         .collect()
-}
-
-/// One chunk of a dictionary-encoded key column as plain strings (a copy):
-/// each row gets its dictionary entry; a null key or a null entry is null.
-fn decode_dictionary(
-    name: &str,
-    array: &dyn Array,
-    index: &IntegerType,
-    values: &ArrowDataType,
-) -> PyResult<Box<dyn Array>> {
-    let not_strings = || {
-        ColumnError::new_err(format!(
-            "key column `{name}` is dictionary-encoded with {values:?} values; \
-             a key must be a string or an integer (cast it to one)"
-        ))
-    };
-    match_integer_type!(index, |$K| {
-        let dict = array
-            .as_any()
-            .downcast_ref::<DictionaryArray<$K>>()
-            .ok_or_else(|| {
-                PyTypeError::new_err(format!(
-                    "Arrow array of type {:?} has an unexpected layout",
-                    array.dtype()
-                ))
-            })?;
-        let words = dictionary_words(dict.values().as_ref()).ok_or_else(not_strings)?;
-        decode_keys(name, dict, &words)
-    })
-}
-
-/// The entries of a dictionary of strings; `None` if they are not strings.
-fn dictionary_words(values: &dyn Array) -> Option<Vec<Option<&str>>> {
-    let any = values.as_any();
-    if let Some(a) = any.downcast_ref::<Utf8ViewArray>() {
-        Some(a.iter().collect())
-    } else if let Some(a) = any.downcast_ref::<Utf8Array<i32>>() {
-        Some(a.iter().collect())
-    } else {
-        any.downcast_ref::<Utf8Array<i64>>()
-            .map(|a| a.iter().collect())
-    }
-}
-
-fn decode_keys<K: DictionaryKey>(
-    name: &str,
-    dict: &DictionaryArray<K>,
-    words: &[Option<&str>],
-) -> PyResult<Box<dyn Array>> {
-    // The dictionary's entries as string views, once; every row then takes
-    // its entry's 16-byte view, and all rows share the entries' bytes.
-    let mut entries = MutableBinaryViewArray::<str>::with_capacity(words.len());
-    for word in words {
-        entries.push(*word);
-    }
-    let entries: Utf8ViewArray = entries.freeze();
-    let entry_views = entries.views().as_slice();
-    let out_of_range = |k: usize| {
-        ColumnError::new_err(format!(
-            "key column `{name}`: dictionary index {k} is out of range ({} entries)",
-            words.len()
-        ))
-    };
-    let mut views = Vec::with_capacity(dict.len());
-    let validity = if dict.keys().null_count() == 0 && entries.null_count() == 0 {
-        for k in dict.keys_values_iter() {
-            views.push(*entry_views.get(k).ok_or_else(|| out_of_range(k))?);
-        }
-        None
-    } else {
-        let mut valid = MutableBitmap::with_capacity(dict.len());
-        for k in dict.keys_iter() {
-            match k {
-                None => {
-                    views.push(View::default());
-                    valid.push(false);
-                }
-                Some(k) => {
-                    views.push(*entry_views.get(k).ok_or_else(|| out_of_range(k))?);
-                    valid.push(entries.is_valid(k));
-                }
-            }
-        }
-        Some(valid.into())
-    };
-    // SAFETY: every view is one of `entries`' (valid UTF-8 views into its
-    // buffers, which the result shares) or the empty view of a null row.
-    let strings = unsafe {
-        Utf8ViewArray::new_unchecked_unknown_md(
-            ArrowDataType::Utf8View,
-            views.into(),
-            entries.data_buffers().clone(),
-            validity,
-            Some(entries.total_buffer_len()),
-        )
-    };
-    Ok(strings.boxed())
 }
 
 /// A chunk of Arrow strings (32- or 64-bit offsets) as string views, made on

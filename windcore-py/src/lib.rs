@@ -8,6 +8,7 @@
 
 mod arrow;
 mod convert;
+mod dictionary;
 mod errors;
 mod files;
 mod inspect;
@@ -91,8 +92,9 @@ fn resample<'py>(
         timestamp: &time_column,
         variables: resampler.variables(),
         by: &read_as_is,
+        ranked: resampler.by(),
     };
-    let input = arrow::import_dataframe(data, &projection)?;
+    let (input, ranked) = arrow::import_dataframe(data, &projection)?;
     let (output, input) = wait_for_blocking(py, move || {
         let out = if long {
             resampler.resample_long(&input)
@@ -104,6 +106,7 @@ fn resample<'py>(
     // The input's buffers belong to the Python producer: release them here,
     // attached to the interpreter, rather than on a worker thread.
     drop(input);
+    let output = ranked.restore(output)?;
     arrow::export_dataframe(py, output)
 }
 

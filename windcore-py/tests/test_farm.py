@@ -688,6 +688,71 @@ def test_arrow_dictionary_key_in_python_and_in_rust(raw):
     pd.testing.assert_frame_equal(got, as_pandas(run_farm(to_polars(raw))), check_exact=True)
 
 
+def test_dictionary_keys_in_any_order_are_ranked_by_their_strings(raw):
+    """A dictionary key is resampled by the rank of its words and gets its
+    words back: categories in order of appearance (not sorted), an Enum in
+    reverse order, and a stream whose chunks have dictionaries of their own
+    (8-bit indices, a word twice, a null entry, null indices) give exactly the
+    statistics of the plain strings, in string order."""
+    # Categories appear in reverse order (and, of duplicate timestamps,
+    # another row is the last: the reference is the same rows as strings).
+    backwards = to_polars(raw).reverse()
+    reference = as_pandas(run_farm(backwards))
+    assert reference["asset"].is_monotonic_increasing
+    kinds = (pl.Categorical(), pl.Enum(sorted(raw["asset"].unique(), reverse=True)))
+    for kind in kinds:
+        data = backwards.with_columns(pl.col("asset").cast(kind))
+        for frame in (data, _StreamOnly(data.to_arrow())):
+            got = as_pandas(run_farm(frame))
+            assert got["asset"].map(type).eq(str).all()
+            pd.testing.assert_frame_equal(got, reference, check_exact=True)
+
+    # pyarrow: two chunks, each with its own dictionary.
+    table = pa.Table.from_pandas(raw, preserve_index=False)
+    names = table.column("asset").to_pylist()
+    words = sorted(set(names))
+    half = len(names) // 2
+    chunks = []
+    expect = []
+    for part, start in ((names[:half], 0), (names[half:], half)):
+        # Reverse order, the first word twice, a null entry in the middle.
+        dictionary = [words[0], *reversed(words), None]
+        index = {w: i for i, w in enumerate(dictionary) if w is not None}
+        idx = []
+        for j, w in enumerate(part):
+            row = start + j
+            if row % 53 == 0:
+                idx.append(None)  # a null key
+                expect.append(None)
+            elif row % 61 == 0:
+                idx.append(len(dictionary) - 1)  # the null entry
+                expect.append(None)
+            else:
+                # The first copy of words[0] for even rows, the second for odd.
+                idx.append(0 if w == words[0] and row % 2 == 0 else index[w])
+                expect.append(w)
+        chunks.append(
+            pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), pa.array(dictionary, pa.string()))
+        )
+    assert any(e is None for e in expect)
+    dict_table = table.set_column(
+        table.schema.get_field_index("asset"), "asset", pa.chunked_array(chunks)
+    )
+    plain = table.set_column(
+        table.schema.get_field_index("asset"), "asset", pa.array(expect, pa.string())
+    )
+    want = as_pandas(run_farm(plain))
+    got = as_pandas(run_farm(_StreamOnly(dict_table)))
+    assert got["asset"].isna().any()
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # An index past the dictionary is an error naming the column, not a null.
+    bad = pa.DictionaryArray.from_arrays(
+        pa.array([0, 5] + [0] * (len(names) - 2), pa.int8()), pa.array(["a", "b"]), safe=False
+    )
+    with pytest.raises(windcore.ColumnError, match="asset"):
+        run_farm(_StreamOnly(table.set_column(table.schema.get_field_index("asset"), "asset", bad)))
+
+
 def test_two_keys(raw):
     farm_of = {a: ("north" if int(a[3:]) % 2 else "south") for a in raw["asset"].unique()}
     d = raw.assign(

@@ -261,9 +261,10 @@ def resample(
         are computed per key and window, and duplicate timestamps are found
         per key. A key is a string or an integer column; a pandas
         ``category``, a polars ``Categorical`` / ``Enum`` or a pyarrow
-        dictionary key column is decoded to its values first (strings; the
-        integers of a pandas category of integers), a copy of that column
-        only. Default: none, the whole table is one series.
+        dictionary key column counts as its values (strings, grouped by
+        their rank without copying a string, the result holding the
+        strings; the integers of a pandas category of integers). Default:
+        none, the whole table is one series.
     angles
         Variables that are angles in degrees, e.g. ``"wind_direction"`` (a
         sequence or ``"a,b"``); each must be among ``variables`` when those

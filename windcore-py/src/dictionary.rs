@@ -1,0 +1,268 @@
+//! Dictionary-encoded columns (a pandas `category`, a polars `Categorical`
+//! or `Enum`, a pyarrow dictionary), which this polars build does not carry.
+//!
+//! A key column (`by`) is resampled by the rank of its words: each row gets
+//! the place of its word among all the column's distinct words in string
+//! order (an integer, so keys sort as their words do), and the result's key
+//! column gets the words back ([`RankedKeys::restore`]). Other columns (text
+//! states) are decoded to their words.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use polars_arrow::array::{
+    Array, DictionaryArray, DictionaryKey, MutableBinaryViewArray, PrimitiveArray, Utf8Array,
+    Utf8ViewArray, View,
+};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+use polars_arrow::match_integer_type;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use rayon::prelude::*;
+
+use crate::errors::{polars_to_py, ColumnError};
+
+/// The words of the key columns resampled by rank, to put back into the result.
+#[derive(Default)]
+pub struct RankedKeys {
+    /// Per column: its name and its distinct words in string order (rank = place).
+    columns: Vec<(PlSmallStr, Vec<String>)>,
+}
+
+impl RankedKeys {
+    /// The ranks of a dictionary-encoded key column `name` (its chunks) as a
+    /// UInt32 column; its words are kept for [`restore`](Self::restore).
+    pub fn rank(
+        &mut self,
+        name: &PlSmallStr,
+        chunks: &[Box<dyn Array>],
+        index: &IntegerType,
+        values: &ArrowDataType,
+    ) -> PyResult<(ArrowDataType, Vec<Box<dyn Array>>)> {
+        let dicts: Vec<Vec<Option<&str>>> = chunks
+            .iter()
+            .map(|a| {
+                match_integer_type!(index, |$K| {
+                    let dict = as_dictionary::<$K>(a.as_ref())?;
+                    dictionary_words(dict.values().as_ref()).ok_or_else(|| not_strings(name, values))
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        // Every word of every chunk's dictionary, in string order.
+        let mut rank: BTreeMap<&str, u32> =
+            dicts.iter().flatten().flatten().map(|w| (*w, 0)).collect();
+        for (r, slot) in rank.values_mut().enumerate() {
+            *slot = r as u32;
+        }
+        // Each entry's rank (None: a null entry), per chunk.
+        let tables: Vec<Vec<Option<u32>>> = dicts
+            .iter()
+            .map(|words| words.iter().map(|w| w.map(|w| rank[w])).collect())
+            .collect();
+        self.columns
+            .push((name.clone(), rank.into_keys().map(str::to_string).collect()));
+        // Words already distinct and in order (categories made from sorted
+        // values, an Enum of sorted words, pandas' default): the 32-bit
+        // indices are the ranks, and are read in place.
+        let identity = tables
+            .iter()
+            .all(|t| t.iter().enumerate().all(|(i, r)| *r == Some(i as u32)));
+        if identity && matches!(index, IntegerType::UInt32 | IntegerType::Int32) {
+            let keys = match_integer_type!(index, |$K| {
+                chunks
+                    .iter()
+                    .map(|a| Ok(as_dictionary::<$K>(a.as_ref())?.keys().clone().boxed()))
+                    .collect::<PyResult<Vec<_>>>()?
+            });
+            let dtype = match index {
+                IntegerType::Int32 => ArrowDataType::Int32,
+                _ => ArrowDataType::UInt32,
+            };
+            return Ok((dtype, keys));
+        }
+        let mut out = Vec::with_capacity(chunks.len());
+        for (a, table) in chunks.iter().zip(&tables) {
+            out.push(match_integer_type!(index, |$K| {
+                ranks_of(name, as_dictionary::<$K>(a.as_ref())?, table)?
+            }));
+        }
+        Ok((ArrowDataType::UInt32, out))
+    }
+
+    /// `df` with each ranked key column turned back into its words.
+    pub fn restore(&self, mut df: DataFrame) -> PyResult<DataFrame> {
+        for (name, words) in &self.columns {
+            let Ok(col) = df.column(name) else {
+                continue;
+            };
+            let ranks = col
+                .as_materialized_series()
+                .cast(&DataType::UInt32)
+                .map_err(polars_to_py)?;
+            let ranks = ranks.u32().map_err(polars_to_py)?.rechunk();
+            let entries = entries_of(words.iter().map(|w| Some(w.as_str())));
+            let arr = ranks.downcast_as_array();
+            let idx = arr.values().iter().map(|&r| r as usize);
+            let strings = gather_words(&entries, idx, arr.validity().cloned(), || {
+                ColumnError::new_err(format!("key column `{name}`: a rank out of range"))
+            })?;
+            let series = Series::from_arrow(name.clone(), strings).map_err(polars_to_py)?;
+            df.with_column(series.into()).map_err(polars_to_py)?;
+        }
+        Ok(df)
+    }
+}
+
+fn not_strings(name: &str, values: &ArrowDataType) -> PyErr {
+    ColumnError::new_err(format!(
+        "column `{name}` is dictionary-encoded with {values:?} values; \
+         a key or a state must be a string or an integer (cast it to one)"
+    ))
+}
+
+fn as_dictionary<K: DictionaryKey>(array: &dyn Array) -> PyResult<&DictionaryArray<K>> {
+    array
+        .as_any()
+        .downcast_ref::<DictionaryArray<K>>()
+        .ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "Arrow array of type {:?} has an unexpected layout",
+                array.dtype()
+            ))
+        })
+}
+
+/// A dictionary key as an index (a negative one: past any dictionary).
+fn index<K: DictionaryKey>(k: K) -> usize {
+    k.try_into().unwrap_or(usize::MAX)
+}
+
+/// The ranks of the rows of `dict` (on every core), given each entry's rank
+/// in `table`: a null key or a null entry is null.
+fn ranks_of<K: DictionaryKey>(
+    name: &str,
+    dict: &DictionaryArray<K>,
+    table: &[Option<u32>],
+) -> PyResult<Box<dyn Array>> {
+    let keys = dict.keys();
+    // The keys' values, nulls included (their value may be anything).
+    let raw: &[K] = keys.values().as_slice();
+    let bad = raw
+        .par_iter()
+        .with_min_len(1 << 14)
+        .enumerate()
+        .find_any(|(i, k)| keys.is_valid(*i) && index(**k) >= table.len());
+    if let Some((_, k)) = bad {
+        return Err(ColumnError::new_err(format!(
+            "key column `{name}`: dictionary index {k:?} is out of range ({} entries)",
+            table.len()
+        )));
+    }
+    let values: Vec<u32> = raw
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|k| table.get(index(*k)).copied().flatten().unwrap_or(0))
+        .collect();
+    let null_entries = table.iter().any(Option::is_none);
+    let validity: Option<Bitmap> = if null_entries {
+        let mut valid = MutableBitmap::with_capacity(raw.len());
+        for (i, k) in raw.iter().enumerate() {
+            valid.push(keys.is_valid(i) && table.get(index(*k)).copied().flatten().is_some());
+        }
+        Some(valid.into())
+    } else {
+        keys.validity().cloned()
+    };
+    Ok(PrimitiveArray::<u32>::new(ArrowDataType::UInt32, values.into(), validity).boxed())
+}
+
+/// One chunk of a dictionary-encoded column as plain strings (a copy): each
+/// row gets its dictionary entry; a null key or a null entry is null.
+pub fn decode_dictionary(
+    name: &str,
+    array: &dyn Array,
+    index: &IntegerType,
+    values: &ArrowDataType,
+) -> PyResult<Box<dyn Array>> {
+    match_integer_type!(index, |$K| {
+        let dict = as_dictionary::<$K>(array)?;
+        let words = dictionary_words(dict.values().as_ref()).ok_or_else(|| not_strings(name, values))?;
+        let entries = entries_of(words.iter().copied());
+        // A row is null where its key is, or its entry (an index out of
+        // range stays valid, and is reported below).
+        let validity = if dict.keys().null_count() == 0 && entries.null_count() == 0 {
+            None
+        } else {
+            let mut valid = MutableBitmap::with_capacity(dict.len());
+            for k in dict.keys_iter() {
+                valid.push(k.is_some_and(|k| k >= words.len() || entries.is_valid(k)));
+            }
+            Some(valid.into())
+        };
+        let out_of_range = || {
+            ColumnError::new_err(format!(
+                "column `{name}`: a dictionary index is out of range ({} entries)",
+                words.len()
+            ))
+        };
+        // (A null key's index may be anything: its row is null.)
+        let idx = dict.keys_iter().map(|k| k.unwrap_or(usize::MAX));
+        gather_words(&entries, idx, validity, out_of_range)
+    })
+}
+
+/// The entries of a dictionary of strings; `None` if they are not strings.
+fn dictionary_words(values: &dyn Array) -> Option<Vec<Option<&str>>> {
+    let any = values.as_any();
+    if let Some(a) = any.downcast_ref::<Utf8ViewArray>() {
+        Some(a.iter().collect())
+    } else if let Some(a) = any.downcast_ref::<Utf8Array<i32>>() {
+        Some(a.iter().collect())
+    } else {
+        any.downcast_ref::<Utf8Array<i64>>()
+            .map(|a| a.iter().collect())
+    }
+}
+
+/// Words as string views, once, for every row to share.
+fn entries_of<'a>(words: impl Iterator<Item = Option<&'a str>>) -> Utf8ViewArray {
+    let mut entries = MutableBinaryViewArray::<str>::new();
+    for word in words {
+        entries.push(word);
+    }
+    entries.freeze()
+}
+
+/// A string column whose row `i` is entry `idx[i]` of `entries` (its
+/// 16-byte view, sharing the entries' bytes), null where `validity` says;
+/// `out_of_range` for an index past the entries on a valid row (an invalid
+/// row gets the empty view).
+fn gather_words(
+    entries: &Utf8ViewArray,
+    idx: impl Iterator<Item = usize>,
+    validity: Option<Bitmap>,
+    out_of_range: impl Fn() -> PyErr,
+) -> PyResult<Box<dyn Array>> {
+    let entry_views = entries.views().as_slice();
+    let mut views = Vec::with_capacity(idx.size_hint().0);
+    for (i, k) in idx.enumerate() {
+        match entry_views.get(k) {
+            Some(v) => views.push(*v),
+            None if validity.as_ref().is_some_and(|b| !b.get_bit(i)) => views.push(View::default()),
+            None => return Err(out_of_range()),
+        }
+    }
+    // SAFETY: every view is one of `entries`' (valid UTF-8 views into its
+    // buffers, which the result shares) or the empty view of a null row.
+    let strings = unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            ArrowDataType::Utf8View,
+            views.into(),
+            entries.data_buffers().clone(),
+            validity,
+            Some(entries.total_buffer_len()),
+        )
+    };
+    Ok(strings.boxed())
+}

@@ -7,7 +7,7 @@
 //! `Categorical` or `Enum`, a pyarrow dictionary) are the one exception: this
 //! polars build has no categoricals, so such a key column becomes the ranks
 //! of its words, and the result's key column the words again (see
-//! [`dictionary`](crate::dictionary)).
+//! [`keys`](crate::keys)).
 //! Output: a DataFrame becomes an `ArrowArrayStream` in a capsule named
 //! `arrow_array_stream`, which polars (`pl.DataFrame(obj)`) and pyarrow
 //! (`pa.table(obj)`) import without copying either.
@@ -29,8 +29,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use rayon::prelude::*;
 
-use crate::dictionary::{decode_dictionary, RankedKeys};
 use crate::errors::{polars_to_py, ColumnError};
+use crate::keys::{decode_dictionary, RankedKeys};
 
 /// The capsule name the PyCapsule interface prescribes for streams.
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
@@ -201,8 +201,12 @@ fn to_column(
                 .map(|a| decode_dictionary(&name, a.as_ref(), index, values))
                 .collect::<PyResult<_>>()?,
         ),
-        // A string key (pandas' `str`, pyarrow strings): string views made on
-        // every core, sharing the strings' bytes.
+        // A string key (pandas' `str`, pyarrow strings): the ranks of its
+        // words; a text state: string views made on every core, sharing the
+        // strings' bytes.
+        A::Utf8 | A::LargeUtf8 if ranked.is_some() => {
+            ranked.expect("checked").rank_strings(&name, &chunks)?
+        }
         A::Utf8 | A::LargeUtf8 if key => (
             A::Utf8View,
             chunks.iter().map(|a| string_views(a.as_ref())).collect(),

@@ -8,10 +8,10 @@
 
 mod arrow;
 mod convert;
-mod dictionary;
 mod errors;
 mod files;
 mod inspect;
+mod keys;
 mod ops;
 mod runtime;
 mod summary;

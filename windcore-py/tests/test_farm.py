@@ -753,6 +753,44 @@ def test_dictionary_keys_in_any_order_are_ranked_by_their_strings(raw):
         run_farm(_StreamOnly(table.set_column(table.schema.get_field_index("asset"), "asset", bad)))
 
 
+@pytest.mark.parametrize("string_type", [pa.string(), pa.large_string()])
+def test_arrow_string_keys_are_ranked_as_their_strings(string_type):
+    """Arrow string keys (pandas' ``str``, pyarrow strings) are grouped by the
+    rank of their words, numbered in blocks of 2**20 rows: over two million
+    rows in three chunks, keys interleaved and in runs, short and long words,
+    a word with a trailing space, nulls. Same statistics, same order, as the
+    same rows in a polars frame (whose string keys take another path)."""
+    n = (1 << 21) + 12_345
+    words = ["T01", "T02", "Windpark Nordsee-Ost T03 (nacelle)", "a", None, "Zz", "T01 "]
+    i = np.arange(n)
+    # Interleaved row by row for a while, then in runs of 1000 rows.
+    pick = np.where(i < n // 2, i % len(words), (i // 1000) % len(words))
+    keys = [words[k] for k in pick]
+    rng = np.random.default_rng(7)
+    ws = rng.gamma(2.0, 4.0, n)
+    ws[rng.random(n) < 0.01] = np.nan
+    direction = rng.uniform(0.0, 360.0, n)
+    times = pa.array(i.astype("int64") * 1_000_000, pa.timestamp("us", tz="UTC"))
+    cuts = [0, 700_001, 1_900_000, n]
+    key_chunks = [pa.array(keys[a:b], string_type) for a, b in zip(cuts, cuts[1:])]
+    table = pa.table(
+        {
+            "asset": pa.chunked_array(key_chunks),
+            "timestamp": times,
+            "wind_speed": ws,
+            ANGLE: direction,
+        }
+    )
+    assert table.column("asset").num_chunks == 3
+    kw = dict(by="asset", angles=ANGLE, stats=ALL_STATS)
+    got = windcore.resample(table, **kw).to_pandas()
+    want = windcore.resample(pl.from_arrow(table).rechunk(), **kw).to_pandas()
+    assert pl.from_arrow(table).schema["asset"] == pl.String
+    assert got["asset"].isna().any() and (got["asset"] == "T01 ").any()
+    assert list(got["asset"].dropna().unique()) == sorted(w for w in words if w is not None)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def test_two_keys(raw):
     farm_of = {a: ("north" if int(a[3:]) % 2 else "south") for a in raw["asset"].unique()}
     d = raw.assign(

@@ -1,11 +1,13 @@
-//! Dictionary-encoded columns (a pandas `category`, a polars `Categorical`
-//! or `Enum`, a pyarrow dictionary), which this polars build does not carry.
+//! Key columns of words that the core groups by their ranks: dictionary-
+//! encoded columns (a pandas `category`, a polars `Categorical` or `Enum`, a
+//! pyarrow dictionary), which this polars build does not carry, and Arrow
+//! strings (pandas' `str`, pyarrow strings).
 //!
-//! A key column (`by`) is resampled by the rank of its words: each row gets
-//! the place of its word among all the column's distinct words in string
-//! order (an integer, so keys sort as their words do), and the result's key
+//! Each row of a key column (`by`) gets the place of its word among all the
+//! column's distinct words in string order (an integer, so keys sort as their
+//! words do: 4 bytes a row where string views take 16), and the result's key
 //! column gets the words back ([`RankedKeys::restore`]). Other columns (text
-//! states) are decoded to their words.
+//! states) that are dictionaries are decoded to their words.
 
 use std::collections::BTreeMap;
 
@@ -90,6 +92,71 @@ impl RankedKeys {
         Ok((ArrowDataType::UInt32, out))
     }
 
+    /// The ranks of an Arrow string key column `name` (its chunks, 32- or
+    /// 64-bit offsets) as a UInt32 column; its words are kept for
+    /// [`restore`](Self::restore). Blocks of rows are numbered on every core
+    /// (a row equal to the one before, or a short word seen lately, is not
+    /// looked up), then the numbers of all blocks become ranks.
+    pub fn rank_strings(
+        &mut self,
+        name: &PlSmallStr,
+        chunks: &[Box<dyn Array>],
+    ) -> PyResult<(ArrowDataType, Vec<Box<dyn Array>>)> {
+        let texts: Vec<Texts<'_>> = chunks
+            .iter()
+            .map(|a| {
+                Texts::of(a.as_ref()).ok_or_else(|| {
+                    PyTypeError::new_err(format!(
+                        "key column `{name}`: Arrow array of type {:?} has an unexpected layout",
+                        a.dtype()
+                    ))
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        const BLOCK: usize = 1 << 20;
+        let mut ids: Vec<Vec<u32>> = texts.iter().map(|t| vec![0u32; t.len()]).collect();
+        // (chunk, first row, its numbers) of every block.
+        let mut blocks: Vec<(usize, usize, &mut [u32])> = Vec::new();
+        for (c, chunk_ids) in ids.iter_mut().enumerate() {
+            for (b, part) in chunk_ids.chunks_mut(BLOCK).enumerate() {
+                blocks.push((c, b * BLOCK, part));
+            }
+        }
+        let words: Vec<Vec<&str>> = blocks
+            .par_iter_mut()
+            .map(|(c, lo, part)| number_words(&texts[*c], *lo, part))
+            .collect();
+        let mut rank: BTreeMap<&str, u32> = words.iter().flatten().map(|w| (*w, 0)).collect();
+        for (r, slot) in rank.values_mut().enumerate() {
+            *slot = r as u32;
+        }
+        blocks
+            .par_iter_mut()
+            .zip(&words)
+            .for_each(|((_, _, part), block_words)| {
+                let table: Vec<u32> = block_words.iter().map(|w| rank[w]).collect();
+                for id in part.iter_mut() {
+                    *id = table.get(*id as usize).copied().unwrap_or(0);
+                }
+            });
+        drop(blocks);
+        self.columns
+            .push((name.clone(), rank.into_keys().map(str::to_string).collect()));
+        let out = ids
+            .into_iter()
+            .zip(chunks)
+            .map(|(values, a)| {
+                PrimitiveArray::<u32>::new(
+                    ArrowDataType::UInt32,
+                    values.into(),
+                    a.validity().cloned(),
+                )
+                .boxed()
+            })
+            .collect();
+        Ok((ArrowDataType::UInt32, out))
+    }
+
     /// `df` with each ranked key column turned back into its words.
     pub fn restore(&self, mut df: DataFrame) -> PyResult<DataFrame> {
         for (name, words) in &self.columns {
@@ -112,6 +179,81 @@ impl RankedKeys {
         }
         Ok(df)
     }
+}
+
+/// A chunk of Arrow strings with 32- or 64-bit offsets.
+enum Texts<'a> {
+    Small(&'a Utf8Array<i32>),
+    Large(&'a Utf8Array<i64>),
+}
+
+impl<'a> Texts<'a> {
+    fn of(a: &'a dyn Array) -> Option<Self> {
+        let any = a.as_any();
+        match any.downcast_ref::<Utf8Array<i64>>() {
+            Some(a) => Some(Texts::Large(a)),
+            None => any.downcast_ref::<Utf8Array<i32>>().map(Texts::Small),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Texts::Small(a) => a.len(),
+            Texts::Large(a) => a.len(),
+        }
+    }
+
+    /// Row `i`'s word; `None` if null.
+    #[inline]
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Texts::Small(a) => a.get(i),
+            Texts::Large(a) => a.get(i),
+        }
+    }
+}
+
+/// Numbers the words of rows `lo..lo + ids.len()` of `texts` in order of
+/// first appearance (a null row gets any number), writing them to `ids`;
+/// returns the words by number.
+fn number_words<'a>(texts: &Texts<'a>, lo: usize, ids: &mut [u32]) -> Vec<&'a str> {
+    let mut words: Vec<&'a str> = Vec::new();
+    let mut seen: PlHashMap<&'a str, u32> = PlHashMap::default();
+    // Keys interleaved row by row (a farm export in time order) defeat the
+    // comparison with the row before: a small direct-mapped cache of short
+    // words (their string view: length and bytes) answers most rows.
+    const SLOTS: usize = 1024;
+    let mut cache: Vec<(u128, u32)> = vec![(u128::MAX, 0); SLOTS];
+    let mut last: Option<(&'a str, u32)> = None;
+    for (j, id) in ids.iter_mut().enumerate() {
+        let Some(w) = texts.get(lo + j) else {
+            continue;
+        };
+        let mut lookup = |w: &'a str| {
+            *seen.entry(w).or_insert_with(|| {
+                words.push(w);
+                (words.len() - 1) as u32
+            })
+        };
+        *id = match last {
+            Some((lw, lid)) if lw == w => lid,
+            _ if w.len() <= 12 => {
+                let bits = View::new_from_bytes(w.as_bytes(), 0, 0).as_u128();
+                let x = (bits as u64) ^ ((bits >> 64) as u64).rotate_left(29);
+                let slot = (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+                if cache[slot].0 == bits {
+                    cache[slot].1
+                } else {
+                    let n = lookup(w);
+                    cache[slot] = (bits, n);
+                    n
+                }
+            }
+            _ => lookup(w),
+        };
+        last = Some((w, *id));
+    }
+    words
 }
 
 fn not_strings(name: &str, values: &ArrowDataType) -> PyErr {

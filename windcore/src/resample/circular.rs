@@ -89,13 +89,7 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
         return Acc::empty(n);
     }
     let mean = norm360(s.atan2(c).to_degrees());
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for x in xs {
-        // NaN stays NaN, which the comparisons pass over.
-        let d = wrap180(x - mean);
-        lo = if d < lo { d } else { lo };
-        hi = if d > hi { d } else { hi };
-    }
+    let (lo, hi) = deviations(xs, mean, lo_x, hi_x);
     let std = if want_std && n >= 2 {
         (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
     } else {
@@ -117,6 +111,30 @@ fn sin_cos_block(xs: &[f64], sins: &mut [f64], coss: &mut [f64]) {
     for ((x, sin), cos) in xs.iter().zip(sins).zip(coss) {
         (*sin, *cos) = sin_cos_deg(if x.is_nan() { 0.0 } else { *x });
     }
+}
+
+/// The most negative and most positive deviation `wrap180(x - mean)` of the
+/// angles `xs` (NaN left out), whose least and greatest are `lo_x` and `hi_x`.
+///
+/// Where neither of those needs a turn added or taken away (all of `xs`
+/// within 180° of the mean either way, the usual window), `wrap180` is
+/// `(x - mean + 180) - 180` for every angle between them, which rounding
+/// keeps monotonic: the extremes are those of `lo_x` and `hi_x`, exactly,
+/// without a second pass over the window.
+#[inline]
+fn deviations(xs: &[f64], mean: f64, lo_x: f64, hi_x: f64) -> (f64, f64) {
+    let (a, b) = ((lo_x - mean) + 180.0, (hi_x - mean) + 180.0);
+    if (0.0..360.0).contains(&a) && (0.0..360.0).contains(&b) {
+        return (wrap180(lo_x - mean), wrap180(hi_x - mean));
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in xs {
+        // NaN stays NaN, which the comparisons pass over.
+        let d = wrap180(x - mean);
+        lo = if d < lo { d } else { lo };
+        hi = if d > hi { d } else { hi };
+    }
+    (lo, hi)
 }
 
 /// The sums of the sines and cosines of the angles in degrees of `xs` (no
@@ -280,6 +298,43 @@ mod tests {
             [same.mean, same.min, same.max, same.std],
             [10.25, 10.25, 10.25, 0.0]
         );
+    }
+
+    #[test]
+    fn the_extremes_of_a_window_within_half_a_turn_equal_the_full_pass() {
+        // Random windows, some around north (a turn between their angles),
+        // some spread over more than half a turn, some with values beyond
+        // [0, 360): the shortcut gives exactly what every deviation gives.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut shortcuts = 0;
+        for w in 0..20_000 {
+            let centre = next() * 360.0 - if w % 5 == 0 { 720.0 } else { 0.0 };
+            let spread = [1.0, 30.0, 179.0, 200.0, 400.0][w % 5];
+            let xs: Vec<f64> = (0..10).map(|_| centre + (next() - 0.5) * spread).collect();
+            let mean = norm360(centre + (next() - 0.5) * 2.0);
+            let lo_x = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi_x = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let full = xs
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                    let d = wrap180(x - mean);
+                    (lo.min(d), hi.max(d))
+                });
+            assert_eq!(
+                deviations(&xs, mean, lo_x, hi_x),
+                full,
+                "{xs:?} around {mean}"
+            );
+            let (a, b) = ((lo_x - mean) + 180.0, (hi_x - mean) + 180.0);
+            shortcuts += ((0.0..360.0).contains(&a) && (0.0..360.0).contains(&b)) as usize;
+        }
+        assert!(shortcuts > 5_000 && shortcuts < 20_000, "{shortcuts}");
     }
 
     #[test]

@@ -10,28 +10,29 @@
 // resolves when it is drawn. The operator's charts (operator.js: power
 // curve, wind rose, farm, availability) are drawn after the view and
 // reported in `drawn` by name, with their point counts and the `seq` of the
-// view they belong to.
+// view they belong to. A variable's chart is drawn by charts.js, the
+// coverage calendar by calendar.js, with the helpers of common.js.
 (function () {
   "use strict";
 
-  const $ = (id) => document.getElementById(id);
+  const { $, UNITS, addDays, daysBetween, isDay, fmt, esc } = window.windcoreCommon;
+  const { SERIES, chartData, timeTicks } = window.windcoreCharts;
+  const STATS = ["mean", "min", "max", "std", "count"];
   /** Longest range drawn with its raw samples, in days (beyond: statistics only). */
   const RAW_MAX_DAYS = 7;
   /** Rows of the statistics table drawn at most. */
   const TABLE_MAX_ROWS = 1008;
   /** Longest range the page asks for, in days. */
   const VIEW_MAX_DAYS = 366;
-  const WINDOW_SECS = 600;
-  const STATS = ["mean", "min", "max", "std", "count"];
-  const UNITS = {
-    wind_speed: "m/s", power: "kW", ambient_temperature: "°C",
-    wind_direction: "°", nacelle_position: "°",
-  };
 
   const W = (window.windcore = {
     ready: false, loading: false, seq: 0, view: null, timings: null,
     charts: {}, errors: [], lastAction: null, coverage: null, drawn: {},
   });
+
+  W.series = SERIES;
+  const destroyCharts = () => window.windcoreCharts.destroyCharts(W);
+  const makeChart = (...args) => window.windcoreCharts.makeChart(W, ...args);
 
   const state = {
     info: null, assets: [], names: null, variables: [], selected: [],
@@ -81,21 +82,6 @@
     return parts.join("&");
   }
 
-  // Days are "YYYY-MM-DD" strings, UTC.
-  function dayMs(day) {
-    const [y, m, d] = day.split("-").map(Number);
-    return Date.UTC(y, m - 1, d);
-  }
-  function addDays(day, n) {
-    return new Date(dayMs(day) + n * 86400000).toISOString().slice(0, 10);
-  }
-  function daysBetween(a, b) {
-    return Math.round((dayMs(b) - dayMs(a)) / 86400000);
-  }
-  function isDay(s) {
-    return typeof s === "string" && /^\d{4}-\d{2}-\d{2}$/.test(s) && !isNaN(dayMs(s));
-  }
-
   // Timestamps arrive as RFC 3339 UTC ("2024-01-01T00:10:00Z"); seconds since the epoch.
   let lastTsText = "", lastTs = 0;
   function tsSecs(text) {
@@ -103,17 +89,6 @@
     lastTsText = text;
     lastTs = Date.parse(text) / 1000;
     return lastTs;
-  }
-
-  function fmt(v, digits) {
-    if (v === null || v === undefined || Number.isNaN(v)) return "–";
-    const a = Math.abs(v);
-    const d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : 2;
-    return v.toFixed(d);
-  }
-
-  function esc(s) {
-    return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   }
 
   // ------------------------------------------------------------- loading
@@ -194,7 +169,7 @@
     // Without a target it still tells which days the source holds.
     state.coverage = await api("/coverage");
     W.coverage = state.coverage;
-    drawCalendar();
+    window.windcoreCalendar.draw(state);
     if (window.windcoreOperator) {
       try {
         await window.windcoreOperator.drawAvailability(operatorContext(W.seq, () => false));
@@ -300,173 +275,6 @@
     return { x, s };
   }
 
-  // ------------------------------------------------------------- charts
-
-  function destroyCharts() {
-    for (const u of Object.values(W.charts)) u.destroy();
-    W.charts = {};
-    $("charts").innerHTML = "";
-  }
-
-  let syncing = false;
-  function syncScales(src) {
-    if (syncing) return;
-    syncing = true;
-    const { min, max } = src.scales.x;
-    for (const u of Object.values(W.charts)) {
-      if (u !== src && (u.scales.x.min !== min || u.scales.x.max !== max)) {
-        u.setScale("x", { min, max });
-      }
-    }
-    syncing = false;
-  }
-
-  /** Wheel to zoom around the cursor, shift-drag to pan. */
-  function zoomPanPlugin() {
-    return {
-      hooks: {
-        ready(u) {
-          const over = u.over;
-          over.addEventListener("wheel", (e) => {
-            e.preventDefault();
-            const { min, max } = u.scales.x;
-            const rect = over.getBoundingClientRect();
-            const frac = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
-            const at = min + frac * (max - min);
-            const range = (max - min) * (e.deltaY < 0 ? 0.8 : 1.25);
-            const x0 = u.data[0][0], x1 = u.data[0][u.data[0].length - 1];
-            let lo = at - frac * range, hi = lo + range;
-            if (range >= x1 - x0) { lo = x0; hi = x1; }
-            else if (lo < x0) { hi += x0 - lo; lo = x0; }
-            else if (hi > x1) { lo -= hi - x1; hi = x1; }
-            u.setScale("x", { min: lo, max: hi });
-          }, { passive: false });
-          u.root.addEventListener("mousedown", (e) => {
-            if (!e.shiftKey || !over.contains(e.target)) return;
-            e.preventDefault();
-            e.stopPropagation();
-            const start = e.clientX;
-            const { min, max } = u.scales.x;
-            const perPx = (max - min) / over.clientWidth;
-            const move = (m) => {
-              const dx = (m.clientX - start) * perPx;
-              u.setScale("x", { min: min - dx, max: max - dx });
-            };
-            const up = () => {
-              document.removeEventListener("mousemove", move);
-              document.removeEventListener("mouseup", up);
-            };
-            document.addEventListener("mousemove", move);
-            document.addEventListener("mouseup", up);
-          }, true);
-        },
-      },
-    };
-  }
-
-  /** Where each series is in a chart's data (also `window.windcore.series`). */
-  const SERIES = { x: 0, min: 1, max: 2, stdLow: 3, stdHigh: 4, raw: 5, mean: 6 };
-  W.series = SERIES;
-
-  /**
-   * The chart data of one variable: x = the raw samples' times and the
-   * windows' starts, merged; the statistics are held over their window
-   * [t, t + 10 min) (drawn as steps), absent where a window is absent.
-   * Order: see SERIES (bands first, so that the samples and the mean are
-   * drawn over them).
-   */
-  function chartData(raw, stats, v) {
-    const rx = raw ? raw.x : [];
-    const rv = raw ? raw.v[v] : [];
-    const sx = stats.x;
-    const get = (st) => stats.s[v + "_" + st] || null;
-    const mean = get("mean"), min = get("min"), max = get("max"), std = get("std");
-    const x = [], r = [], m = [], lo = [], hi = [], sdlo = [], sdhi = [];
-    let i = 0, j = 0, w = -1; // w: index of the window holding the current time
-    const push = (t, rawValue) => {
-      while (j < sx.length && sx[j] <= t) { w = j; j++; }
-      const inWin = w >= 0 && t < sx[w] + WINDOW_SECS;
-      x.push(t);
-      r.push(rawValue);
-      const mv = inWin && mean ? mean[w] : null;
-      m.push(mv);
-      lo.push(inWin && min ? min[w] : null);
-      hi.push(inWin && max ? max[w] : null);
-      const sd = inWin && std ? std[w] : null;
-      sdlo.push(mv !== null && sd !== null ? mv - sd : null);
-      sdhi.push(mv !== null && sd !== null ? mv + sd : null);
-    };
-    while (i < rx.length || j < sx.length) {
-      const a = i < rx.length ? rx[i] : Infinity;
-      const b = j < sx.length ? sx[j] : Infinity;
-      if (a <= b) {
-        push(a, rv[i] === undefined ? null : rv[i]);
-        i++;
-      } else {
-        push(b, null);
-      }
-    }
-    // Close the last window so that its step has a width.
-    if (w >= 0 && x.length && x[x.length - 1] < sx[w] + WINDOW_SECS - 60) {
-      push(sx[w] + WINDOW_SECS - 60, null);
-    }
-    return [x, lo, hi, sdlo, sdhi, r, m];
-  }
-
-  /** UTC tick labels: HH:MM within a day, MM-DD at midnight and for long ranges. */
-  function timeTicks(u, splits, axisIdx, space, incr) {
-    return splits.map((s) => {
-      const iso = new Date(s * 1000).toISOString();
-      if (incr >= 86400 || iso.slice(11, 16) === "00:00") return iso.slice(5, 10);
-      return iso.slice(11, 16);
-    });
-  }
-
-  function chartWidth() {
-    return Math.max(320, $("charts").clientWidth - 2);
-  }
-
-  function makeChart(v, data, withRaw, long, onDrawn) {
-    const el = document.createElement("div");
-    el.className = "chart";
-    el.dataset.variable = v;
-    $("charts").append(el);
-    const unit = UNITS[v] ? " (" + UNITS[v] + ")" : "";
-    const steps = uPlot.paths.stepped({ align: 1 });
-    const blue = "31,111,235";
-    const value = (u, x) => fmt(x);
-    const opts = {
-      title: v + unit,
-      width: chartWidth(),
-      height: 260,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
-      cursor: { sync: { key: "windcore", setSeries: false }, drag: { x: true, y: false } },
-      scales: { x: { time: true } },
-      series: [
-        { label: "time (UTC)", value: (u, t) => t == null ? "–" : new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ") },
-        { label: "min", stroke: "rgba(" + blue + ",0.35)", width: 1, paths: steps, value },
-        { label: "max", stroke: "rgba(" + blue + ",0.35)", width: 1, paths: steps, value },
-        { label: "mean − std", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
-        { label: "mean + std", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
-        { label: "raw", stroke: "rgba(87,96,106,0.75)", width: 1, show: withRaw, spanGaps: false, value },
-        { label: "mean", stroke: "rgb(" + blue + ")", width: long ? 1 : 2, paths: steps, value },
-      ],
-      bands: [
-        { series: [SERIES.max, SERIES.min], fill: "rgba(" + blue + ",0.10)" },
-        { series: [SERIES.stdHigh, SERIES.stdLow], fill: "rgba(" + blue + ",0.22)" },
-      ],
-      axes: [{ values: timeTicks }, { size: 60 }],
-      plugins: [zoomPanPlugin()],
-      hooks: {
-        setScale: [(u, key) => { if (key === "x") syncScales(u); }],
-        draw: [() => onDrawn()],
-      },
-    };
-    const u = new uPlot(opts, data, el);
-    W.charts[v] = u;
-    return u;
-  }
-
   // ------------------------------------------------------------- views
 
   let viewSeq = 0;
@@ -554,7 +362,7 @@
       (from === to ? from : from + " .. " + to) + (state.asset ? " · " + state.asset : "") +
       " · drawn in " + Math.round(t2 - t1) + " ms (data " + Math.round(t1 - t0) + " ms)";
     report("");
-    highlightCalendar();
+    window.windcoreCalendar.highlight(state);
     W.ready = true;
     drawOperator(seq);
     return W.view;
@@ -582,97 +390,6 @@
     $("table-label").textContent = stats.x.length > n
       ? "first " + n + " of " + stats.x.length + " windows"
       : stats.x.length + " windows";
-  }
-
-  // ------------------------------------------------------------- calendar
-
-  /** Up to this many days the calendar is one row per asset; beyond, a row per asset and month. */
-  const CAL_ONE_ROW_DAYS = 62;
-
-  function calendarCell(c, d, a, numbers, counts) {
-    const w = d.windows[a] || 0;
-    // The API counts a complete day's windows: 138 or 150 on DST days.
-    const expected = d.expected_windows != null ? d.expected_windows : c.expected_windows;
-    let cls;
-    if (w >= expected) cls = "full";
-    else if (w > 0) { cls = "partial"; counts.incomplete++; }
-    else if (d.source) { cls = "missing"; counts.incomplete++; }
-    else { cls = "nosource"; counts.gaps++; }
-    const title = d.day + (a ? " " + a : "") + ": " + w + " of " + expected +
-      " windows" + (d.source ? "" : ", no samples in the source");
-    return '<span class="cell ' + cls + '" data-day="' + d.day + '" data-asset="' + esc(a) +
-      '" data-windows="' + w + '" title="' + esc(title) + '">' + (numbers ? w : "") + "</span>";
-  }
-
-  function drawCalendar() {
-    const el = $("calendar");
-    el.innerHTML = "";
-    const c = state.coverage;
-    if (!c || !c.days.length || !state.info.target) {
-      el.textContent = !state.info.target
-        ? "The server has no target: no statistics to show (start it with --target)."
-        : "No data yet.";
-      $("coverage-label").textContent = "";
-      return;
-    }
-    const assets = c.assets.length ? c.assets : [""];
-    const n = c.days.length;
-    const oneRow = n <= CAL_ONE_ROW_DAYS;
-    const slots = oneRow ? n : 31;
-    const avail = Math.max(200, el.clientWidth - 96 - 8);
-    const cellW = Math.max(5, Math.min(40, Math.floor(avail / slots) - 2));
-    const numbers = cellW >= 26;
-    el.style.setProperty("--cell", cellW + "px");
-    el.classList.toggle("by-month", !oneRow);
-    const counts = { incomplete: 0, gaps: 0 };
-    const rows = [];
-    if (oneRow) {
-      rows.push('<div class="cal-row cal-head"><span class="cal-label"></span>' + c.days.map((d) => {
-        const day = d.day.slice(8);
-        const text = numbers ? day : day === "01" ? d.day.slice(5, 7) : "";
-        return '<span class="cal-day">' + text + "</span>";
-      }).join("") + "</div>");
-      for (const a of assets) {
-        let html = '<div class="cal-row" data-asset="' + esc(a) + '"><span class="cal-label">' + esc(a || "all") + "</span>";
-        for (const d of c.days) html += calendarCell(c, d, a, numbers, counts);
-        rows.push(html + "</div>");
-      }
-    } else {
-      rows.push('<div class="cal-row cal-head"><span class="cal-label"></span>' +
-        Array.from({ length: 31 }, (_, i) => '<span class="cal-day">' + (numbers || i % 5 === 0 ? i + 1 : "") + "</span>").join("") +
-        "</div>");
-      const months = [];
-      for (const d of c.days) {
-        const m = d.day.slice(0, 7);
-        if (!months.length || months[months.length - 1].m !== m) months.push({ m, days: [] });
-        months[months.length - 1].days.push(d);
-      }
-      for (const a of assets) {
-        for (const { m, days } of months) {
-          let html = '<div class="cal-row" data-asset="' + esc(a) + '"><span class="cal-label">' +
-            esc((a ? a + " " : "") + m) + "</span>";
-          const skip = Number(days[0].day.slice(8)) - 1;
-          for (let i = 0; i < skip; i++) html += '<span class="cell blank"></span>';
-          for (const d of days) html += calendarCell(c, d, a, numbers, counts);
-          rows.push(html + "</div>");
-        }
-      }
-    }
-    el.innerHTML = rows.join("");
-    $("coverage-label").textContent = c.first + " .. " + c.last + " · " + counts.incomplete +
-      " incomplete and " + counts.gaps + " missing (day, asset) pair(s)";
-    highlightCalendar();
-  }
-
-  function highlightCalendar() {
-    // A long range is not outlined: it would outline everything.
-    const short = state.from && daysBetween(state.from, state.to) < 31;
-    for (const cell of $("calendar").querySelectorAll(".cell[data-day]")) {
-      const d = cell.dataset.day;
-      const inView = short && daysBetween(state.from, d) >= 0 && daysBetween(d, state.to) >= 0;
-      const assetMatch = !state.asset || cell.dataset.asset === state.asset;
-      cell.classList.toggle("sel", Boolean(inView && assetMatch));
-    }
   }
 
   $("calendar").addEventListener("click", (e) => {
@@ -740,7 +457,7 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
       for (const u of Object.values(W.charts)) u.setSize({ width: chartWidth(), height: 260 });
-      drawCalendar();
+      window.windcoreCalendar.draw(state);
       if (window.windcoreOperator) window.windcoreOperator.resize();
     }, 150);
   });

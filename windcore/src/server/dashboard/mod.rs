@@ -7,10 +7,12 @@
 //!
 //! The page talks to the same routes the API documents: `/info`,
 //! `/assets`, `/coverage`, `/availability`, `/data`, `/signals`,
-//! `/signals/names`, `/etl/run`, `/generate`. `app.js` draws the samples,
-//! statistics and calendars; `operator.js` the operator's charts (power
-//! curve, wind rose, farm view, availability calendar); the page loads them
-//! as one script.
+//! `/signals/names`, `/etl/run`, `/generate`. `app.js` is the page (its
+//! controls, views, table and actions); `charts.js` draws a variable's
+//! samples and statistics, `calendar.js` the coverage calendar,
+//! `operator.js` the operator's charts (power curve, wind rose, farm view,
+//! availability calendar), with the helpers of `common.js`; the page loads
+//! them as one script.
 
 use std::sync::OnceLock;
 
@@ -34,8 +36,20 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
-        // One script: the operator's charts first, then the page that calls them.
-        bytes: concat!(include_str!("operator.js"), "\n", include_str!("app.js")).as_bytes(),
+        // One script: what the others share, the charts, the calendar and the
+        // operator's charts, then the page that calls them.
+        bytes: concat!(
+            include_str!("common.js"),
+            "\n",
+            include_str!("charts.js"),
+            "\n",
+            include_str!("calendar.js"),
+            "\n",
+            include_str!("operator.js"),
+            "\n",
+            include_str!("app.js")
+        )
+        .as_bytes(),
     },
     Asset {
         name: "app.css",

@@ -18,7 +18,7 @@
 (function () {
   "use strict";
 
-  const $ = (id) => document.getElementById(id);
+  const { $, addDays, daysBetween } = window.windcoreCommon;
   /** Longest range the operator's charts read, in days (the newest days of the view). */
   const MAX_DAYS = 31;
   const AVAILABILITY_SIGNALS = ["available_seconds", "unavailable_seconds", "excluded_seconds", "unknown_seconds"];
@@ -43,15 +43,6 @@
   }
   function forget(W, name) {
     if (W.drawn) delete W.drawn[name];
-  }
-
-  function addDays(day, n) {
-    const [y, m, d] = day.split("-").map(Number);
-    return new Date(Date.UTC(y, m - 1, d) + n * 86400000).toISOString().slice(0, 10);
-  }
-  function daysBetween(a, b) {
-    const ms = (s) => { const [y, m, d] = s.split("-").map(Number); return Date.UTC(y, m - 1, d); };
-    return Math.round((ms(b) - ms(a)) / 86400000);
   }
 
   /** The signals of the target: {rows by asset: Map(asset -> Map(t -> {signal: value}))}. */

@@ -11,7 +11,7 @@ use windcore::{
 };
 
 use crate::pg_util::{client, fresh_db};
-use crate::postgres::{scada_layout, scada_source, target_rows_by_asset};
+use crate::postgres::{copy_keyed_on_time, scada_layout, scada_source, target_rows_by_asset};
 
 const VARIABLES: [&str; 3] = ["wind_speed", "power", "wind_direction"];
 
@@ -31,14 +31,7 @@ async fn ranges_fingerprinted_at_once_equal_each_range_alone() {
     // table keyed (turbine_id, ts) (read asset by asset) and a copy keyed
     // (ts, turbine_id).
     let (src, _) = scada_source("ranges_src", 3, "2024-03-29", 5).await;
-    client(&src)
-        .await
-        .batch_execute(
-            "create table scada_t as select * from scada; \
-             alter table scada_t add primary key (ts, turbine_id)",
-        )
-        .await
-        .unwrap();
+    copy_keyed_on_time(&src).await;
     let berlin: Zone = "Europe/Berlin".parse().unwrap();
     let d = |s: &str| berlin.day_range(s.parse::<Day>().unwrap());
     let part = TimeRange::new(

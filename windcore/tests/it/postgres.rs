@@ -494,6 +494,18 @@ pub(crate) async fn scada_source(
     (src, days)
 }
 
+/// `scada_t`: the rows of `scada` in a table keyed (ts, turbine_id).
+pub(crate) async fn copy_keyed_on_time(src: &str) {
+    client(src)
+        .await
+        .batch_execute(
+            "create table scada_t as select * from scada; \
+             alter table scada_t add primary key (ts, turbine_id)",
+        )
+        .await
+        .unwrap();
+}
+
 pub(crate) fn scada_layout() -> SourceLayout {
     SourceLayout {
         table: "scada".into(),
@@ -1027,14 +1039,7 @@ async fn keyed_on_asset_and_time_reads_the_same_as_keyed_on_time() {
     // turbine_id): read with a plain range condition. Same statistics, same
     // load records (fingerprints), also for a subset of the assets.
     let (src, days) = scada_source("keyorder_src", 4, "2024-03-30", 2).await;
-    client(&src)
-        .await
-        .batch_execute(
-            "create table scada_t as select * from scada; \
-             alter table scada_t add primary key (ts, turbine_id)",
-        )
-        .await
-        .unwrap();
+    copy_keyed_on_time(&src).await;
     let run = |table: &'static str, assets: Option<Vec<&'static str>>| {
         let src = src.clone();
         async move {

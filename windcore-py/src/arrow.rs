@@ -267,15 +267,17 @@ fn to_column(
 }
 
 fn downcast<T: NativeType>(array: &dyn Array) -> PyResult<&PrimitiveArray<T>> {
-    array
-        .as_any()
-        .downcast_ref::<PrimitiveArray<T>>()
-        .ok_or_else(|| {
-            PyTypeError::new_err(format!(
-                "Arrow array of type {:?} has an unexpected layout",
-                array.dtype()
-            ))
-        })
+    array_as::<PrimitiveArray<T>>(array)
+}
+
+/// `array` as the concrete array type its Arrow type promises.
+pub(crate) fn array_as<A: Array + 'static>(array: &dyn Array) -> PyResult<&A> {
+    array.as_any().downcast_ref::<A>().ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "Arrow array of type {:?} has an unexpected layout",
+            array.dtype()
+        ))
+    })
 }
 
 /// The same values (same buffer) with another logical type of the same width.

@@ -23,6 +23,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
+use crate::arrow::array_as;
 use crate::errors::{polars_to_py, ColumnError};
 
 /// The words of the key columns resampled by rank, to put back into the result.
@@ -264,15 +265,7 @@ fn not_strings(name: &str, values: &ArrowDataType) -> PyErr {
 }
 
 fn as_dictionary<K: DictionaryKey>(array: &dyn Array) -> PyResult<&DictionaryArray<K>> {
-    array
-        .as_any()
-        .downcast_ref::<DictionaryArray<K>>()
-        .ok_or_else(|| {
-            PyTypeError::new_err(format!(
-                "Arrow array of type {:?} has an unexpected layout",
-                array.dtype()
-            ))
-        })
+    array_as::<DictionaryArray<K>>(array)
 }
 
 /// A dictionary key as an index (a negative one: past any dictionary).

@@ -52,19 +52,13 @@ impl RankedKeys {
                 })
             })
             .collect::<PyResult<_>>()?;
-        // Every word of every chunk's dictionary, in string order.
-        let mut rank: BTreeMap<&str, u32> =
-            dicts.iter().flatten().flatten().map(|w| (*w, 0)).collect();
-        for (r, slot) in rank.values_mut().enumerate() {
-            *slot = r as u32;
-        }
+        // Every word of every chunk's dictionary, ranked.
+        let rank = self.ranks(name, dicts.iter().flatten().flatten().copied());
         // Each entry's rank (None: a null entry), per chunk.
         let tables: Vec<Vec<Option<u32>>> = dicts
             .iter()
             .map(|words| words.iter().map(|w| w.map(|w| rank[w])).collect())
             .collect();
-        self.columns
-            .push((name.clone(), rank.into_keys().map(str::to_string).collect()));
         // Words already distinct and in order (categories made from sorted
         // values, an Enum of sorted words, pandas' default): the 32-bit
         // indices are the ranks, and are read in place.
@@ -127,10 +121,7 @@ impl RankedKeys {
             .par_iter_mut()
             .map(|(c, lo, part)| number_words(&texts[*c], *lo, part))
             .collect();
-        let mut rank: BTreeMap<&str, u32> = words.iter().flatten().map(|w| (*w, 0)).collect();
-        for (r, slot) in rank.values_mut().enumerate() {
-            *slot = r as u32;
-        }
+        let rank = self.ranks(name, words.iter().flatten().copied());
         blocks
             .par_iter_mut()
             .zip(&words)
@@ -141,8 +132,6 @@ impl RankedKeys {
                 }
             });
         drop(blocks);
-        self.columns
-            .push((name.clone(), rank.into_keys().map(str::to_string).collect()));
         let out = ids
             .into_iter()
             .zip(chunks)
@@ -156,6 +145,22 @@ impl RankedKeys {
             })
             .collect();
         Ok((ArrowDataType::UInt32, out))
+    }
+
+    /// The rank of each distinct word of `words` (its place in string
+    /// order), the words kept as key column `name`'s for [`restore`](Self::restore).
+    fn ranks<'w>(
+        &mut self,
+        name: &PlSmallStr,
+        words: impl Iterator<Item = &'w str>,
+    ) -> BTreeMap<&'w str, u32> {
+        let mut rank: BTreeMap<&str, u32> = words.map(|w| (w, 0)).collect();
+        for (r, slot) in rank.values_mut().enumerate() {
+            *slot = r as u32;
+        }
+        self.columns
+            .push((name.clone(), rank.keys().map(|w| w.to_string()).collect()));
+        rank
     }
 
     /// `df` with each ranked key column turned back into its words.
@@ -273,6 +278,29 @@ fn index<K: DictionaryKey>(k: K) -> usize {
     k.try_into().unwrap_or(usize::MAX)
 }
 
+/// An error naming the column if a valid row of `dict` has an index outside
+/// its `entries` (negative or past the end), checked on every core.
+fn check_indices<K: DictionaryKey>(
+    name: &str,
+    dict: &DictionaryArray<K>,
+    entries: usize,
+) -> PyResult<()> {
+    let keys = dict.keys();
+    let bad = keys
+        .values()
+        .as_slice()
+        .par_iter()
+        .with_min_len(1 << 14)
+        .enumerate()
+        .find_any(|(i, k)| keys.is_valid(*i) && index(**k) >= entries);
+    match bad {
+        Some((_, k)) => Err(ColumnError::new_err(format!(
+            "key column `{name}`: dictionary index {k:?} is out of range ({entries} entries)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The ranks of the rows of `dict` (on every core), given each entry's rank
 /// in `table`: a null key or a null entry is null.
 fn ranks_of<K: DictionaryKey>(
@@ -280,20 +308,10 @@ fn ranks_of<K: DictionaryKey>(
     dict: &DictionaryArray<K>,
     table: &[Option<u32>],
 ) -> PyResult<Box<dyn Array>> {
+    check_indices(name, dict, table.len())?;
     let keys = dict.keys();
     // The keys' values, nulls included (their value may be anything).
     let raw: &[K] = keys.values().as_slice();
-    let bad = raw
-        .par_iter()
-        .with_min_len(1 << 14)
-        .enumerate()
-        .find_any(|(i, k)| keys.is_valid(*i) && index(**k) >= table.len());
-    if let Some((_, k)) = bad {
-        return Err(ColumnError::new_err(format!(
-            "key column `{name}`: dictionary index {k:?} is out of range ({} entries)",
-            table.len()
-        )));
-    }
     let values: Vec<u32> = raw
         .par_iter()
         .with_min_len(1 << 14)

@@ -69,7 +69,12 @@ impl RankedKeys {
             let keys = match_integer_type!(index, |$K| {
                 chunks
                     .iter()
-                    .map(|a| Ok(as_dictionary::<$K>(a.as_ref())?.keys().clone().boxed()))
+                    .zip(&tables)
+                    .map(|(a, table)| {
+                        let dict = as_dictionary::<$K>(a.as_ref())?;
+                        check_indices(name, dict, table.len())?;
+                        Ok(dict.keys().clone().boxed())
+                    })
                     .collect::<PyResult<Vec<_>>>()?
             });
             let dtype = match index {

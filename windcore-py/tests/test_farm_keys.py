@@ -184,12 +184,15 @@ def test_dictionary_keys_in_any_order_are_ranked_by_their_strings(raw):
     got = as_pandas(run_farm(_StreamOnly(dict_table)))
     assert got["asset"].isna().any()
     pd.testing.assert_frame_equal(got, want, check_exact=True)
-    # An index past the dictionary is an error naming the column, not a null.
-    bad = pa.DictionaryArray.from_arrays(
-        pa.array([0, 5] + [0] * (len(names) - 2), pa.int8()), pa.array(["a", "b"]), safe=False
-    )
-    with pytest.raises(windcore.ColumnError, match="asset"):
-        run_farm(_StreamOnly(table.set_column(table.schema.get_field_index("asset"), "asset", bad)))
+    # An index past the dictionary, or a negative one, is an error naming the
+    # column, not a null: 8-bit indices (ranked) and 32-bit indices into
+    # sorted words (read in place).
+    for index_type, wrong in ((pa.int8(), 5), (pa.int32(), 5), (pa.int32(), -1)):
+        bad = pa.DictionaryArray.from_arrays(
+            pa.array([0, wrong] + [0] * (len(names) - 2), index_type), pa.array(["a", "b"]), safe=False
+        )
+        with pytest.raises(windcore.ColumnError, match="asset.*out of range"):
+            run_farm(_StreamOnly(table.set_column(table.schema.get_field_index("asset"), "asset", bad)))
 
 
 @pytest.mark.parametrize("string_type", [pa.string(), pa.large_string()])

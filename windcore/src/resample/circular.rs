@@ -1,6 +1,7 @@
 //! Circular statistics of angles in degrees.
 
 use super::kernel::Acc;
+use super::trig::{atan2, libm_sin_cos_sums, sin_cos_block};
 
 /// Below this length of the mean unit vector the directions cancel and have
 /// no mean.
@@ -52,10 +53,10 @@ fn wrap180(d: f64) -> f64 {
 ///
 /// One pass sums the sines and cosines and finds the least and greatest
 /// angle (all equal: that angle, exactly; beyond ±1e15°: libm, see
-/// [`sin_cos_deg`]); a second finds the deviations from the mean.
+/// `trig::sin_cos_deg`); the deviations from the mean follow from those or, for
+/// a window spread over more than half a turn, from a second pass.
 pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
-    let (mut n, mut s, mut c) = (0usize, 0.0, 0.0);
-    let (mut lo_x, mut hi_x) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut sums = Sums::EMPTY;
     // The sines and cosines a block at a time (a loop without a branch or
     // a sum, which the compiler runs several lanes wide), then summed in
     // order.
@@ -65,14 +66,164 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
         let m = part.len();
         sin_cos_block(part, &mut sins[..m], &mut coss[..m]);
         for ((&x, &sin), &cos) in part.iter().zip(&sins[..m]).zip(&coss[..m]) {
-            let ok = !x.is_nan();
-            n += ok as usize;
-            s += if ok { sin } else { 0.0 };
-            c += if ok { cos } else { 0.0 };
-            lo_x = if x < lo_x { x } else { lo_x };
-            hi_x = if x > hi_x { x } else { hi_x };
+            sums.add(x, sin, cos);
         }
     }
+    finish(xs, sums, want_std, atan2(sums.s, sums.c))
+}
+
+/// [`circular`] of the `L` windows of `w` angles each in `block`, computed
+/// side by side: the block's rows laid out row by row across the windows
+/// (in `scratch`), their sines and cosines in one loop, every window's sums
+/// at once (each in its own row order, so the numbers are those of
+/// [`circular`]), and the `L` mean directions in one loop.
+pub(super) fn circular_lanes<const L: usize>(
+    block: &[f64],
+    w: usize,
+    want_std: bool,
+    scratch: &mut Vec<f64>,
+) -> [Acc; L] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor has AVX-512F (checked just above).
+            return unsafe { circular_lanes_avx512(block, w, want_std, scratch) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above).
+            return unsafe { circular_lanes_avx2(block, w, want_std, scratch) };
+        }
+    }
+    circular_lanes_body(block, w, want_std, scratch)
+}
+
+/// [`circular_lanes`] compiled for processors with AVX-512F: the sines and
+/// cosines eight at a time instead of two (the same numbers: no fused
+/// multiply-add).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn circular_lanes_avx512<const L: usize>(
+    block: &[f64],
+    w: usize,
+    want_std: bool,
+    scratch: &mut Vec<f64>,
+) -> [Acc; L] {
+    circular_lanes_body(block, w, want_std, scratch)
+}
+
+/// [`circular_lanes`] compiled for processors with AVX2 (four at a time).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn circular_lanes_avx2<const L: usize>(
+    block: &[f64],
+    w: usize,
+    want_std: bool,
+    scratch: &mut Vec<f64>,
+) -> [Acc; L] {
+    circular_lanes_body(block, w, want_std, scratch)
+}
+
+// Rows are indexed across the lanes on purpose (one row of every lane per step).
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn circular_lanes_body<const L: usize>(
+    block: &[f64],
+    w: usize,
+    want_std: bool,
+    scratch: &mut Vec<f64>,
+) -> [Acc; L] {
+    let m = L * w;
+    debug_assert_eq!(block.len(), m);
+    if scratch.len() < 3 * m {
+        scratch.resize(3 * m, 0.0);
+    }
+    // The block's rows side by side (row r of every window, then row r + 1),
+    // so that the sums below take every window at once.
+    let (xs, rest) = scratch[..3 * m].split_at_mut(m);
+    let (sins, coss) = rest.split_at_mut(m);
+    for r in 0..w {
+        for l in 0..L {
+            xs[r * L + l] = block[l * w + r];
+        }
+    }
+    sin_cos_block(xs, sins, coss);
+    // Each window's sums as `Sums::add` forms them, the windows in lanes.
+    let (mut n, mut s, mut c) = ([0usize; L], [0.0; L], [0.0; L]);
+    let (mut lo, mut hi) = ([f64::INFINITY; L], [f64::NEG_INFINITY; L]);
+    for r in 0..w {
+        let k = r * L;
+        for l in 0..L {
+            let x = xs[k + l];
+            n[l] += !x.is_nan() as usize;
+            s[l] += sins[k + l];
+            c[l] += coss[k + l];
+            lo[l] = if x < lo[l] { x } else { lo[l] };
+            hi[l] = if x > hi[l] { x } else { hi[l] };
+        }
+    }
+    let mut angle = [0.0; L];
+    for l in 0..L {
+        angle[l] = atan2(s[l], c[l]);
+    }
+    // (A loop rather than `array::from_fn`, which is not inlined into the
+    // builds for wider vectors.)
+    let mut accs = [Acc::empty(0); L];
+    for l in 0..L {
+        let sums = Sums {
+            n: n[l],
+            s: s[l],
+            c: c[l],
+            lo: lo[l],
+            hi: hi[l],
+        };
+        accs[l] = finish(&block[l * w..(l + 1) * w], sums, want_std, angle[l]);
+    }
+    accs
+}
+
+/// What one pass over a window's angles gives: how many are not NaN, the
+/// sums of their sines and cosines, the least and greatest.
+#[derive(Clone, Copy)]
+struct Sums {
+    n: usize,
+    s: f64,
+    c: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Sums {
+    const EMPTY: Sums = Sums {
+        n: 0,
+        s: 0.0,
+        c: 0.0,
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+    };
+
+    /// Adds angle `x` and its sine and cosine as [`sin_cos_block`] gives
+    /// them (NaN: left out, without a branch: its sine and cosine are 0).
+    #[inline(always)]
+    fn add(&mut self, x: f64, sin: f64, cos: f64) {
+        self.n += !x.is_nan() as usize;
+        self.s += sin;
+        self.c += cos;
+        self.lo = if x < self.lo { x } else { self.lo };
+        self.hi = if x > self.hi { x } else { self.hi };
+    }
+}
+
+/// The statistics of the window `xs` from its [`Sums`] and `angle`, the
+/// [`atan2`] of their sines and cosines.
+#[inline(always)]
+fn finish(xs: &[f64], sums: Sums, want_std: bool, mut angle: f64) -> Acc {
+    let Sums {
+        n,
+        mut s,
+        mut c,
+        lo: lo_x,
+        hi: hi_x,
+    } = sums;
     if n == 0 {
         return Acc::empty(0);
     }
@@ -83,12 +234,13 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
     }
     if lo_x < -1e15 || hi_x > 1e15 {
         (s, c) = libm_sin_cos_sums(xs);
+        angle = atan2(s, c);
     }
     let r = (s * s + c * c).sqrt() / n as f64;
     if r < MIN_RESULTANT {
         return Acc::empty(n);
     }
-    let mean = norm360(s.atan2(c).to_degrees());
+    let mean = norm360(angle.to_degrees());
     let (lo, hi) = deviations(xs, mean, lo_x, hi_x);
     let std = if want_std && n >= 2 {
         (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
@@ -103,14 +255,6 @@ pub(super) fn circular(xs: &[f64], want_std: bool) -> Acc {
         std,
         f64::NAN,
     )
-}
-
-/// The sines and cosines of the angles in degrees of `xs` (NaN: those of 0).
-#[inline(always)]
-fn sin_cos_block(xs: &[f64], sins: &mut [f64], coss: &mut [f64]) {
-    for ((x, sin), cos) in xs.iter().zip(sins).zip(coss) {
-        (*sin, *cos) = sin_cos_deg(if x.is_nan() { 0.0 } else { *x });
-    }
 }
 
 /// The most negative and most positive deviation `wrap180(x - mean)` of the
@@ -137,135 +281,9 @@ fn deviations(xs: &[f64], mean: f64, lo_x: f64, hi_x: f64) -> (f64, f64) {
     (lo, hi)
 }
 
-/// The sums of the sines and cosines of the angles in degrees of `xs` (no
-/// NaN), as [`circular`] sums them.
-#[cfg(test)]
-fn sum_sin_cos_deg(xs: &[f64]) -> (f64, f64) {
-    if xs.iter().any(|x| x.abs() > 1e15) {
-        return libm_sin_cos_sums(xs);
-    }
-    xs.iter().fold((0.0, 0.0), |(s, c), &x| {
-        let (sin, cos) = sin_cos_deg(x);
-        (s + sin, c + cos)
-    })
-}
-
-/// The sums of the sines and cosines (libm's) of the angles in degrees of
-/// `xs`, NaN left out.
-fn libm_sin_cos_sums(xs: &[f64]) -> (f64, f64) {
-    xs.iter()
-        .filter(|x| !x.is_nan())
-        .fold((0.0, 0.0), |(s, c), x| {
-            let (sin, cos) = x.to_radians().sin_cos();
-            (s + sin, c + cos)
-        })
-}
-
-/// The sine and cosine of `x` degrees, `|x| <= 1e15`.
-///
-/// The angle is reduced to the nearest multiple of 90° exactly (in degrees,
-/// where the reduction is exact), and the remainder's sine and cosine on
-/// [-45°, 45°] come from the minimax polynomials of FreeBSD's `k_sin.c` /
-/// `k_cos.c` (error below 2^-58 on [-π/4, π/4]): about 1 ulp in all, against
-/// libm's 0.5 to 1, with no branch, so the loop runs several angles at once.
-/// A direction a whole quarter turn apart from another gets exactly the
-/// swapped or negated sine and cosine (350° is exactly -10°).
-/// Angles beyond ±1e15° (nonsense for a direction, where the reduction
-/// would lose the remainder) use libm instead.
-// (The coefficients are written as published, digits beyond f64 included.)
-#[allow(clippy::excessive_precision)]
-#[inline(always)]
-fn sin_cos_deg(x: f64) -> (f64, f64) {
-    // Round to the nearest integer (ties to even) by adding and removing
-    // 1.5 * 2^52: no call to `round`, which baseline x86-64 lacks. The sum's
-    // last bits are then those of the integer q (two's complement): its
-    // quarter turn, without a conversion to an integer.
-    const ROUND: f64 = 6_755_399_441_055_744.0;
-    let t = x * (1.0 / 90.0) + ROUND;
-    let q = t - ROUND;
-    let quarter = t.to_bits() & 3;
-    // Exact: q * 90 is exact and within a factor 2 of x (or r is x).
-    let r = (x - q * 90.0) * (std::f64::consts::PI / 180.0);
-    let z = r * r;
-    let w = z * z;
-    // k_sin.c
-    const S1: f64 = -1.666_666_666_666_663_243_48e-1;
-    const S2: f64 = 8.333_333_333_322_489_461_24e-3;
-    const S3: f64 = -1.984_126_982_985_794_931_34e-4;
-    const S4: f64 = 2.755_731_370_707_006_767_89e-6;
-    const S5: f64 = -2.505_076_025_340_686_341_95e-8;
-    const S6: f64 = 1.589_690_995_211_550_102_21e-10;
-    let sr = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
-    let sin = r + z * r * (S1 + z * sr);
-    // k_cos.c
-    const C1: f64 = 4.166_666_666_666_660_190_37e-2;
-    const C2: f64 = -1.388_888_888_887_410_957_49e-3;
-    const C3: f64 = 2.480_158_728_947_672_941_78e-5;
-    const C4: f64 = -2.755_731_435_139_066_330_35e-7;
-    const C5: f64 = 2.087_572_321_298_174_827_90e-9;
-    const C6: f64 = -1.135_964_755_778_819_482_65e-11;
-    let cr = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
-    let hz = 0.5 * z;
-    let one_hz = 1.0 - hz;
-    let cos = one_hz + (((1.0 - one_hz) - hz) + z * cr);
-    // The quarter turns: (sin, cos) of x = rotations of those of r, without
-    // a branch (the quarter of a direction is not predictable): an odd
-    // quarter swaps them, quarters 2 and 3 negate the sine, 1 and 2 the
-    // cosine (sign bits flipped).
-    let swap = 0u64.wrapping_sub(quarter & 1);
-    let (sin, cos) = (sin.to_bits(), cos.to_bits());
-    let a = (sin & !swap) | (cos & swap);
-    let b = (cos & !swap) | (sin & swap);
-    let neg_s = (quarter & 2) << 62;
-    let neg_c = ((quarter + 1) & 2) << 62;
-    (f64::from_bits(a ^ neg_s), f64::from_bits(b ^ neg_c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sine_and_cosine_in_degrees_are_within_two_ulp_of_libm() {
-        // Every 0.001° over several turns both ways, and awkward points.
-        let mut xs: Vec<f64> = (-1_080_000..=1_080_000).map(|k| k as f64 * 0.001).collect();
-        xs.extend([
-            0.0,
-            -0.0,
-            45.0,
-            -45.0,
-            89.999999999,
-            90.0,
-            135.0,
-            180.0,
-            270.0,
-            359.999999,
-            1e9 + 0.5,
-            -7.3e12,
-        ]);
-        for x in xs {
-            let (s, c) = sin_cos_deg(x);
-            let (ls, lc) = x.to_radians().sin_cos();
-            // libm's own argument, x.to_radians(), is off by up to half an ulp
-            // of x * π / 180: compare within that plus 2 ulp of the result.
-            let slack = (x * std::f64::consts::PI / 180.0).abs() * f64::EPSILON;
-            for (got, want) in [(s, ls), (c, lc)] {
-                let tol = 2.0 * f64::EPSILON * want.abs().max(f64::MIN_POSITIVE) + slack + 1e-300;
-                assert!(
-                    (got - want).abs() <= tol.max(2.0 * f64::EPSILON),
-                    "{x}: {got} vs {want}"
-                );
-            }
-        }
-        // Quarter turns apart (values whose sums are exact): exactly rotated.
-        for x in [10.0, 33.25, 44.875] {
-            let (s, c) = sin_cos_deg(x);
-            assert_eq!(sin_cos_deg(x + 90.0), (c, -s));
-            assert_eq!(sin_cos_deg(x - 360.0), (s, c));
-            assert_eq!(sin_cos_deg(-x), (-s, c));
-        }
-        assert_eq!(sin_cos_deg(350.0).0, -sin_cos_deg(10.0).0);
-    }
 
     #[test]
     fn nan_is_left_out_as_if_it_were_not_there() {
@@ -291,7 +309,7 @@ mod tests {
         // Beyond the reduction, the sums are libm's.
         let (s, c) = libm_sin_cos_sums(&[1e16, 3.0]);
         let mean = circular(&[f64::NAN, 1e16, 3.0], true).mean;
-        assert_eq!(mean, norm360(s.atan2(c).to_degrees()));
+        assert_eq!(mean, norm360(atan2(s, c).to_degrees()));
         // All equal: that angle exactly, spread 0.
         let same = circular(&[f64::NAN, 370.25, 370.25], true);
         assert_eq!(
@@ -338,13 +356,64 @@ mod tests {
     }
 
     #[test]
-    fn directions_beyond_the_reduction_use_libm() {
-        let xs = [1e16, 3.0];
-        let (s, c) = sum_sin_cos_deg(&xs);
-        let want = xs.iter().fold((0.0, 0.0), |(s, c), x| {
-            let (a, b) = x.to_radians().sin_cos();
-            (s + a, c + b)
-        });
-        assert_eq!((s, c), want);
+    fn windows_side_by_side_and_every_processor_give_the_same_numbers() {
+        // Four windows at a time (the regular path) against one at a time,
+        // and the AVX-512 and AVX2 builds against the baseline one (those
+        // this processor has): bit for bit, over
+        // windows around north, spread, all equal, with NaN, beyond the
+        // reduction and cancelling.
+        let mut state = 0xd1b5_4a32_d192_ed03u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let bits = |a: &Acc| [a.n as f64, a.mean, a.min, a.max, a.std].map(f64::to_bits);
+        let mut scratch = Vec::new();
+        for w in [1usize, 2, 7, 10, 33, 60] {
+            for round in 0..400 {
+                let block: Vec<f64> = (0..4 * w)
+                    .map(|k| {
+                        let centre = [0.0, 180.0, 359.0, 90.0][(k / w + round) % 4];
+                        match (round + k) % 23 {
+                            0 => f64::NAN,
+                            1 if round % 7 == 0 => 2e15,
+                            _ if round % 11 == 0 => centre,
+                            _ if round % 13 == 0 => [0.0, 180.0][k % 2],
+                            _ => centre + (next() - 0.5) * [10.0, 90.0, 400.0][round % 3],
+                        }
+                    })
+                    .collect();
+                for want_std in [true, false] {
+                    let mut builds: Vec<[Acc; 4]> = vec![
+                        circular_lanes(&block, w, want_std, &mut scratch),
+                        circular_lanes_body(&block, w, want_std, &mut scratch),
+                    ];
+                    #[cfg(target_arch = "x86_64")]
+                    {
+                        if std::arch::is_x86_feature_detected!("avx512f") {
+                            // SAFETY: checked just above.
+                            builds.push(unsafe {
+                                circular_lanes_avx512(&block, w, want_std, &mut scratch)
+                            });
+                        }
+                        if std::arch::is_x86_feature_detected!("avx2") {
+                            // SAFETY: checked just above.
+                            builds.push(unsafe {
+                                circular_lanes_avx2(&block, w, want_std, &mut scratch)
+                            });
+                        }
+                    }
+                    for l in 0..4 {
+                        let xs = &block[l * w..(l + 1) * w];
+                        let one = circular(xs, want_std);
+                        for build in &builds {
+                            assert_eq!(bits(&build[l]), bits(&one), "{xs:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use polars_arrow::bitmap::Bitmap;
 
-use super::circular::circular;
+use super::circular::{circular, circular_lanes};
 use super::plan::Piece;
 use super::spec::Stat;
 use crate::report::Quality;
@@ -68,6 +68,9 @@ pub(super) fn kernel(
     let n_stats = cfg.stats.len();
     let mut q = Quality::default();
     let mut buf: Vec<f64> = Vec::new();
+    // Room for a block of angles and their sines and cosines (see
+    // `circular_lanes`).
+    let mut scratch: Vec<f64> = Vec::new();
     let mut i = p.lo;
     let mut k = 0;
     // Regular rows (see `scan_piece`): after the first window, whole windows
@@ -110,6 +113,10 @@ pub(super) fn kernel(
                         },
                         cfg.want_std,
                     ),
+                    (None, true) => circular_lanes(block, w, cfg.want_std, &mut scratch),
+                    (Some(b), true) if all_valid(b, i, LANES * w) => {
+                        circular_lanes(block, w, cfg.want_std, &mut scratch)
+                    }
                     (_, true) => std::array::from_fn(|l| {
                         let a = i + l * w;
                         accumulate(ts, var, a, a + w, false, cfg.want_std, &mut buf)
@@ -210,6 +217,7 @@ fn stat_value(st: Stat, acc: &Acc, enough: bool) -> f64 {
 }
 
 /// The statistics of one window of one variable; NaN where undefined.
+#[derive(Clone, Copy)]
 pub(super) struct Acc {
     pub(super) n: usize,
     pub(super) mean: f64,

@@ -19,6 +19,7 @@ mod prepare;
 mod record;
 mod spec;
 mod state_codes;
+mod trig;
 
 use chrono::TimeDelta;
 use polars::prelude::*;

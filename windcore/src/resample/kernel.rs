@@ -54,7 +54,8 @@ pub(super) struct KernelConfig<'a> {
 /// The fused single pass over the sorted rows `lo..hi` of a piece (which
 /// start and end on window boundaries): every statistic of every variable,
 /// one window at a time, written to `starts[k]`, `segs[k]` (keyed input) and
-/// `cols[variable * stats + stat][k]` for the k-th window of the piece.
+/// `cols[variable * stats + stat][k]` for the k-th window of the piece;
+/// `absent[c]` is set where column `c` got a NaN (an absent value).
 /// Returns the quality counters of the piece.
 pub(super) fn kernel(
     p: &Piece<'_>,
@@ -63,6 +64,7 @@ pub(super) fn kernel(
     starts: &mut [i64],
     segs: &mut [u32],
     cols: &mut [&mut [f64]],
+    absent: &mut [bool],
 ) -> Quality {
     let ts = p.ts;
     let n_stats = cfg.stats.len();
@@ -85,7 +87,10 @@ pub(super) fn kernel(
     };
     while i < p.hi {
         if w > 0 && k > 0 && i + LANES * w <= p.hi {
-            let start = cfg.grid.start(ts[i]);
+            // Regular rows leave no window out: this one follows the last
+            // (its start needs no read of the timestamps, nor a division).
+            let start = starts[k - 1] - cfg.label_shift + cfg.grid.every;
+            debug_assert_eq!(start, cfg.grid.start(ts[i]));
             for l in 0..LANES {
                 starts[k + l] = start + l as i64 * cfg.grid.every + cfg.label_shift;
                 if !segs.is_empty() {
@@ -130,7 +135,9 @@ pub(super) fn kernel(
                         q.sparse_windows += 1;
                     }
                     for (si, st) in cfg.stats.iter().enumerate() {
-                        cols[base + si][k + l] = stat_value(*st, acc, enough);
+                        let v = stat_value(*st, acc, enough);
+                        cols[base + si][k + l] = v;
+                        absent[base + si] |= v.is_nan();
                     }
                 }
             }
@@ -163,7 +170,9 @@ pub(super) fn kernel(
             }
             let base = vi * n_stats;
             for (si, st) in cfg.stats.iter().enumerate() {
-                cols[base + si][k] = stat_value(*st, &acc, enough);
+                let v = stat_value(*st, &acc, enough);
+                cols[base + si][k] = v;
+                absent[base + si] |= v.is_nan();
             }
         }
         k += 1;

@@ -46,8 +46,8 @@ impl Resampler {
         let ts = Int64Chunked::from_vec(self.timestamp_column.as_str().into(), win.starts)
             .into_datetime(prep.unit, self.out_tz());
         columns.push(ts.into_series().into());
-        for ((name, count), vals) in names.into_iter().zip(win.cols) {
-            columns.push(stat_column(PlSmallStr::from(name), vals, count));
+        for (((name, count), vals), absent) in names.into_iter().zip(win.cols).zip(win.absent) {
+            columns.push(stat_column(PlSmallStr::from(name), vals, count, absent));
         }
         Ok((DataFrame::new_infer_height(columns)?, win.quality))
     }
@@ -152,9 +152,10 @@ unsafe fn sharing(
 /// The names of the output's statistic columns, and whether each is a count.
 type ColumnNames = Vec<(String, bool)>;
 
-/// Builds an output column from kernel values, NaN meaning absent.
-fn stat_column(name: PlSmallStr, vals: Vec<f64>, count: bool) -> Column {
-    let validity = if vals.par_iter().any(|v| v.is_nan()) {
+/// Builds an output column from kernel values, NaN meaning absent (looked
+/// for only where `absent` says there may be one).
+fn stat_column(name: PlSmallStr, vals: Vec<f64>, count: bool, absent: bool) -> Column {
+    let validity = if absent && vals.par_iter().any(|v| v.is_nan()) {
         Some(Bitmap::from_iter(vals.iter().map(|v| !v.is_nan())))
     } else {
         None

@@ -19,6 +19,9 @@ pub(super) struct Windows {
     pub(super) starts: Vec<i64>,
     pub(super) segs: Vec<u32>,
     pub(super) cols: Vec<Vec<f64>>,
+    /// Per column: whether it may hold a NaN (an absent value); `false`
+    /// spares the output a pass looking for one.
+    pub(super) absent: Vec<bool>,
     pub(super) quality: Quality,
 }
 
@@ -163,6 +166,7 @@ impl Resampler {
             starts: uninit_vec(total),
             segs: if keyed { uninit_vec(total) } else { Vec::new() },
             cols: (0..n_cols).map(|_| uninit_vec(total)).collect(),
+            absent: vec![false; n_cols],
             quality: Quality::default(),
         };
         let mut tasks = Vec::with_capacity(pieces.len());
@@ -190,14 +194,23 @@ impl Resampler {
                 tasks.push((piece, *step, head, segs, heads));
             }
         }
-        let quality = tasks
+        let (quality, absent) = tasks
             .into_par_iter()
-            .map(|(p, step, starts, segs, mut cols)| kernel(p, step, &cfg, starts, segs, &mut cols))
-            .reduce(Quality::default, |mut a, b| {
-                a += b;
-                a
-            });
+            .map(|(p, step, starts, segs, mut cols)| {
+                let mut absent = vec![false; n_cols];
+                let q = kernel(p, step, &cfg, starts, segs, &mut cols, &mut absent);
+                (q, absent)
+            })
+            .reduce(
+                || (Quality::default(), vec![false; n_cols]),
+                |(mut qa, mut aa), (qb, ab)| {
+                    qa += qb;
+                    aa.iter_mut().zip(ab).for_each(|(a, b)| *a |= b);
+                    (qa, aa)
+                },
+            );
         out.quality = quality;
+        out.absent = absent;
         out.quality.samples = (prep.rows - skipped) as u64;
         out.quality.windows = total as u64;
         out

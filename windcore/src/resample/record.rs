@@ -526,6 +526,7 @@ pub(super) fn merge(analog: Windows, rec: RecordWindows, keyed: bool) -> Windows
         return Windows {
             starts: rec.starts,
             segs: if keyed { rec.segs } else { Vec::new() },
+            absent: vec![true; cols.len()],
             cols,
             quality,
         };
@@ -536,6 +537,7 @@ pub(super) fn merge(analog: Windows, rec: RecordWindows, keyed: bool) -> Windows
         starts: Vec::with_capacity(cap),
         segs: Vec::with_capacity(if keyed { cap } else { 0 }),
         cols: (0..n_a + n_r).map(|_| Vec::with_capacity(cap)).collect(),
+        absent: vec![true; n_a + n_r],
         quality: analog.quality,
     };
     let (mut i, mut j) = (0, 0);

@@ -159,7 +159,7 @@ impl Resampler {
         // into its own part of the final columns (no per-piece buffers to concatenate).
         let scans: Vec<(usize, Option<i64>)> = pieces
             .par_iter()
-            .map(|p| scan_piece(p.ts, p.lo, p.hi, grid))
+            .map(|p| scan_piece(p.ts, p.lo, p.hi, grid, prep.step))
             .collect();
         let total: usize = scans.iter().map(|s| s.0).sum();
         let mut out = Windows {
@@ -414,8 +414,15 @@ const SCAN_BLOCK: usize = 4096;
 /// The number of windows in the sorted rows `lo..hi`, and their step if the
 /// rows are regular: timestamps a constant step apart that divides the window
 /// length (then every window but the first and the last holds
-/// `every / step` rows, and none is empty in between).
-fn scan_piece(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> (usize, Option<i64>) {
+/// `every / step` rows, and none is empty in between). `known`: the step
+/// between every two rows of the input, if one (then not checked again).
+fn scan_piece(
+    ts: &[i64],
+    lo: usize,
+    hi: usize,
+    grid: Grid,
+    known: Option<i64>,
+) -> (usize, Option<i64>) {
     let r = &ts[lo..hi];
     if r.len() >= 2 {
         let step = r[1].wrapping_sub(r[0]);
@@ -423,7 +430,8 @@ fn scan_piece(ts: &[i64], lo: usize, hi: usize, grid: Grid) -> (usize, Option<i6
         let in_range = r[0] > i64::MIN / 4 && r[r.len() - 1] < i64::MAX / 4;
         if step > 0 && grid.every % step == 0 && in_range {
             let mut regular = true;
-            let mut from = 0;
+            // Known regular: nothing to read.
+            let mut from = if known == Some(step) { r.len() } else { 0 };
             while regular && from + 1 < r.len() {
                 let to = (from + SCAN_BLOCK).min(r.len() - 1);
                 let bad = r[from + 1..=to]

@@ -1,7 +1,10 @@
 //! Key columns as numbers: a number per distinct key for each row, in order
 //! of first appearance, found on every core.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
 use crate::error::Result;
@@ -175,6 +178,122 @@ impl KeyCol {
             KeyCol::Str(c) => c.len(),
         }
     }
+}
+
+impl KeyCol {
+    /// The rows of `lo..hi` where a run of equal keys starts (`lo` first):
+    /// each row whose key differs from the row before. Different keys never
+    /// share a run. Gives up (None) once `found`, the runs found so far by
+    /// every caller, passes `limit`.
+    pub(super) fn run_starts(
+        &self,
+        lo: usize,
+        hi: usize,
+        found: &AtomicUsize,
+        limit: usize,
+    ) -> Option<Vec<usize>> {
+        let mut starts = RunStarts {
+            rows: Vec::new(),
+            unreported: 0,
+            found,
+            limit,
+        };
+        let part = self.slice(lo, hi - lo);
+        let mut row = lo;
+        match &part {
+            KeyCol::I64(c) => starts_of_ints(c, &mut row, &mut starts)?,
+            KeyCol::I32(c) => starts_of_ints(c, &mut row, &mut starts)?,
+            KeyCol::U32(c) => starts_of_ints(c, &mut row, &mut starts)?,
+            KeyCol::Str(c) => {
+                // Equal views are equal strings; differing views of strings
+                // over 12 bytes may still be (the same text stored twice):
+                // their text decides.
+                let mut prev: Option<(Option<u128>, usize, usize)> = None;
+                for (ci, arr) in c.downcast_iter().enumerate() {
+                    let views = arr.views().as_slice();
+                    let validity =
+                        polars_arrow::array::Array::validity(arr).filter(|b| b.unset_bits() > 0);
+                    for (i, view) in views.iter().enumerate() {
+                        let key = valid(validity, i).then(|| view.as_u128());
+                        let new = match prev {
+                            None => true,
+                            Some((p, _, _)) if p == key => false,
+                            Some((Some(_), pc, pi)) if key.is_some() && view.length > 12 => {
+                                let before = c.downcast_get(pc).expect("a chunk");
+                                // SAFETY: `pi` and `i` are in bounds of their arrays.
+                                unsafe { before.value_unchecked(pi) != arr.value_unchecked(i) }
+                            }
+                            _ => true,
+                        };
+                        if new {
+                            starts.push(row + i)?;
+                        }
+                        prev = Some((key, ci, i));
+                    }
+                    row += arr.len();
+                }
+            }
+        }
+        starts.finish()
+    }
+}
+
+/// Whether row `i` of an array with `validity` holds a value.
+#[inline(always)]
+fn valid(validity: Option<&Bitmap>, i: usize) -> bool {
+    // SAFETY: a validity bitmap has a bit per row of its array.
+    validity.is_none_or(|b| unsafe { b.get_bit_unchecked(i) })
+}
+
+/// The run starts [`KeyCol::run_starts`] collects, counted into the shared
+/// total 1024 at a time.
+struct RunStarts<'a> {
+    rows: Vec<usize>,
+    unreported: usize,
+    found: &'a AtomicUsize,
+    limit: usize,
+}
+
+impl RunStarts<'_> {
+    #[inline]
+    fn push(&mut self, row: usize) -> Option<()> {
+        self.rows.push(row);
+        self.unreported += 1;
+        if self.unreported == 1024 {
+            self.unreported = 0;
+            if self.found.fetch_add(1024, Ordering::Relaxed) + 1024 > self.limit {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn finish(self) -> Option<Vec<usize>> {
+        let total = self.found.fetch_add(self.unreported, Ordering::Relaxed) + self.unreported;
+        (total <= self.limit).then_some(self.rows)
+    }
+}
+
+/// [`KeyCol::run_starts`] of integer keys from `row` on (advanced past them).
+fn starts_of_ints<T: PolarsNumericType>(
+    c: &ChunkedArray<T>,
+    row: &mut usize,
+    starts: &mut RunStarts<'_>,
+) -> Option<()> {
+    let mut prev: Option<Option<T::Native>> = None;
+    for arr in c.downcast_iter() {
+        let vals = arr.values().as_slice();
+        let validity = arr.validity().filter(|b| b.unset_bits() > 0);
+        for (i, v) in vals.iter().enumerate() {
+            let key = valid(validity, i).then_some(*v);
+            if prev != Some(key) {
+                starts.push(*row + i)?;
+                prev = Some(key);
+            }
+        }
+        *row += arr.len();
+    }
+    Some(())
 }
 
 /// [`KeyCol::numbers`] of integer keys; `new_id(row)` numbers a key first

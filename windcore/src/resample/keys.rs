@@ -1,6 +1,8 @@
 //! Rows per key: the runs of rows of one key read in place, or the
 //! permutation that sorts the input by key and time.
 
+use std::sync::atomic::AtomicUsize;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -52,16 +54,16 @@ pub(super) fn group_rows(
         .iter()
         .map(KeyCol::new)
         .collect::<Result<_>>()?;
-    let key_of = |row: usize| -> Vec<KeyVal> { cols.iter().map(|c| c.get(row)).collect() };
+    // One key column in runs (day after day, or grouped by key): found
+    // from where the key changes, without a number for every row.
+    if let [col] = cols.as_slice() {
+        if let Some((segs, runs)) = runs_of_one_key(col, ts) {
+            return Ok((None, segs, runs));
+        }
+    }
     // A number per distinct key; the keys' order, by their values.
     let (ids, firsts) = key_numbers(&cols, n);
-    let mut order: Vec<(Vec<KeyVal>, usize)> = firsts
-        .iter()
-        .enumerate()
-        .map(|(k, &row)| (key_of(row), k))
-        .collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
-    let order: Vec<usize> = order.into_iter().map(|(_, k)| k).collect();
+    let order = key_order(&cols, &firsts);
     if let Some((segs, runs)) = runs_in_place(&ids, &firsts, &order, ts) {
         return Ok((None, segs, runs));
     }
@@ -271,6 +273,100 @@ fn runs_in_place(
         }
         row += t.len();
     }
+    segments_of(members, runs, firsts, order, ts)
+}
+
+/// The keys numbered by their first rows `firsts`, in the order of their
+/// values.
+fn key_order(cols: &[KeyCol], firsts: &[usize]) -> Vec<usize> {
+    let key_of = |row: usize| -> Vec<KeyVal> { cols.iter().map(|c| c.get(row)).collect() };
+    let mut order: Vec<(Vec<KeyVal>, usize)> = firsts
+        .iter()
+        .enumerate()
+        .map(|(k, &row)| (key_of(row), k))
+        .collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    order.into_iter().map(|(_, k)| k).collect()
+}
+
+/// [`runs_in_place`] of one key column, found on every core without a
+/// number for every row: each block of rows lists where its key changes and
+/// checks the time order within each run; then the runs (not the rows) are
+/// numbered by key. `None` where the rows are not in such runs (or a run's
+/// time goes back), as [`runs_in_place`] would say; a block stops as soon as
+/// all of them together have found too many runs.
+fn runs_of_one_key(col: &KeyCol, ts: &Int64Chunked) -> Option<(Vec<Segment>, Vec<Run>)> {
+    const BLOCK: usize = 1 << 20;
+    let limit = max_runs(ts.len());
+    let chunks: Vec<&[i64]> = ts.downcast_iter().map(|a| a.values().as_slice()).collect();
+    let mut offsets = Vec::with_capacity(chunks.len());
+    let mut blocks = Vec::new();
+    let mut off = 0;
+    for (ci, t) in chunks.iter().enumerate() {
+        offsets.push(off);
+        for lo in (0..t.len()).step_by(BLOCK) {
+            blocks.push((ci, lo, (lo + BLOCK).min(t.len())));
+        }
+        off += t.len();
+    }
+    let found = AtomicUsize::new(0);
+    let per_block: Vec<Option<Vec<Run>>> = blocks
+        .par_iter()
+        .map(|&(ci, lo, hi)| {
+            let (t, off) = (chunks[ci], offsets[ci]);
+            let starts = col.run_starts(off + lo, off + hi, &found, limit)?;
+            let mut runs = Vec::with_capacity(starts.len());
+            for (j, &start) in starts.iter().enumerate() {
+                let (a, b) = (start - off, starts.get(j + 1).map_or(hi, |&e| e - off));
+                let back = t[a..b - 1]
+                    .iter()
+                    .zip(&t[a + 1..b])
+                    .fold(false, |back, (x, y)| back | (y < x));
+                if back {
+                    return None;
+                }
+                runs.push(Run {
+                    chunk: ci,
+                    lo: a,
+                    hi: b,
+                });
+            }
+            Some(runs)
+        })
+        .collect();
+    let mut runs = 0;
+    let mut number: PlHashMap<KeyVal, usize> = PlHashMap::default();
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut members: Vec<Vec<Run>> = Vec::new();
+    for block in per_block {
+        for r in block? {
+            let row = offsets[r.chunk] + r.lo;
+            let k = *number.entry(col.get(row)).or_insert_with(|| {
+                firsts.push(row);
+                members.push(Vec::new());
+                firsts.len() - 1
+            });
+            members[k].push(r);
+            runs += 1;
+        }
+    }
+    if runs > limit {
+        return None;
+    }
+    let order = key_order(std::slice::from_ref(col), &firsts);
+    segments_of(members, runs, &firsts, &order, ts)
+}
+
+/// The segments of the keys (in `order`) whose runs in input order are
+/// `members` (`runs` in all, first rows `firsts`), if each key's runs follow
+/// each other in time (see [`runs_in_place`]).
+fn segments_of(
+    mut members: Vec<Vec<Run>>,
+    runs: usize,
+    firsts: &[usize],
+    order: &[usize],
+    ts: &Int64Chunked,
+) -> Option<(Vec<Segment>, Vec<Run>)> {
     let chunks: Vec<&[i64]> = ts.downcast_iter().map(|a| a.values().as_slice()).collect();
     let first = |r: &Run| chunks[r.chunk][r.lo];
     let last = |r: &Run| chunks[r.chunk][r.hi - 1];
@@ -338,5 +434,108 @@ mod tests {
                 .iter()
                 .all(|&x| keys[x as usize] == keys[s.key_row as usize]));
         }
+    }
+
+    /// The rows of each segment, in order: the runs joined (where a block
+    /// boundary cut one, the pieces follow each other).
+    fn rows_of(segs: &[Segment], runs: &[Run], offsets: &[usize]) -> Vec<Vec<usize>> {
+        segs.iter()
+            .map(|s| {
+                runs[s.first..s.first + s.len]
+                    .iter()
+                    .flat_map(|r| (r.lo..r.hi).map(move |i| offsets[r.chunk] + i))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_found_where_keys_change_equal_runs_found_from_row_numbers() {
+        // Day after day, the keys in runs within each day (8 names: short,
+        // over 12 bytes, null), over two blocks of rows and three chunks of
+        // time cut elsewhere than the keys' chunks; the long names stored
+        // once per row (views differ, texts equal).
+        let per_day = 8 * 1000;
+        let days = 140; // 1,120,000 rows: past one block of 2^20
+        let n = per_day * days;
+        let name = |k: usize| match k {
+            0 => None,
+            k if k % 2 == 0 => Some(format!("T{k:02}")),
+            k => Some(format!("a turbine name of over twelve bytes {k}")),
+        };
+        let key_of_row = |r: usize| (r % per_day) / 1000;
+        let strs: Vec<Option<String>> = (0..n).map(|r| name(key_of_row(r))).collect();
+        let ts: Vec<i64> = (0..n)
+            .map(|r| ((r / per_day) * 1000 + r % 1000) as i64)
+            .collect();
+        let mut tsca = Int64Chunked::from_vec("t".into(), ts[..300_000].to_vec());
+        tsca.append(&Int64Chunked::from_vec(
+            "t".into(),
+            ts[300_000..1_100_000].to_vec(),
+        ))
+        .unwrap();
+        tsca.append(&Int64Chunked::from_vec(
+            "t".into(),
+            ts[1_100_000..].to_vec(),
+        ))
+        .unwrap();
+        let offsets = [0, 300_000, 1_100_000];
+        let mut key_str = StringChunked::from_iter_options(
+            "k".into(),
+            strs[..500_000].iter().map(|s| s.as_deref()),
+        );
+        key_str
+            .append(&StringChunked::from_iter_options(
+                "k".into(),
+                strs[500_000..].iter().map(|s| s.as_deref()),
+            ))
+            .unwrap();
+        let ints = |r: usize| (key_of_row(r) != 0).then_some(key_of_row(r) as i64 * 7 - 20);
+        let cols = [
+            KeyCol::Str(key_str),
+            KeyCol::I64(Int64Chunked::from_iter_options(
+                "k".into(),
+                (0..n).map(ints),
+            )),
+            KeyCol::I32(Int32Chunked::from_iter_options(
+                "k".into(),
+                (0..n).map(|r| ints(r).map(|v| v as i32)),
+            )),
+            KeyCol::U32(UInt32Chunked::from_iter_options(
+                "k".into(),
+                (0..n).map(|r| ints(r).map(|v| (v + 20) as u32)),
+            )),
+        ];
+        for col in &cols {
+            let (fast_segs, fast_runs) = runs_of_one_key(col, &tsca).expect("in runs");
+            let cols = std::slice::from_ref(col);
+            let (ids, firsts) = key_numbers(cols, n);
+            let order = key_order(cols, &firsts);
+            let (segs, runs) = runs_in_place(&ids, &firsts, &order, &tsca).expect("in runs");
+            assert_eq!(
+                rows_of(&fast_segs, &fast_runs, &offsets),
+                rows_of(&segs, &runs, &offsets)
+            );
+            let keys = |segs: &[Segment]| {
+                segs.iter()
+                    .map(|s| col.get(s.key_row as usize))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(keys(&fast_segs), keys(&segs));
+            assert_eq!(fast_segs.len(), 8);
+        }
+        // Not in runs: time going back inside a run; the keys interleaved
+        // row by row (too many runs).
+        let mut back = ts.clone();
+        back.swap(5, 6);
+        let back = Int64Chunked::from_vec("t".into(), back);
+        let interleaved = KeyCol::I64(Int64Chunked::from_vec(
+            "k".into(),
+            (0..n as i64).map(|r| r % 8).collect(),
+        ));
+        let plain = Int64Chunked::from_vec("t".into(), ts);
+        assert!(runs_of_one_key(&cols[1], &back).is_none());
+        assert!(runs_of_one_key(&interleaved, &plain).is_none());
+        assert!(runs_of_one_key(&cols[1], &plain).is_some());
     }
 }

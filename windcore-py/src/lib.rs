@@ -12,6 +12,7 @@ mod errors;
 mod files;
 mod inspect;
 mod keys;
+mod numpy_out;
 mod ops;
 mod runtime;
 mod summary;
@@ -19,7 +20,7 @@ mod summary;
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDate};
+use pyo3::types::PyDate;
 use windcore::{
     DayRange, Generator, Label, RunConfig, RunDays, SourceLayout, Zone, DEFAULT_DATA_DIR,
     DEFAULT_SEED, TIMESTAMP,
@@ -42,9 +43,12 @@ use crate::summary::{py_date, summary_or_error};
 /// timestamp column (default `timestamp`; the output's time column keeps that
 /// name). Returns a PyCapsule holding an Arrow C stream
 /// (`arrow_array_stream`) of the result; use `windcore.resample` for
-/// DataFrames in and out.
+/// DataFrames in and out. With `numpy=True` (a pandas caller) returns a
+/// tuple: the capsule of the columns other than `Float64` and `UInt32`, a
+/// dict of those as numpy arrays (handed over without a copy), and the
+/// order of all columns.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None, numpy=false))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -63,7 +67,8 @@ fn resample<'py>(
     states: Option<Names>,
     state_hold: Option<Every>,
     availability: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyCapsule>> {
+    numpy: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
     let min_count = u32::try_from(min_count.max(0)).unwrap_or(u32::MAX);
@@ -107,7 +112,12 @@ fn resample<'py>(
     // attached to the interpreter, rather than on a worker thread.
     drop(input);
     let output = ranked.restore(output)?;
-    arrow::export_dataframe(py, output)
+    if numpy {
+        let (rest, arrays, order) = numpy_out::take_numeric(py, output)?;
+        let stream = arrow::export_dataframe(py, rest)?;
+        return Ok((stream, arrays, order).into_pyobject(py)?.into_any());
+    }
+    Ok(arrow::export_dataframe(py, output)?.into_any())
 }
 
 /// Runs the ETL: for each UTC day, read the samples from `source`, compute the

@@ -336,3 +336,44 @@ def test_duplicate_pandas_column_names_are_named():
     df.insert(2, "a", [4.0, 5.0, 6.0], allow_duplicates=True)
     with pytest.raises(windcore.ColumnError, match="'a'"):
         windcore.resample(df)
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_pandas_results_are_the_frames_polars_would_give_and_can_be_written(long):
+    """The statistics reach pandas as the core's own buffers (not copied):
+    the frame equals polars' ``to_pandas`` of the same result (floats with
+    NaN for missing windows, counts ``uint32`` or, with a missing window,
+    ``float64``; keys, times, counter and state columns), every column can be
+    assigned to, and the result owns its memory."""
+    df = read_export(3)
+    df["energy"] = df.groupby("asset").cumcount().astype("float64") * 0.5
+    df["state"] = np.where(df["wind_speed"].fillna(0) > 8, 1, 2)
+    kwargs = dict(
+        by="asset",
+        time_column=TIME,
+        variables=VARIABLES,
+        stats=STATS,
+        counters="energy",
+        states="state",
+        long=long,
+    )
+    got = windcore.resample(df, **kwargs)
+    want = windcore.resample(pl.from_pandas(df), **kwargs).to_pandas()
+    pd.testing.assert_frame_equal(got, want)
+    if not long:
+        # Both kinds of count: one with a missing window, one without.
+        assert got["power_count"].dtype == np.float64 and got["power_count"].isna().any()
+        assert got["wind_speed_mean"].isna().any()
+    for column in got.columns:
+        if got[column].dtype.kind in "fu":
+            before = got[column].copy()
+            got.loc[got.index[0], column] = 7
+            assert got[column].iloc[0] == 7
+            pd.testing.assert_series_equal(got[column].iloc[1:], before.iloc[1:])
+    # A DatetimeIndex and a Series come back as pandas gives them too.
+    indexed = df.set_index(TIME)
+    series = indexed.loc[indexed["asset"] == "T01", "power"]
+    got = windcore.resample(series, stats=STATS)
+    got.iloc[0, 0] = -1.0
+    assert got.iloc[0, 0] == -1.0
+    assert list(got.columns) == STATS

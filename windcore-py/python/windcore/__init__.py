@@ -400,30 +400,34 @@ def resample(
         data = _decode_polars_keys(data.collect(), decode, by_names)
     elif pl is not None and isinstance(data, pl.DataFrame) and decode:
         data = _decode_polars_keys(data, decode, by_names)
-    stream = _ArrowStream(
-        _windcore.resample(
-            data,
-            every,
-            stats,
-            variables,
-            by_names,
-            angle_names,
-            min_count,
-            long,
-            timezone,
-            label,
-            time_column,
-            counter_names,
-            state_names,
-            state_hold,
-            availability,
-        )
+    result = _windcore.resample(
+        data,
+        every,
+        stats,
+        variables,
+        by_names,
+        angle_names,
+        min_count,
+        long,
+        timezone,
+        label,
+        time_column,
+        counter_names,
+        state_names,
+        state_hold,
+        availability,
+        numpy=is_pandas,
     )
+    import polars
+
+    if is_pandas:
+        # The statistics come as numpy arrays (not copied); the keys and
+        # times through Arrow.
+        capsule, arrays, order = result
+        return _to_pandas(polars.DataFrame(_ArrowStream(capsule)), restore, by_names, timezone, long, arrays, order)
+    stream = _ArrowStream(result)
     if is_arrow:
         import pyarrow
 
         return pyarrow.table(stream)
-    import polars
-
-    out = polars.DataFrame(stream)
-    return _to_pandas(out, restore, by_names, timezone, long) if is_pandas else out
+    return polars.DataFrame(stream)

@@ -137,15 +137,31 @@ def _to_pandas(
     by: list[str],
     timezone: Optional[str],
     long: bool,
+    arrays: "Optional[dict[str, Any]]" = None,
+    order: Optional[list[str]] = None,
 ) -> "pd.DataFrame":
     """The result as pandas; an input ``DatetimeIndex`` comes back as the
     index of window labels (with the keys in front: a MultiIndex), with the
     input index's name and, unless ``timezone`` was given, its time zone
-    (naive stays naive). A Series' wide columns are the statistics' names."""
-    df = out.to_pandas()
+    (naive stays naive). A Series' wide columns are the statistics' names.
+
+    ``arrays``: columns already numpy arrays (the core's own buffers), taken
+    as they are (``copy=False``: pandas keeps each as its own block, writable,
+    where converting them through Arrow would copy every one), the other
+    columns of ``out`` converted; ``order``: every column's name in order."""
+    import pandas as pd
+
+    if arrays is None or order is None:
+        df = out.to_pandas()
+    else:
+        rest = out.to_pandas()
+        df = pd.DataFrame(
+            {name: arrays[name] if name in arrays else rest[name] for name in order},
+            columns=order,
+            copy=False,
+        )
     if restore is None:
         return df
-    import pandas as pd
 
     labels = pd.DatetimeIndex(df.pop(restore.column)).rename(restore.name)
     if timezone is None:

@@ -45,6 +45,7 @@ def resample(
     states: Optional[_Names] = None,
     state_hold: Optional[_Every] = None,
     availability: Optional[Union[Dict[str, Any], str, "os.PathLike[str]"]] = None,
+    numpy: bool = False,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
 
@@ -63,8 +64,11 @@ def resample(
     ``value`` (long), rows ordered by key, then time.
 
     Returns a PyCapsule named ``arrow_array_stream`` holding the result as an
-    Arrow C stream. Prefer :func:`windcore.resample`, which takes and returns
-    DataFrames.
+    Arrow C stream. With ``numpy=True``: a tuple of that capsule holding the
+    columns other than ``Float64`` and ``UInt32``, a dict of those as numpy
+    arrays (the core's buffers, not copied: nulls as NaN; ``UInt32`` with
+    nulls as ``float64``), and the names of all columns in order. Prefer
+    :func:`windcore.resample`, which takes and returns DataFrames.
     """
 
 def run(

@@ -227,6 +227,11 @@ fn finish(xs: &[f64], sums: Sums, want_std: bool, mut angle: f64) -> Acc {
     if n == 0 {
         return Acc::empty(0);
     }
+    // An infinite angle has no direction: the window has no circular
+    // statistics (its samples still count).
+    if lo_x.is_infinite() || hi_x.is_infinite() {
+        return Acc::empty(n);
+    }
     if lo_x == hi_x {
         let m = norm360(lo_x);
         let std = if want_std && n >= 2 { 0.0 } else { f64::NAN };
@@ -316,6 +321,27 @@ mod tests {
             [same.mean, same.min, same.max, same.std],
             [10.25, 10.25, 10.25, 0.0]
         );
+    }
+
+    #[test]
+    fn an_infinite_angle_leaves_the_window_without_circular_statistics() {
+        for xs in [
+            &[f64::INFINITY, f64::INFINITY][..],
+            &[10.0, f64::INFINITY, 20.0],
+            &[f64::NEG_INFINITY, f64::NAN, 5.0],
+        ] {
+            let a = circular(xs, true);
+            assert_eq!(a.n, xs.iter().filter(|x| !x.is_nan()).count(), "{xs:?}");
+            for v in [a.mean, a.min, a.max, a.std] {
+                assert!(v.is_nan(), "{xs:?}: {v}");
+            }
+            // The same four windows at a time.
+            let block: Vec<f64> = std::iter::repeat_n(xs, 4).flatten().copied().collect();
+            let lanes: [Acc; 4] = circular_lanes(&block, xs.len(), true, &mut Vec::new());
+            assert!(lanes
+                .iter()
+                .all(|l| l.n == a.n && l.mean.is_nan() && l.std.is_nan()));
+        }
     }
 
     #[test]

@@ -53,48 +53,33 @@ pub fn take_numeric<'py>(
     Ok((rest, arrays, order))
 }
 
-/// The values of a `Float64` series, nulls as NaN: its own buffer where the
-/// series holds the only reference to it in one chunk (the core's results
-/// do), else a copy.
+/// The values of a `Float64` series, nulls as NaN (see [`owned`]).
 fn floats(s: Series) -> Vec<f64> {
     let ca = s.f64().expect("a Float64 column").clone();
     drop(s);
-    if ca.chunks().len() == 1 {
-        let arr = ca.downcast_into_iter().next().expect("one chunk");
-        let (_, values, validity) = arr.into_inner();
-        match values.into_mut() {
-            polars_arrow::Either::Right(mut values) => {
-                if let Some(validity) = validity {
-                    for (v, ok) in values.iter_mut().zip(validity.iter()) {
-                        if !ok {
-                            *v = f64::NAN;
-                        }
-                    }
-                }
-                values
+    let validity = ca.rechunk_validity();
+    let mut values = owned(ca);
+    if let Some(validity) = validity {
+        for (v, ok) in values.iter_mut().zip(validity.iter()) {
+            if !ok {
+                *v = f64::NAN;
             }
-            polars_arrow::Either::Left(values) => values
-                .iter()
-                .zip(0..)
-                .map(|(v, i)| {
-                    if validity.as_ref().is_none_or(|b| b.get_bit(i)) {
-                        *v
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect(),
         }
-    } else {
-        ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
     }
+    values
 }
 
-/// The values of a `UInt32` series without nulls: its own buffer where it
-/// holds the only reference to it in one chunk, else a copy.
+/// The values of a `UInt32` series without nulls (see [`owned`]).
 fn owned_u32(s: Series) -> Vec<u32> {
     let ca = s.u32().expect("a UInt32 column").clone();
     drop(s);
+    owned(ca)
+}
+
+/// The value buffer of `ca` (whatever lies under its nulls): its own where
+/// it holds the only reference to it in one chunk (the core's results do),
+/// else a copy.
+fn owned<T: PolarsNumericType>(ca: ChunkedArray<T>) -> Vec<T::Native> {
     if ca.chunks().len() == 1 {
         let arr = ca.downcast_into_iter().next().expect("one chunk");
         let (_, values, _) = arr.into_inner();
@@ -103,6 +88,8 @@ fn owned_u32(s: Series) -> Vec<u32> {
             polars_arrow::Either::Left(values) => values.to_vec(),
         }
     } else {
-        ca.into_no_null_iter().collect()
+        ca.downcast_iter()
+            .flat_map(|a| a.values().iter().copied())
+            .collect()
     }
 }

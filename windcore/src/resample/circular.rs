@@ -288,6 +288,7 @@ fn deviations(xs: &[f64], mean: f64, lo_x: f64, hi_x: f64) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::trig::test_numbers;
     use super::*;
 
     #[test]
@@ -349,13 +350,7 @@ mod tests {
         // Random windows, some around north (a turn between their angles),
         // some spread over more than half a turn, some with values beyond
         // [0, 360): the shortcut gives exactly what every deviation gives.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = test_numbers(0x2545_f491_4f6c_dd1du64);
         let mut shortcuts = 0;
         for w in 0..20_000 {
             let centre = next() * 360.0 - if w % 5 == 0 { 720.0 } else { 0.0 };
@@ -388,13 +383,7 @@ mod tests {
         // this processor has): bit for bit, over
         // windows around north, spread, all equal, with NaN, beyond the
         // reduction and cancelling.
-        let mut state = 0xd1b5_4a32_d192_ed03u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = test_numbers(0xd1b5_4a32_d192_ed03u64);
         let bits = |a: &Acc| [a.n as f64, a.mean, a.min, a.max, a.std].map(f64::to_bits);
         let mut scratch = Vec::new();
         for w in [1usize, 2, 7, 10, 33, 60] {

@@ -432,66 +432,41 @@ pub(super) fn constant_step(ts: &Int64Chunked) -> Option<i64> {
     let mut first_two = ts.downcast_iter().flat_map(|a| a.values().iter());
     let (&a, &b) = (first_two.next()?, first_two.next()?);
     let step = b.checked_sub(a).filter(|s| *s > 0)?;
-    let mut prev: Option<i64> = None;
-    for arr in ts.downcast_iter() {
-        let v = arr.values().as_slice();
-        let Some(&first) = v.first() else { continue };
-        if prev.is_some_and(|p| first.wrapping_sub(p) != step) {
-            return None;
-        }
-        // In parallel over blocks that overlap by one row; within a block,
-        // 4096 rows at a time without a branch.
-        let regular = v.par_chunks(1 << 16).enumerate().all(|(bi, block)| {
-            let before = if bi == 0 {
-                None
-            } else {
-                Some(v[(bi << 16) - 1])
-            };
-            before.is_none_or(|p| block[0].wrapping_sub(p) == step)
-                && block.chunks(4096).enumerate().all(|(i, part)| {
-                    let seam = i == 0 || part[0].wrapping_sub(block[i * 4096 - 1]) == step;
-                    let (head, tail) = (&part[..part.len() - 1], &part[1..]);
-                    let bad = head
-                        .iter()
-                        .zip(tail)
-                        .fold(0i64, |acc, (x, y)| acc | (y.wrapping_sub(*x) ^ step));
-                    seam && bad == 0
-                })
-        });
-        if !regular {
-            return None;
-        }
-        prev = Some(v[v.len() - 1]);
-    }
-    Some(step)
+    every_pair(ts, |x, y| y.wrapping_sub(x) == step).then_some(step)
 }
 
 /// Whether the timestamps are in non-decreasing order, across chunks too.
 pub(super) fn is_sorted(ts: &Int64Chunked) -> bool {
-    let mut prev = i64::MIN;
-    for a in ts.downcast_iter() {
-        let v = a.values().as_slice();
+    every_pair(ts, |x, y| x <= y)
+}
+
+/// Whether `ok(x, y)` holds for every two timestamps `x`, `y` next to each
+/// other, across chunks too: in parallel over blocks that overlap by one
+/// row, and within a block 4096 rows at a time without a branch (a loop the
+/// compiler runs several lanes wide), stopping at the first part where not.
+fn every_pair(ts: &Int64Chunked, ok: impl Fn(i64, i64) -> bool + Sync) -> bool {
+    let mut prev: Option<i64> = None;
+    for arr in ts.downcast_iter() {
+        let v = arr.values().as_slice();
         let Some(&first) = v.first() else { continue };
-        // In parallel over blocks that overlap by one row; within a block,
-        // 4096 rows at a time without a branch (a loop the compiler runs
-        // several lanes wide).
-        let sorted = v.par_chunks(1 << 16).enumerate().all(|(b, block)| {
-            let before = if b == 0 { first } else { v[(b << 16) - 1] };
-            before <= block[0]
-                && block.chunks(4096).enumerate().all(|(i, part)| {
-                    let prev = if i == 0 {
-                        block[0]
-                    } else {
-                        block[i * 4096 - 1]
-                    };
-                    let (head, tail) = (&part[..part.len() - 1], &part[1..]);
-                    prev <= part[0] && head.iter().zip(tail).fold(true, |ok, (a, b)| ok & (a <= b))
-                })
-        });
-        if first < prev || !sorted {
+        if prev.is_some_and(|p| !ok(p, first)) {
             return false;
         }
-        prev = v[v.len() - 1];
+        let all = v.par_chunks(1 << 16).enumerate().all(|(b, block)| {
+            (b == 0 || ok(v[(b << 16) - 1], block[0]))
+                && block.chunks(4096).enumerate().all(|(i, part)| {
+                    let (head, tail) = (&part[..part.len() - 1], &part[1..]);
+                    (i == 0 || ok(block[i * 4096 - 1], part[0]))
+                        && head
+                            .iter()
+                            .zip(tail)
+                            .fold(true, |all, (x, y)| all & ok(*x, *y))
+                })
+        });
+        if !all {
+            return false;
+        }
+        prev = Some(v[v.len() - 1]);
     }
     true
 }

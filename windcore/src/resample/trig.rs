@@ -153,6 +153,18 @@ pub(super) fn atan2(y: f64, x: f64) -> f64 {
     }
 }
 
+/// A seeded stream of numbers in [0, 1) for tests (xorshift64).
+#[cfg(test)]
+pub(super) fn test_numbers(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,13 +224,7 @@ mod tests {
 
     #[test]
     fn atan2_is_within_two_ulp_of_libm() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = test_numbers(0x9e37_79b9_7f4a_7c15u64);
         let mut points: Vec<(f64, f64)> = (0..2_000_000)
             .map(|k| {
                 // Every octant, ratios near 0, 0.66 and 1, and scales from

@@ -10,6 +10,7 @@
 
 mod builder;
 mod circular;
+mod fresh;
 mod kernel;
 mod key_col;
 mod keys;

@@ -7,6 +7,7 @@ use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 
+use super::fresh::zeroed;
 use super::keys::Segment;
 use super::plan::Windows;
 use super::prepare::Prepared;
@@ -63,12 +64,12 @@ impl Resampler {
             .map(|i| cols.iter().filter(|c| !c[i].is_nan()).count() as u32)
             .collect();
         let total: usize = per_window.iter().map(|&n| n as usize).sum();
-        let mut ts = vec![0i64; total];
+        let mut ts: Vec<i64> = zeroed(total);
         // The signal column's rows are views of the names, written in place.
         let dict = names_dict(&names);
         let name_views = dict.views().as_slice();
         let mut sig = zeroed_views(total);
-        let mut val = vec![0f64; total];
+        let mut val: Vec<f64> = zeroed(total);
         const BLOCK: usize = 1 << 14;
         let mut blocks = Vec::with_capacity(win.starts.len() / BLOCK + 1);
         let (mut t_rest, mut s_rest, mut v_rest) = (&mut ts[..], &mut sig[..], &mut val[..]);
@@ -207,7 +208,7 @@ fn key_columns(
                 )?)),
                 None => {
                     let idx = idx.get_or_insert_with(|| {
-                        let mut idx = vec![0; total];
+                        let mut idx: Vec<IdxSize> = zeroed(total);
                         fill_blocks(&mut idx, &first, |w, out| out.fill(key_row(w)));
                         idx
                     });
@@ -239,12 +240,12 @@ fn fill_blocks<T: Send>(out: &mut [T], first: &[usize], fill: impl Fn(usize, &mu
     });
 }
 
-/// `n` empty string views, as zeroed memory (mapped lazily, faulted in by
-/// whichever core writes it first; `vec![View::default(); n]` would write
+/// `n` empty string views, as [`zeroed`] memory (mapped lazily, faulted in
+/// by whichever core writes it first; `vec![View::default(); n]` would write
 /// every one on this thread).
 fn zeroed_views(n: usize) -> Vec<View> {
     const _: () = assert!(size_of::<View>() == 16 && align_of::<View>() == 4);
-    let mut zeros = std::mem::ManuallyDrop::new(vec![[0u32; 4]; n]);
+    let mut zeros = std::mem::ManuallyDrop::new(zeroed::<[u32; 4]>(n));
     // SAFETY: `View` is `repr(C)` of four u32 (size 16, align 4, as
     // `[u32; 4]`), and all zeros is a valid (empty, inline) view.
     unsafe { Vec::from_raw_parts(zeros.as_mut_ptr().cast::<View>(), n, zeros.capacity()) }

@@ -7,6 +7,7 @@ use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
+use super::fresh::zeroed;
 use super::kernel::{kernel, Grid, KernelConfig, VarIn};
 use super::prepare::Prepared;
 use super::spec::Stat;
@@ -163,9 +164,9 @@ impl Resampler {
             .collect();
         let total: usize = scans.iter().map(|s| s.0).sum();
         let mut out = Windows {
-            starts: uninit_vec(total),
-            segs: if keyed { uninit_vec(total) } else { Vec::new() },
-            cols: (0..n_cols).map(|_| uninit_vec(total)).collect(),
+            starts: zeroed(total),
+            segs: if keyed { zeroed(total) } else { Vec::new() },
+            cols: (0..n_cols).map(|_| zeroed(total)).collect(),
             absent: vec![false; n_cols],
             quality: Quality::default(),
         };
@@ -218,12 +219,6 @@ impl Resampler {
 }
 
 /// A vector of `n` values that the kernel overwrites in full.
-fn uninit_vec<T: Copy + Default>(n: usize) -> Vec<T> {
-    // Zeroed allocation is lazily mapped by the OS for large sizes, so this
-    // costs no extra pass over the memory.
-    vec![T::default(); n]
-}
-
 /// The rows of `r` from `from` on (none: `None`), counting those left out.
 fn trim_range<'r>(r: Range<'r>, from: Option<i64>, skipped: &mut usize) -> Option<Range<'r>> {
     let lo = match from {

@@ -86,7 +86,7 @@ def main():
             {"wind_speed": a, "power": c},
             index=pd.DatetimeIndex(ts, name="timestamp").tz_localize("UTC"),
         )
-        b, w, ref = best_worst(runs, lambda: pdf.resample("10min").agg(list(STATS)))
+        b, w, ref = best_worst(runs, lambda: pdf.resample("10min").agg(list(STATS)), "pandas")
         report("pandas_nan" if missing else "pandas_dense", b, w)
 
         df = pl.DataFrame(
@@ -94,7 +94,7 @@ def main():
         )
         name = "numpy_nan" if missing else "numpy_dense"
         describe(name, df)
-        b, w, out = best_worst(max(runs, 5), lambda: wc(df))
+        b, w, out = best_worst(max(runs, 5), lambda: wc(df), f"windcore {name}")
         report(f"windcore_py_{name}", b, w)
         check(name, out, ref)
         del df, out
@@ -102,7 +102,7 @@ def main():
         df = pl.from_pandas(pdf, include_index=True)
         name = "from_pandas_null" if missing else "from_pandas_dense"
         describe(name, df)
-        b, w, out = best_worst(max(runs, 5), lambda: wc(df))
+        b, w, out = best_worst(max(runs, 5), lambda: wc(df), f"windcore {name}")
         report(f"windcore_py_{name}", b, w)
         check(name, out, ref)
         del df, out, pdf, ref

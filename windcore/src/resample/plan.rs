@@ -218,7 +218,6 @@ impl Resampler {
     }
 }
 
-/// A vector of `n` values that the kernel overwrites in full.
 /// The rows of `r` from `from` on (none: `None`), counting those left out.
 fn trim_range<'r>(r: Range<'r>, from: Option<i64>, skipped: &mut usize) -> Option<Range<'r>> {
     let lo = match from {

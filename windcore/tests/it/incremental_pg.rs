@@ -10,8 +10,8 @@ use windcore::{
     Day, Error, Extract, Fingerprints, Location, Pipeline, Resampler, SourceLayout, TimeRange, Zone,
 };
 
+use crate::farm_pg::{copy_keyed_on_time, scada_layout, scada_source, target_rows_by_asset};
 use crate::pg_util::{client, fresh_db};
-use crate::postgres::{copy_keyed_on_time, scada_layout, scada_source, target_rows_by_asset};
 
 const VARIABLES: [&str; 3] = ["wind_speed", "power", "wind_direction"];
 

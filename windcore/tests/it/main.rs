@@ -6,9 +6,11 @@
 
 mod calendar;
 mod farm;
+mod farm_pg;
 mod files;
 mod http;
 mod incremental_pg;
+mod late_pg;
 mod pg_util;
 mod pipeline;
 mod postgres;

@@ -1,8 +1,13 @@
 import os
 import pathlib
 import shutil
+import sys
 
 import pytest
+
+# The tests' helper modules (dashboard_support.py) on the path: pytest runs with
+# --import-mode=importlib, which does not add it.
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

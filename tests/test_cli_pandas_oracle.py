@@ -1,6 +1,5 @@
 """The README's main job, checked against independent oracles (pandas, polars, DuckDB)."""
 
-import os
 import pathlib
 import signal
 import subprocess

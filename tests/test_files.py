@@ -24,7 +24,6 @@ import subprocess
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy import stats as scipy_stats
 
 STATS = ["mean", "min", "max", "std"]

@@ -343,28 +343,9 @@ fn availability_per_turbine_and_day_is_the_ratio_of_the_sums() {
     use windcore::Load;
 
     let dir = tempfile::tempdir().unwrap();
-    let o = cli(
-        dir.path(),
-        &[
-            "generate",
-            "--turbines",
-            "3",
-            "--days",
-            "2",
-            "--start",
-            "2024-01-01",
-            "-q",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
     // Wind speed and power only (a bare `run` of this farm would be the demo
     // run, which writes availability signals of its own).
-    let o = cli(
-        dir.path(),
-        &["run", "-q", "--variables", "wind_speed,power"],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let store_dir = dir.path().join("windcore-data");
+    let store_dir = generated_farm(dir.path());
     // Availability signals for T01 and T02 (not T03): window k of day d has
     // available = (k * 37 + d * 11) % 601 s, unavailable = the rest of 600 s
     // on every third window, else 0, excluded = what is left.

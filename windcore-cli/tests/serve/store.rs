@@ -113,28 +113,8 @@ fn serve_without_arguments_fills_and_serves_the_embedded_store() {
 #[test]
 fn embedded_farm_assets_signals_and_jobs() {
     let dir = tempfile::tempdir().unwrap();
-    let o = cli(
-        dir.path(),
-        &[
-            "generate",
-            "--turbines",
-            "3",
-            "--days",
-            "2",
-            "--start",
-            "2024-01-01",
-            "-q",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    // The variables the server's ETL route runs by default (a bare `run` of
-    // this farm would be the demo run, with more channels).
-    let o = cli(
-        dir.path(),
-        &["run", "-q", "--variables", "wind_speed,power"],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let store = dir.path().join("windcore-data");
+    // The variables the server's ETL route runs by default.
+    let store = generated_farm(dir.path());
     let store = store.to_str().unwrap();
     let token = "farm-token";
     let server = Server::start(&["--source", store, "--target", store, "--token", token]);

@@ -469,3 +469,26 @@ pub fn wait_ok(server: &Server, path: &str) -> Resp {
     }
     panic!("{path} never answered 200");
 }
+
+/// A farm of 3 turbines generated for 2024-01-01 and -02 into the embedded
+/// store in `dir`, and its wind speed and power statistics (a bare `run` of
+/// a farm would be the demo run, with more channels); the store's folder.
+pub fn generated_farm(dir: &Path) -> std::path::PathBuf {
+    let o = cli(
+        dir,
+        &[
+            "generate",
+            "--turbines",
+            "3",
+            "--days",
+            "2",
+            "--start",
+            "2024-01-01",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(dir, &["run", "-q", "--variables", "wind_speed,power"]);
+    assert!(o.status.success(), "{}", text(&o));
+    dir.join("windcore-data")
+}

@@ -173,12 +173,8 @@ fn token_routes_etl_through_http_and_signals_match_the_direct_run() {
 #[test]
 fn seed_routes_answer_as_ours_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    let src = setup_source(dir.path(), "2");
-    let tgt = fresh_db("tgt");
-    let o = cli(dir.path(), &["init", "--target", &tgt]);
-    assert!(o.status.success(), "{}", text(&o));
     let token = "seed-token";
-    let server = Server::start(&["--source", &src, "--target", &tgt, "--token", token]);
+    let (src, _, server) = served_postgres(dir.path(), "2", token);
     let auth = format!("Bearer {token}");
 
     // The reference system's ETL route: a list of days, token required.
@@ -327,12 +323,8 @@ fn seed_routes_answer_as_ours_on_postgres() {
 #[test]
 fn etl_route_on_postgres_checks_days_and_angles_as_the_cli_does() {
     let dir = tempfile::tempdir().unwrap();
-    let src = setup_source(dir.path(), "1");
-    let tgt = fresh_db("tgt");
-    let o = cli(dir.path(), &["init", "--target", &tgt]);
-    assert!(o.status.success(), "{}", text(&o));
     let token = "angle-token";
-    let server = Server::start(&["--source", &src, "--target", &tgt, "--token", token]);
+    let (src, tgt, server) = served_postgres(dir.path(), "1", token);
     let auth = format!("Bearer {token}");
     let post = |body: &str| server.request("POST", "/etl/run", &[("Authorization", &auth)], body);
 

@@ -492,3 +492,14 @@ pub fn generated_farm(dir: &Path) -> std::path::PathBuf {
     assert!(o.status.success(), "{}", text(&o));
     dir.join("windcore-data")
 }
+
+/// A PostgreSQL source of `days` generated days (see [`setup_source`]) and an
+/// initialised PostgreSQL target, served with `token`: (source, target, server).
+pub fn served_postgres(dir: &Path, days: &str, token: &str) -> (String, String, Server) {
+    let src = setup_source(dir, days);
+    let tgt = fresh_db("tgt");
+    let o = cli(dir, &["init", "--target", &tgt]);
+    assert!(o.status.success(), "{}", text(&o));
+    let server = Server::start(&["--source", &src, "--target", &tgt, "--token", token]);
+    (src, tgt, server)
+}

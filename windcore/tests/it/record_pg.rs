@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use windcore::{DayRange, Location, RunConfig, RunDays, SourceLayout, Zone};
 
+use crate::farm_pg::target_rows_by_asset;
 use crate::pg_util::{client, fresh_db};
 
 /// Three turbines, 1-minute samples from 2024-10-25 to 2024-10-29 UTC, an
@@ -62,24 +63,6 @@ const ORACLE: &str = "
     where ts >= timestamptz '2024-10-26 00:00 Europe/Berlin' and ts < timestamptz '2024-10-29 00:00 Europe/Berlin'
     group by 1, 2";
 
-async fn target_rows(tgt: &str) -> BTreeMap<(String, i64, String), f64> {
-    let rows = client(tgt)
-        .await
-        .query(
-            "select s.asset, (extract(epoch from d.timestamp) * 1000000)::int8, s.name, d.value \
-             from data d join signal s on s.id = d.signal_id",
-            &[],
-        )
-        .await
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let prev = out.insert((r.get(0), r.get(1), r.get(2)), r.get::<_, f64>(3));
-        assert!(prev.is_none(), "duplicate row in the target");
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_two_days() {
     let src = source().await;
@@ -122,7 +105,7 @@ async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_
         assert_eq!(got.len(), expected.len());
         assert_eq!(&got, &expected, "windcore and PostgreSQL agree exactly");
     };
-    let got = target_rows(&tgt).await;
+    let got = target_rows_by_asset(&tgt).await;
     let want = client(&src).await.query(ORACLE, &[]).await.unwrap();
     assert!(want.len() > 3 * 3 * 144);
     check(&got, &want);
@@ -173,7 +156,7 @@ async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_
         .map(|d| (d.assets_changed, d.assets_unchanged))
         .collect();
     assert_eq!(changed, vec![(1, 2), (1, 2), (0, 3)]);
-    let got = target_rows(&tgt).await;
+    let got = target_rows_by_asset(&tgt).await;
     let want = client(&src).await.query(ORACLE, &[]).await.unwrap();
     check(&got, &want);
 
@@ -186,7 +169,7 @@ async fn counters_match_postgres_lag_over_local_days_and_a_late_sample_rewrites_
         .unwrap();
     let fixed = config.run(|_| {}).await.unwrap();
     assert!(fixed.is_success());
-    let got = target_rows(&tgt).await;
+    let got = target_rows_by_asset(&tgt).await;
     assert!(got.keys().any(|k| k.2 == "status_seconds_1"));
     assert!(!got.keys().any(|k| k.2 == "status_seconds_2"));
 }

@@ -14,6 +14,7 @@
 //!
 //! See <https://arrow.apache.org/docs/format/CDataInterface/PyCapsuleInterface.html>.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
 
 use polars::prelude::*;
@@ -49,6 +50,10 @@ pub struct Projection<'a> {
     /// Of those, the ones that, dictionary-encoded, are read as the ranks of
     /// their words (the keys).
     pub ranked: &'a [String],
+    /// Of those, the ones handed over as category codes (a polars
+    /// `Categorical` or `Enum` as its physical integers), with their words:
+    /// code `c` stands for word `c`.
+    pub codes: &'a HashMap<String, Vec<Option<String>>>,
 }
 
 impl Projection<'_> {
@@ -135,8 +140,10 @@ pub fn import_dataframe(
     let mut ranked = RankedKeys::default();
     for (((field, column), keep), key) in fields.iter().zip(chunks).zip(wanted).zip(keys) {
         let rank = projection.ranked.iter().any(|k| k == field.name.as_str());
+        let words = projection.codes.get(field.name.as_str());
         columns.push(if keep {
-            to_column(field, column, key, rank.then_some(&mut ranked))?
+            let ranked = rank.then_some((&mut ranked, words.map(Vec::as_slice)));
+            to_column(field, column, key, ranked)?
         } else {
             Column::full_null(field.name.clone(), height, &DataType::Null)
         });
@@ -171,17 +178,28 @@ fn is_numeric(dtype: &ArrowDataType) -> bool {
 }
 
 /// One wanted column from its Arrow field and chunks; `key`: a column read as
-/// it is (by); `ranked`: where a dictionary-encoded one is ranked.
+/// it is (by); `ranked`: where a dictionary-encoded one is ranked, with the
+/// words of its codes if it came as category codes.
 fn to_column(
     field: &ArrowField,
     chunks: Vec<Box<dyn Array>>,
     key: bool,
-    ranked: Option<&mut RankedKeys>,
+    ranked: Option<(&mut RankedKeys, Option<&[Option<String>]>)>,
 ) -> PyResult<Column> {
     use ArrowDataType as A;
     let name = field.name.clone();
     let dtype = field.dtype().clone();
+    let (ranked, words) = match ranked {
+        Some((ranked, words)) => (Some(ranked), words),
+        None => (None, None),
+    };
     let (dtype, chunks) = match &dtype {
+        // A polars `Categorical` / `Enum` key as its codes: their ranks.
+        _ if ranked.is_some() && words.is_some() => {
+            ranked
+                .expect("checked")
+                .rank_codes(&name, &chunks, &dtype, words.expect("checked"))?
+        }
         A::Int8 => (A::Int32, widen::<i8, i32>(chunks, A::Int32)?),
         A::Int16 => (A::Int32, widen::<i16, i32>(chunks, A::Int32)?),
         A::UInt8 => (A::UInt32, widen::<u8, u32>(chunks, A::UInt32)?),

@@ -46,9 +46,11 @@ use crate::summary::{py_date, summary_or_error};
 /// DataFrames in and out. With `numpy=True` (a pandas caller) returns a
 /// tuple: the capsule of the columns other than `Float64` and `UInt32`, a
 /// dict of those as numpy arrays (handed over without a copy), and the
-/// order of all columns.
+/// order of all columns. `key_words`: key columns handed over as category
+/// codes (a polars `Categorical` or `Enum` as its physical integers) and the
+/// words of their codes.
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None, numpy=false))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None, numpy=false, key_words=None))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -68,6 +70,7 @@ fn resample<'py>(
     state_hold: Option<Every>,
     availability: Option<&Bound<'py, PyAny>>,
     numpy: bool,
+    key_words: Option<HashMap<String, Vec<Option<String>>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
@@ -98,6 +101,7 @@ fn resample<'py>(
         variables: resampler.variables(),
         by: &read_as_is,
         ranked: resampler.by(),
+        codes: &key_words.unwrap_or_default(),
     };
     let (input, ranked) = arrow::import_dataframe(data, &projection)?;
     let (output, input) = wait_for_blocking(py, move || {

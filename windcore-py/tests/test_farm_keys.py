@@ -251,3 +251,72 @@ def test_two_keys(raw):
     # "a,b" spelling.
     again = windcore.resample(d, by="farm, turbine", angles=ANGLE, stats=ALL_STATS, long=True)
     pd.testing.assert_frame_equal(as_pandas(again), long.drop(columns="asset"), check_exact=True)
+
+
+def test_polars_categorical_keys_cross_as_their_codes(raw):
+    """A polars Categorical / Enum key crosses as its codes and the words
+    they stand for: categories shared with other columns (words no row uses,
+    out of string order), several chunks, nulls, an Enum of 16-bit codes and
+    one of named categories give the statistics of the plain strings. A
+    Categorical whose categories outnumber its rows goes through polars'
+    Arrow export instead, with the same result."""
+    from windcore._frames import _decode_polars_keys
+
+    base = to_polars(raw).with_columns(
+        pl.when(pl.int_range(pl.len()) % 89 == 0).then(None).otherwise(pl.col("asset")).alias("asset")
+    )
+    reference = as_pandas(run_farm(base))
+    assert reference["asset"].isna().any()
+    words = sorted(raw["asset"].unique())
+    # Words before the turbines' in the process' categories, out of order.
+    # (A Categories keeps its words while a column uses them: these are kept.)
+    backwards = pl.Categories("windcore-test-backwards")
+    in_order = pl.Categories("windcore-test-in-order")  # codes are ranks: read in place
+    _kept = [
+        pl.Series(["zz unused", "WT999 unused", "aa unused"], dtype=pl.Categorical()),
+        pl.Series(words[::-1], dtype=pl.Categorical(backwards)),
+        pl.Series(words, dtype=pl.Categorical(in_order)),
+    ]
+    kinds = [
+        pl.Categorical(),
+        pl.Categorical(backwards),
+        pl.Categorical(in_order),
+        pl.Enum([f"unused {i:04d}" for i in range(300)] + words[::-1]),  # 16-bit codes
+    ]
+    half = base.height // 2
+    for kind in kinds:
+        data = base.with_columns(pl.col("asset").cast(kind))
+        chunked = pl.concat([data[:half], data[half:]], rechunk=False)
+        assert chunked["asset"].n_chunks() == 2
+        for frame in (data, chunked):
+            decoded, key_words = _decode_polars_keys(frame, ["asset"], ["asset"])
+            assert decoded.schema["asset"].is_unsigned_integer()
+            assert set(words) <= set(key_words["asset"])
+            assert (key_words["asset"] == words) == (kind == pl.Categorical(in_order))
+            got = as_pandas(run_farm(frame))
+            pd.testing.assert_frame_equal(got, reference, check_exact=True)
+    # More categories than rows: polars' own export.
+    big = pl.Categories("windcore-test-big")
+    _kept.append(pl.Series([f"word {i}" for i in range(70_000)], dtype=pl.Categorical(big)))
+    small = base.head(5_000).with_columns(pl.col("asset").cast(pl.Categorical(big)))
+    decoded, key_words = _decode_polars_keys(small, ["asset"], ["asset"])
+    assert key_words == {} and decoded.schema["asset"] == pl.Categorical(big)
+    pd.testing.assert_frame_equal(
+        as_pandas(run_farm(small)), as_pandas(run_farm(base.head(5_000))), check_exact=True
+    )
+
+
+def test_category_codes_of_another_type_or_past_the_words_are_errors(raw):
+    """The native call checks what it is told: codes must be unsigned
+    integers of up to 32 bits and stand for one of the words given."""
+    from windcore import _windcore
+
+    data = to_polars(raw).with_columns(pl.col("asset").str.slice(3).cast(pl.Int64))
+    args = ("10m", ["mean"], ["wind_speed"], ["asset"], [], 1, False)
+    with pytest.raises(windcore.ColumnError, match="asset.*Int64"):
+        _windcore.resample(data, *args, key_words={"asset": ["a", "b"]})
+    codes = data.with_columns(pl.col("asset").cast(pl.UInt32))
+    with pytest.raises(windcore.ColumnError, match="asset.*out of range"):
+        _windcore.resample(codes, *args, key_words={"asset": ["a", "b"]})
+    ok = _windcore.resample(codes, *args, key_words={"asset": [f"w{i}" for i in range(100)]})
+    assert pl.DataFrame(windcore._ArrowStream(ok))["asset"].dtype == pl.String

@@ -382,6 +382,7 @@ def resample(
     is_pandas = pd is not None and isinstance(data, (pd.DataFrame, pd.Series))
     is_arrow = pa is not None and isinstance(data, (pa.Table, pa.RecordBatch))
     restore = None
+    key_words: dict[str, list[Optional[str]]] = {}
     if is_pandas:
         try:
             asked = _names(variables)
@@ -397,9 +398,9 @@ def resample(
             data = pa.Table.from_batches([data])
         data = _decode_arrow_keys(data, decode, by_names)
     elif pl is not None and isinstance(data, pl.LazyFrame):
-        data = _decode_polars_keys(data.collect(), decode, by_names)
+        data, key_words = _decode_polars_keys(data.collect(), decode, by_names)
     elif pl is not None and isinstance(data, pl.DataFrame) and decode:
-        data = _decode_polars_keys(data, decode, by_names)
+        data, key_words = _decode_polars_keys(data, decode, by_names)
     result = _windcore.resample(
         data,
         every,
@@ -417,6 +418,7 @@ def resample(
         state_hold,
         availability,
         numpy=is_pandas,
+        key_words=key_words,
     )
     import polars
 

@@ -202,15 +202,31 @@ def _decode_arrow_keys(table: "pa.Table", names: list[str], keys: list[str]) -> 
     return table
 
 
-def _decode_polars_keys(df: "pl.DataFrame", names: list[str], keys: list[str]) -> "pl.DataFrame":
+def _decode_polars_keys(
+    df: "pl.DataFrame", names: list[str], keys: list[str]
+) -> "tuple[pl.DataFrame, dict[str, list[Optional[str]]]]":
     """polars ``Categorical`` / ``Enum`` columns among ``names`` cast to
     ``String`` (a copy of those columns only), except key columns (of
-    ``keys``): the core decodes those without copying a string."""
+    ``keys``): those go as their codes (their physical integers, not copied)
+    with the words the codes stand for (returned, by column), which the core
+    ranks without reading a string per row. polars' own Arrow export of a
+    ``Categorical`` would take ~0.4 s for 50 M rows. A ``Categorical`` whose
+    categories (shared by every column of them in the process) outnumber the
+    rows goes through that export instead, as the core would otherwise rank
+    more words than there are rows."""
     import polars as pl
 
-    cast = [
-        pl.col(name).cast(pl.String)
-        for name in names
-        if name not in keys and name in df.schema and isinstance(df.schema[name], (pl.Categorical, pl.Enum))
-    ]
-    return df.with_columns(cast) if cast else df
+    exprs = []
+    words: dict[str, list[Optional[str]]] = {}
+    for name in names:
+        dtype = df.schema.get(name)
+        if not isinstance(dtype, (pl.Categorical, pl.Enum)):
+            continue
+        if name not in keys:
+            exprs.append(pl.col(name).cast(pl.String))
+            continue
+        entries = list(dtype.categories)
+        if len(entries) <= max(df.height, 1 << 16):
+            exprs.append(pl.col(name).to_physical())
+            words[name] = entries
+    return (df.with_columns(exprs) if exprs else df), words

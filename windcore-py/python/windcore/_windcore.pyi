@@ -46,6 +46,7 @@ def resample(
     state_hold: Optional[_Every] = None,
     availability: Optional[Union[Dict[str, Any], str, "os.PathLike[str]"]] = None,
     numpy: bool = False,
+    key_words: Optional[Dict[str, List[Optional[str]]]] = None,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
 
@@ -61,7 +62,9 @@ def resample(
     for its statistics other than ``count``; ``time_column``: the time column
     (default ``timestamp``). Output columns: the keys, the time column (same
     name as in the input), then the statistics (wide) or ``signal``,
-    ``value`` (long), rows ordered by key, then time.
+    ``value`` (long), rows ordered by key, then time. ``key_words``: key
+    columns given as category codes (a polars ``Categorical`` / ``Enum`` as
+    its physical integers) and the word each code stands for.
 
     Returns a PyCapsule named ``arrow_array_stream`` holding the result as an
     Arrow C stream. With ``numpy=True``: a tuple of that capsule holding the

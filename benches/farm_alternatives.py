@@ -213,19 +213,19 @@ def main():
         # windcore's; the timed calls then see the frame as later calls do.
         del_ = call(df)
         del del_
-        b, w, ref = best_worst(max(runs, 5), lambda: call(df))
+        b, w, ref = best_worst(max(runs, 5), lambda: call(df), "windcore_python")
         report("windcore_python", b, w)
         one = df.rechunk()
-        b, w, _ = best_worst(max(runs, 5), lambda: call(one))
+        b, w, _ = best_worst(max(runs, 5), lambda: call(one), "windcore_python_rechunked")
         report("windcore_python_rechunked", b, w)
         # Every key type a user hands over, each a single-chunk frame (the
         # same rows): windcore and polars on each, results checked.
         for kind, frame in key_variants(one):
-            b, w, out = best_worst(max(runs, 5), lambda: call(frame))
+            b, w, out = best_worst(max(runs, 5), lambda: call(frame), f"windcore_python_{kind}")
             report(f"windcore_python_{kind}", b, w)
             check(f"windcore, {kind} key", by_key(out), ref)
             del out
-            b, w, out = best_worst(runs, lambda: polars_group_by_dynamic(frame))
+            b, w, out = best_worst(runs, lambda: polars_group_by_dynamic(frame), f"polars_group_by_dynamic_{kind}")
             report(f"polars_group_by_dynamic_{kind}", b, w)
             check(f"polars, {kind} key", by_key(out), ref)
             del out, frame
@@ -234,7 +234,8 @@ def main():
         # with power (linear) or with the direction (angle) added.
         for name, variables in (("ws", ["wind_speed"]), ("ws_power", ["wind_speed", "power"]), ("ws_angle", ["wind_speed", ANGLE])):
             b, w, _ = best_worst(max(runs, 5), lambda: windcore.resample(
-                one, every="10m", stats=STATS, variables=variables, by="turbine", angles=[a for a in variables if a == ANGLE]))
+                one, every="10m", stats=STATS, variables=variables, by="turbine", angles=[a for a in variables if a == ANGLE]),
+                f"windcore_python_{name}")
             report(f"windcore_python_{name}", b, w)
         del one
 
@@ -253,11 +254,11 @@ def main():
     if windcore is not None:
         # A pandas user hands over the pandas frame itself: the time includes
         # its conversion to Arrow (the turbine column as pandas strings).
-        b, w, out = best_worst(runs, lambda: call(pdf))
+        b, w, out = best_worst(runs, lambda: call(pdf), "windcore_python_from_pandas")
         report("windcore_python_from_pandas", b, w)
         check("windcore from a pandas frame", out, ref)
         del out
-    b, w, out = best_worst(runs, lambda: pandas_groupby_grouper(pdf))
+    b, w, out = best_worst(runs, lambda: pandas_groupby_grouper(pdf), "pandas_groupby_grouper")
     report("pandas_groupby_grouper", b, w)
     if ref is not None:
         check("pandas groupby+Grouper", out, ref)

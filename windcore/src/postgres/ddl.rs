@@ -131,7 +131,7 @@ impl PostgresTarget {
             .flat_map(|v| {
                 crate::resample::Stat::ALL
                     .iter()
-                    .map(move |s| (String::new(), format!("{v}_{}", s.name())))
+                    .map(move |s| (String::new(), s.signal(v)))
             })
             .collect();
         target.signal_ids(&pairs).await?;

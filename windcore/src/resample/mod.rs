@@ -213,12 +213,11 @@ impl Resampler {
         let mut out: Vec<String> = Vec::new();
         for v in variables.iter().map(|v| v.as_ref()) {
             if self.counters.iter().any(|c| c == v) {
-                out.push(format!("{v}_delta"));
-                out.push(format!("{v}_last"));
+                out.extend(spec::counter_signals(v));
             } else if self.states.iter().any(|s| s == v) {
-                out.push(format!("{v}_seconds_nodata"));
+                out.push(spec::state_signal(v, spec::NODATA));
             } else {
-                out.extend(self.stats.iter().map(|st| format!("{v}_{}", st.name())));
+                out.extend(self.stats.iter().map(|st| st.signal(v)));
             }
         }
         if self.availability.is_some() {
@@ -308,7 +307,7 @@ impl Transform for Resampler {
         variables
             .iter()
             .filter(|v| self.states.contains(v))
-            .map(|s| format!("{s}_seconds_"))
+            .map(|s| spec::state_prefix(s))
             .collect()
     }
 

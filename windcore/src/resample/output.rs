@@ -26,7 +26,7 @@ impl Resampler {
         let mut names: Vec<(String, bool)> = Vec::new();
         for (var, _, _) in &prep.vars {
             for st in &self.stats {
-                names.push((format!("{var}_{}", st.name()), *st == Stat::Count));
+                names.push((st.signal(var), *st == Stat::Count));
             }
         }
         if prep.record.is_empty() {

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use super::kernel::Grid;
 use super::plan::Windows;
 use super::prepare::{permute_nan, Prepared, RecData};
+use super::spec::{counter_signals, state_signal, NODATA};
 use super::state_codes::{codes, Codes};
 use super::Resampler;
 use crate::availability::{ratio, Category, SIGNALS};
@@ -395,16 +396,15 @@ impl Resampler {
             .collect();
         let mut names = Vec::new();
         for c in &counter_names {
-            names.push(format!("{c}_delta"));
-            names.push(format!("{c}_last"));
+            names.extend(counter_signals(c));
         }
         for (si, s) in state_names.iter().enumerate() {
             for (code, name) in ctx.states[si].names.iter().enumerate() {
                 if present[si][code] {
-                    names.push(format!("{s}_seconds_{name}"));
+                    names.push(state_signal(s, name));
                 }
             }
-            names.push(format!("{s}_seconds_nodata"));
+            names.push(state_signal(s, NODATA));
         }
         // The availability channel and each of its codes' category.
         let avail: Option<(usize, Vec<Option<Category>>)> =

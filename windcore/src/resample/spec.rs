@@ -1,6 +1,7 @@
-//! What a resampling computes and how its settings are written: the
-//! statistics ([`Stat`]), the window labels ([`Label`]) and the window length
-//! ([`parse_every`], [`format_every`]).
+//! What a resampling computes and how its settings and signals are written:
+//! the statistics ([`Stat`]), the window labels ([`Label`]), the window length
+//! ([`parse_every`], [`format_every`]), and the signals of counters and
+//! state channels ([`counter_signals`], [`state_signal`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -53,6 +54,12 @@ impl Stat {
     ];
     /// The default set: mean, min, max and std, as in the reference system.
     pub const DEFAULT: [Stat; 4] = [Stat::Mean, Stat::Min, Stat::Max, Stat::Std];
+
+    /// The signal of this statistic of `variable`: `<variable>_<stat>`
+    /// (`power_std`).
+    pub fn signal(self, variable: &str) -> String {
+        format!("{variable}_{}", self.name())
+    }
 
     /// The name used in signal names (`power_std`).
     pub fn name(self) -> &'static str {
@@ -219,6 +226,27 @@ impl FromStr for Label {
             )),
         }
     }
+}
+
+/// The signals of a counter `c`: its increase over the window (`<c>_delta`)
+/// and its last reading (`<c>_last`).
+pub(crate) fn counter_signals(c: &str) -> [String; 2] {
+    [format!("{c}_delta"), format!("{c}_last")]
+}
+
+/// What a state channel's seconds without a known state are called
+/// ([`state_signal`]`(s, NODATA)`).
+pub(crate) const NODATA: &str = "nodata";
+
+/// The signal of a state channel `s`'s seconds in `state` within the window:
+/// `<s>_seconds_<state>` (`state` [`NODATA`]: the seconds it held no state).
+pub(crate) fn state_signal(s: &str, state: &str) -> String {
+    format!("{}{state}", state_prefix(s))
+}
+
+/// What every signal of state channel `s` starts with: `<s>_seconds_`.
+pub(crate) fn state_prefix(s: &str) -> String {
+    format!("{s}_seconds_")
 }
 
 #[cfg(test)]

@@ -112,7 +112,8 @@ pub fn print_summary(
         fmt_duration(summary.elapsed),
         summary.rows_in() as f64 / secs
     )?;
-    writeln!(out, "  signals       {}", pipeline.signals().join(", "))?;
+    let signals = summary.signals_written(pipeline.signals());
+    writeln!(out, "  signals       {}", signals.join(", "))?;
     let q = summary.quality();
     writeln!(
         out,

@@ -143,6 +143,15 @@ fn run_generates_demo_data_once_and_is_idempotent() {
         assert!(signals.contains(s), "{s} not in {signals:?}");
     }
     assert!(!signals.iter().any(|s| s.starts_with("ambient_temperature")));
+    // The summary names every signal written, the states' too.
+    let listed: std::collections::BTreeSet<String> = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("signals"))
+        .expect("a signals line")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    assert_eq!(listed, signals, "summary:\n{out}");
     for needle in [
         format!("days loaded   {}", windcore::DEMO_DAYS),
         format!("rows in       {samples}"),

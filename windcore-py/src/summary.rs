@@ -28,7 +28,7 @@ struct Totals<'a> {
     empty_days: Vec<Day>,
     source: &'a str,
     target: &'a str,
-    signals: &'a [String],
+    signals: Vec<String>,
     error: Option<String>,
     missing: u64,
     duplicates: u64,
@@ -58,7 +58,8 @@ pub struct Origin<'a> {
     pub source: &'a str,
     /// The target (password masked).
     pub target: &'a str,
-    /// The signals each day's load writes.
+    /// The pipeline's own signals (the summary adds those whose names
+    /// came from the data).
     pub signals: &'a [String],
 }
 
@@ -83,7 +84,7 @@ pub fn to_python<'py>(
             empty_days: s.empty_days(),
             source: origin.source,
             target: origin.target,
-            signals: origin.signals,
+            signals: s.signals_written(origin.signals),
             error: s.first_error().map(|(_, e)| message(e)),
             missing: quality.missing,
             duplicates: quality.duplicates,

@@ -23,6 +23,12 @@ def farm(tmp_path_factory):
         states=["state"], availability=MAPPING,
     )
     assert summary.days_loaded == 4
+    # The summary names every signal written, the states' seconds too (their
+    # names come from the data); each day says which of those it wrote.
+    written = set(pl.read_parquet(f"{store}/target/*.parquet")["signal"].unique())
+    assert set(summary.signals) == written and len(summary.signals) == len(written)
+    assert {"state_seconds_nodata", "state_seconds_1"} <= set(summary.signals)
+    assert all("state_seconds_1" in r.data_signals for r in summary.reports)
     return store
 
 

@@ -80,7 +80,9 @@ class DayReport(_Fields):
     or None); ``rows_in``, ``windows``, ``rows_out``; ``extract_seconds``,
     ``transform_seconds``, ``load_seconds``; ``assets`` and, for incremental
     runs, ``assets_unchanged``, ``assets_changed``, ``assets_new``,
-    ``assets_removed``; ``quality`` (:class:`Quality`), whose counters
+    ``assets_removed``; ``data_signals``: the signals whose names came from
+    the data that the day's load wrote besides the run's own (a state
+    channel's ``<s>_seconds_<state>``); ``quality`` (:class:`Quality`), whose counters
     (``missing``, ``duplicates``, ``sparse_windows``, ``outside``, ...) are
     also attributes of the report itself (``windows`` is the report's).
     """
@@ -105,6 +107,7 @@ class DayReport(_Fields):
         assets_changed: int
         assets_new: int
         assets_removed: int
+        data_signals: List[str]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -155,8 +158,9 @@ class RunSummary(_Fields):
     ``elapsed_seconds``, ``failed_days``, ``days_to_rerun`` (the failed days
     and those skipped after a failure), ``empty_days`` (no source rows,
     nothing written) as lists of ``datetime.date``; ``source`` and ``target``
-    (password masked), ``signals`` (what each day's load writes and
-    replaces), ``error`` (the first failure, or None); the quality counters
+    (password masked), ``signals`` (what the days' loads wrote and replaced:
+    the run's own signals, then those whose names came from the data, e.g.
+    ``status_seconds_3``), ``error`` (the first failure, or None); the quality counters
     over the run ``missing``, ``duplicates``, ``sparse_windows``, ``outside``;
     for incremental runs ``days_unchanged`` and the (day, asset) pairs
     ``pairs_unchanged``, ``pairs_changed``, ``pairs_new``, ``pairs_removed``.

@@ -388,6 +388,7 @@ impl Pipeline {
                     extra.push(s.to_string());
                 }
             }
+            report.data_signals = extra.clone();
             self.signals.iter().cloned().chain(extra).collect()
         };
         let signals: &[String] = if day_signals.is_empty() {

@@ -112,6 +112,11 @@ pub struct DayReport {
     /// (their statistics of the day deleted).
     #[serde(default)]
     pub assets_removed: u64,
+    /// Signals whose names came from the data that the day's load wrote
+    /// besides the pipeline's own (a state channel's `<s>_seconds_<state>`
+    /// for each state present), in the order they first appeared.
+    #[serde(default)]
+    pub data_signals: Vec<String>,
 }
 
 impl DayOutcome {
@@ -155,6 +160,7 @@ impl DayReport {
             assets_changed: 0,
             assets_new: 0,
             assets_removed: 0,
+            data_signals: Vec::new(),
         }
     }
 
@@ -186,6 +192,7 @@ impl DayReport {
             out.assets_changed += r.assets_changed;
             out.assets_new += r.assets_new;
             out.assets_removed += r.assets_removed;
+            union_into(&mut out.data_signals, r.data_signals);
             outcomes.push(r.outcome);
         }
         out.outcome = DayOutcome::merge(outcomes, out.rows_in);
@@ -269,6 +276,17 @@ impl RunSummary {
             .map(|(day, reports)| DayReport::merge(day, reports))
             .collect();
         merged
+    }
+
+    /// The signals the run wrote: `fixed` (the pipeline's own,
+    /// `Pipeline::signals`), then those whose names came from the data (a
+    /// state channel's `<s>_seconds_<state>`) in the order days wrote them.
+    pub fn signals_written(&self, fixed: &[String]) -> Vec<String> {
+        let mut out = fixed.to_vec();
+        for day in &self.days {
+            union_into(&mut out, day.data_signals.iter().cloned());
+        }
+        out
     }
 
     /// Days whose statistics were loaded.
@@ -447,6 +465,15 @@ fn from_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let secs = f64::deserialize(d)?;
     Duration::try_from_secs_f64(secs)
         .map_err(|e| serde::de::Error::custom(format!("{secs} is not a duration in seconds ({e})")))
+}
+
+/// Appends to `out` each of `names` it does not hold yet.
+fn union_into(out: &mut Vec<String>, names: impl IntoIterator<Item = String>) {
+    for name in names {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
 }
 
 #[cfg(test)]

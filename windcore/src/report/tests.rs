@@ -194,3 +194,40 @@ fn merge_adds_up_the_parts_of_each_day() {
     assert_eq!(merged.bad_rows.first.len(), BAD_ROW_EXAMPLES);
     assert!(RunSummary::merge([]).days.is_empty());
 }
+
+#[test]
+fn signals_written_add_the_days_data_signals_once_in_order() {
+    let day = |s: &str, signals: &[&str]| {
+        let mut r = DayReport::new(d(s), DayOutcome::Loaded);
+        r.data_signals = signals.iter().map(|s| s.to_string()).collect();
+        RunSummary {
+            days: vec![r],
+            ..RunSummary::default()
+        }
+    };
+    let merged = RunSummary::merge([
+        day("2024-01-01", &["s_seconds_3", "s_seconds_1"]),
+        day("2024-01-01", &["s_seconds_1", "s_seconds_5"]),
+        day("2024-01-02", &["s_seconds_2", "s_seconds_3"]),
+    ]);
+    assert_eq!(
+        merged.days[0].data_signals,
+        ["s_seconds_3", "s_seconds_1", "s_seconds_5"]
+    );
+    let fixed = ["p_mean".to_string(), "s_seconds_nodata".to_string()];
+    assert_eq!(
+        merged.signals_written(&fixed),
+        [
+            "p_mean",
+            "s_seconds_nodata",
+            "s_seconds_3",
+            "s_seconds_1",
+            "s_seconds_5",
+            "s_seconds_2"
+        ]
+    );
+    // Serialised with the day, and read back.
+    let json = serde_json::to_string(&merged).unwrap();
+    let back: RunSummary = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.days[1].data_signals, ["s_seconds_2", "s_seconds_3"]);
+}

@@ -140,10 +140,9 @@ pub fn import_dataframe(
     let mut ranked = RankedKeys::default();
     for (((field, column), keep), key) in fields.iter().zip(chunks).zip(wanted).zip(keys) {
         let rank = projection.ranked.iter().any(|k| k == field.name.as_str());
-        let words = projection.codes.get(field.name.as_str());
+        let words = projection.codes.get(field.name.as_str()).map(Vec::as_slice);
         columns.push(if keep {
-            let ranked = rank.then_some((&mut ranked, words.map(Vec::as_slice)));
-            to_column(field, column, key, ranked)?
+            to_column(field, column, key, rank.then_some(&mut ranked), words)?
         } else {
             Column::full_null(field.name.clone(), height, &DataType::Null)
         });
@@ -178,21 +177,18 @@ fn is_numeric(dtype: &ArrowDataType) -> bool {
 }
 
 /// One wanted column from its Arrow field and chunks; `key`: a column read as
-/// it is (by); `ranked`: where a dictionary-encoded one is ranked, with the
-/// words of its codes if it came as category codes.
+/// it is (by); `ranked`: where a dictionary-encoded one is ranked; `words`:
+/// the words of its codes if it came as category codes.
 fn to_column(
     field: &ArrowField,
     chunks: Vec<Box<dyn Array>>,
     key: bool,
-    ranked: Option<(&mut RankedKeys, Option<&[Option<String>]>)>,
+    ranked: Option<&mut RankedKeys>,
+    words: Option<&[Option<String>]>,
 ) -> PyResult<Column> {
     use ArrowDataType as A;
     let name = field.name.clone();
     let dtype = field.dtype().clone();
-    let (ranked, words) = match ranked {
-        Some((ranked, words)) => (Some(ranked), words),
-        None => (None, None),
-    };
     let (dtype, chunks) = match &dtype {
         // A polars `Categorical` / `Enum` key as its codes: their ranks.
         _ if ranked.is_some() && words.is_some() => {

@@ -52,7 +52,9 @@ impl RankedKeys {
                 .iter()
                 .map(|d| dictionary_words(d.values().as_ref()).ok_or_else(|| not_strings(name, values)))
                 .collect::<PyResult<Vec<_>>>()?;
-            let keys: Vec<&PrimitiveArray<$K>> = dicts.iter().map(|d| d.keys()).collect();
+            // Each chunk with its own dictionary.
+            let keys: Vec<(&PrimitiveArray<$K>, usize)> =
+                dicts.iter().enumerate().map(|(i, d)| (d.keys(), i)).collect();
             let words: Vec<&[Option<&str>]> = words.iter().map(Vec::as_slice).collect();
             self.rank_keys(name, index, &keys, &words)
         })
@@ -84,29 +86,30 @@ impl RankedKeys {
         };
         let words: Vec<Option<&str>> = words.iter().map(Option::as_deref).collect();
         match_integer_type!(index, |$K| {
+            // Every chunk with the one list of words.
             let keys = chunks
                 .iter()
-                .map(|a| array_as::<PrimitiveArray<$K>>(a.as_ref()))
+                .map(|a| Ok((array_as::<PrimitiveArray<$K>>(a.as_ref())?, 0)))
                 .collect::<PyResult<Vec<_>>>()?;
-            let words = vec![words.as_slice(); keys.len()];
-            self.rank_keys(name, &index, &keys, &words)
+            self.rank_keys(name, &index, &keys, &[words.as_slice()])
         })
     }
 
-    /// The ranks of the rows of a column of dictionary indices (`keys`, per
-    /// chunk, with that chunk's `words`) as a UInt32 column; the words are
-    /// kept for [`restore`](Self::restore).
+    /// The ranks of the rows of a column of dictionary indices as a UInt32
+    /// column: `keys`, per chunk, its indices and which of the `dicts` they
+    /// index (chunks may share one); the words are kept for
+    /// [`restore`](Self::restore).
     fn rank_keys<K: DictionaryKey>(
         &mut self,
         name: &PlSmallStr,
         index: &IntegerType,
-        keys: &[&PrimitiveArray<K>],
-        words: &[&[Option<&str>]],
+        keys: &[(&PrimitiveArray<K>, usize)],
+        dicts: &[&[Option<&str>]],
     ) -> PyResult<(ArrowDataType, Vec<Box<dyn Array>>)> {
-        // Every word of every chunk's dictionary, ranked.
-        let rank = self.ranks(name, words.iter().copied().flatten().flatten().copied());
-        // Each entry's rank (None: a null entry), per chunk.
-        let tables: Vec<Vec<Option<u32>>> = words
+        // Every word of every dictionary, ranked.
+        let rank = self.ranks(name, dicts.iter().copied().flatten().flatten().copied());
+        // Each entry's rank (None: a null entry), per dictionary.
+        let tables: Vec<Vec<Option<u32>>> = dicts
             .iter()
             .map(|words| words.iter().map(|w| w.map(|w| rank[w])).collect())
             .collect();
@@ -123,9 +126,8 @@ impl RankedKeys {
         if identity && matches!(index, IntegerType::UInt32 | IntegerType::Int32) {
             let keys = keys
                 .iter()
-                .zip(&tables)
-                .map(|(k, table)| {
-                    check_indices(name, k, table.len())?;
+                .map(|(k, d)| {
+                    check_indices(name, k, tables[*d].len())?;
                     Ok((*k).clone().to(dtype.clone()).boxed())
                 })
                 .collect::<PyResult<Vec<_>>>()?;
@@ -133,8 +135,7 @@ impl RankedKeys {
         }
         let out = keys
             .iter()
-            .zip(&tables)
-            .map(|(k, table)| ranks_of(name, k, table))
+            .map(|(k, d)| ranks_of(name, k, &tables[*d]))
             .collect::<PyResult<Vec<_>>>()?;
         Ok((ArrowDataType::UInt32, out))
     }

@@ -4,6 +4,16 @@ pub(super) fn day(s: &str) -> Day {
     s.parse().unwrap()
 }
 
+/// A generator of the pinned-hash tests' cases.
+fn pinned_generator(seed: u64, turbines: u32, missing_rate: f64) -> Generator {
+    Generator::builder()
+        .seed(seed)
+        .turbines(turbines)
+        .missing_rate(missing_rate)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn deterministic_for_a_seed() {
     let g = Generator::default();
@@ -212,12 +222,7 @@ fn pinned_data() {
     let hashes: Vec<String> = cases
         .iter()
         .map(|&(seed, turbines, missing_rate, d)| {
-            let g = Generator::builder()
-                .seed(seed)
-                .turbines(turbines)
-                .missing_rate(missing_rate)
-                .build()
-                .unwrap();
+            let g = pinned_generator(seed, turbines, missing_rate);
             format!("{:016x}", frame_hash(&g.day(day(d))))
         })
         .collect();
@@ -246,12 +251,7 @@ fn pinned_farm_channels() {
     let hashes: Vec<String> = cases
         .iter()
         .map(|&(seed, turbines, missing_rate, d)| {
-            let g = Generator::builder()
-                .seed(seed)
-                .turbines(turbines)
-                .missing_rate(missing_rate)
-                .build()
-                .unwrap();
+            let g = pinned_generator(seed, turbines, missing_rate);
             let df = g
                 .day(day(d))
                 .select([

@@ -128,6 +128,8 @@ mod http;
 mod inspect;
 mod location;
 mod pipeline;
+#[cfg(test)]
+mod poison;
 mod postgres;
 pub mod predecessor;
 mod report;

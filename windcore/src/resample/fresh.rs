@@ -14,25 +14,47 @@
 //!
 //! `WINDCORE_MADVISE_HUGEPAGE=0` in the environment turns the advice off (as
 //! `NUMPY_MADVISE_HUGEPAGE=0` does numpy's), `=1` on even there.
+//!
+//! A column is taken [`unwritten`] (its writer fills it in full) rather
+//! than zeroed: an allocator that keeps freed blocks (the Python module's
+//! jemalloc) then hands back pages already mapped, so a call after another
+//! writes its result without page faults. Zeroed memory would not gain: an
+//! allocator zeroes a large kept block by handing its pages back to the
+//! kernel, which faults them in again.
 
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 /// Columns from this size on are advised (numpy's threshold).
 const HUGE_FROM_BYTES: usize = 4 << 20;
 
-/// A column of `n` zeros, to be overwritten. The zeros cost no pass over the
-/// memory (a large zeroed allocation is mapped lazily by the OS); a large
-/// column is advised to be backed by huge pages before it is written.
-pub(super) fn zeroed<T: Copy + Default>(n: usize) -> Vec<T> {
-    zeroed_with(n, advice_on())
+/// A column of `n` values not yet written, for a writer that writes every
+/// one (then [`written`]). The memory may be a block an allocator kept from
+/// a column freed earlier (see the module's notes); a large column is
+/// advised to be backed by huge pages before it is written.
+pub(super) fn unwritten<T>(n: usize) -> Vec<MaybeUninit<T>> {
+    unwritten_with(n, advice_on())
 }
 
-fn zeroed_with<T: Copy + Default>(n: usize, advise: bool) -> Vec<T> {
-    let v = vec![T::default(); n];
+fn unwritten_with<T>(n: usize, advise: bool) -> Vec<MaybeUninit<T>> {
+    let mut v = Vec::with_capacity(n);
+    // SAFETY: `MaybeUninit` values need no initialisation.
+    unsafe { v.set_len(n) };
     if advise && std::mem::size_of_val(v.as_slice()) >= HUGE_FROM_BYTES {
         advise_huge_pages(&v);
     }
     v
+}
+
+/// The column of [`unwritten`] once its writer has written every value.
+///
+/// # Safety
+/// Every element of `v` has been written.
+pub(super) unsafe fn written<T>(v: Vec<MaybeUninit<T>>) -> Vec<T> {
+    let mut v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, so the allocation's
+    // layout is unchanged; the caller vouches that every value is written.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<T>(), v.len(), v.capacity()) }
 }
 
 /// Whether large columns are advised (decided once): as the environment
@@ -97,7 +119,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn columns_are_zeros_of_the_asked_length() {
+    fn columns_written_in_full_hold_what_was_written() {
         for n in [
             0,
             1,
@@ -105,12 +127,15 @@ mod tests {
             (HUGE_FROM_BYTES / 8) + 12_345,
             (HUGE_FROM_BYTES / 2) + 7,
         ] {
-            let v: Vec<f64> = zeroed(n);
+            let mut v = unwritten::<f64>(n);
             assert_eq!(v.len(), n);
-            assert!(v.iter().all(|x| x.to_bits() == 0));
-            let w: Vec<u32> = zeroed(n);
-            assert_eq!(w.len(), n);
-            assert!(w.iter().all(|x| *x == 0));
+            v.iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| _ = x.write(i as f64));
+            // SAFETY: every value was written just above.
+            let v = unsafe { written(v) };
+            assert_eq!(v.len(), n);
+            assert!(v.iter().enumerate().all(|(i, x)| *x == i as f64));
         }
     }
 
@@ -127,7 +152,7 @@ mod tests {
     fn a_large_column_is_advised_huge_pages_when_asked() {
         // The advice shows in the mapping's flags ("hg" in /proc/self/smaps).
         for advise in [true, false] {
-            let v: Vec<f64> = zeroed_with(3 * (HUGE_FROM_BYTES / 8), advise);
+            let v = unwritten_with::<f64>(3 * (HUGE_FROM_BYTES / 8), advise);
             let flags = vm_flags((v.as_ptr() as usize).next_multiple_of(2 << 20));
             assert_eq!(
                 flags.split_whitespace().any(|f| f == "hg"),

@@ -1,6 +1,8 @@
 //! The fused single pass: every statistic of every variable of a piece of
 //! whole windows, in one loop over its rows.
 
+use std::mem::MaybeUninit;
+
 use polars_arrow::bitmap::Bitmap;
 
 use super::circular::{circular, circular_lanes};
@@ -57,15 +59,26 @@ pub(super) struct KernelConfig<'a> {
 /// `cols[variable * stats + stat][k]` for the k-th window of the piece;
 /// `absent[c]` is set where column `c` got a NaN (an absent value).
 /// Returns the quality counters of the piece.
+///
+/// Every value of `starts`, `segs` (unless empty) and `cols` is written:
+/// their length is the piece's number of windows, and every window writes
+/// its start, its segment and each (variable, stat) column. A piece with
+/// another number of windows than their length panics (a bug, not an input
+/// the kernel can meet: the plan counted the windows on the same rows).
 pub(super) fn kernel(
     p: &Piece<'_>,
     step: Option<i64>,
     cfg: &KernelConfig<'_>,
-    starts: &mut [i64],
-    segs: &mut [u32],
-    cols: &mut [&mut [f64]],
+    starts: &mut [MaybeUninit<i64>],
+    segs: &mut [MaybeUninit<u32>],
+    cols: &mut [&mut [MaybeUninit<f64>]],
     absent: &mut [bool],
 ) -> Quality {
+    assert_eq!(
+        cols.len(),
+        p.vars.len() * cfg.stats.len(),
+        "one column per variable and statistic"
+    );
     let ts = p.ts;
     let n_stats = cfg.stats.len();
     let mut q = Quality::default();
@@ -75,6 +88,8 @@ pub(super) fn kernel(
     let mut scratch: Vec<f64> = Vec::new();
     let mut i = p.lo;
     let mut k = 0;
+    // The start of window k - 1 (its label less the label shift).
+    let mut prev_start = 0;
     // Regular rows (see `scan_piece`): after the first window, whole windows
     // of `w` rows each follow each other, LANES at a time: their bounds and
     // starts need no search, and the linear statistics of the LANES windows
@@ -89,14 +104,15 @@ pub(super) fn kernel(
         if w > 0 && k > 0 && i + LANES * w <= p.hi {
             // Regular rows leave no window out: this one follows the last
             // (its start needs no read of the timestamps, nor a division).
-            let start = starts[k - 1] - cfg.label_shift + cfg.grid.every;
+            let start = prev_start + cfg.grid.every;
             debug_assert_eq!(start, cfg.grid.start(ts[i]));
             for l in 0..LANES {
-                starts[k + l] = start + l as i64 * cfg.grid.every + cfg.label_shift;
+                starts[k + l].write(start + l as i64 * cfg.grid.every + cfg.label_shift);
                 if !segs.is_empty() {
-                    segs[k + l] = p.seg;
+                    segs[k + l].write(p.seg);
                 }
             }
+            prev_start = start + (LANES as i64 - 1) * cfg.grid.every;
             for (vi, var) in p.vars.iter().enumerate() {
                 let block = &var.values[i..i + LANES * w];
                 let accs: [Acc; LANES] = match (var.validity, var.angle) {
@@ -136,7 +152,7 @@ pub(super) fn kernel(
                     }
                     for (si, st) in cfg.stats.iter().enumerate() {
                         let v = stat_value(*st, acc, enough);
-                        cols[base + si][k + l] = v;
+                        cols[base + si][k + l].write(v);
                         absent[base + si] |= v.is_nan();
                     }
                 }
@@ -154,10 +170,11 @@ pub(super) fn kernel(
         let dups = ts[i..j].windows(2).filter(|w| w[0] == w[1]).count();
         let kept = (j - i - dups) as u64;
         q.duplicates += dups as u64;
-        starts[k] = start + cfg.label_shift;
+        starts[k].write(start + cfg.label_shift);
         if !segs.is_empty() {
-            segs[k] = p.seg;
+            segs[k].write(p.seg);
         }
+        prev_start = start;
         for (vi, var) in p.vars.iter().enumerate() {
             let mut acc = accumulate(ts, var, i, j, dups > 0, cfg.want_std, &mut buf);
             if cfg.extras {
@@ -171,14 +188,17 @@ pub(super) fn kernel(
             let base = vi * n_stats;
             for (si, st) in cfg.stats.iter().enumerate() {
                 let v = stat_value(*st, &acc, enough);
-                cols[base + si][k] = v;
+                cols[base + si][k].write(v);
                 absent[base + si] |= v.is_nan();
             }
         }
         k += 1;
         i = j;
     }
-    debug_assert_eq!(k, starts.len());
+    // Every window of the output slices is written (see above).
+    assert_eq!(k, starts.len(), "the windows the plan counted");
+    assert!(segs.is_empty() || segs.len() == k);
+    assert!(cols.iter().all(|c| c.len() == k));
     q
 }
 

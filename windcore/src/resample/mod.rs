@@ -486,6 +486,69 @@ mod tests {
     }
 
     #[test]
+    fn long_rows_are_the_wide_values_that_exist_with_their_keys() {
+        // Every row of the long output (keys, time, signal, value) is written
+        // (the library's tests allocate filled with a pattern): a string key
+        // (its views repeated) and an integer one (taken by row index).
+        const M: i64 = 60_000_000;
+        let mut keys = Vec::new();
+        let (mut parts, mut ts, mut vals) = (Vec::new(), Vec::new(), Vec::new());
+        for minute in 0..500i64 {
+            for (k, name) in ["T01", "a turbine name of over twelve bytes"]
+                .iter()
+                .enumerate()
+            {
+                keys.push(*name);
+                parts.push(k as i32 * 7);
+                ts.push(minute * M);
+                vals.push(match minute % 13 {
+                    3 => None,
+                    5 => Some(f64::NAN),
+                    _ => Some((minute * 31 % 101) as f64 + k as f64),
+                });
+            }
+        }
+        let mut df = frame(&keys, &ts, &vals);
+        df.with_column(Column::new("part".into(), parts)).unwrap();
+        let r = Resampler::builder()
+            .by(["asset", "part"])
+            .stats([Stat::Mean, Stat::Std, Stat::Count])
+            .build()
+            .unwrap();
+        let wide = r.resample_wide(&df).unwrap();
+        let long = r.resample_long(&df).unwrap();
+        let signals = ["x_mean", "x_std", "x_count"];
+        let mut want: Vec<(String, i32, i64, String, f64)> = Vec::new();
+        for row in 0..wide.height() {
+            let get = |c: &str| wide.column(c).unwrap().get(row).unwrap();
+            for s in signals {
+                let v = get(s);
+                if !v.is_null() {
+                    want.push((
+                        get("asset").get_str().unwrap().to_string(),
+                        get("part").try_extract().unwrap(),
+                        get("timestamp").try_extract().unwrap(),
+                        s.to_string(),
+                        v.try_extract().unwrap(),
+                    ));
+                }
+            }
+        }
+        assert_eq!(long.height(), want.len());
+        for (row, w) in want.iter().enumerate() {
+            let get = |c: &str| long.column(c).unwrap().get(row).unwrap();
+            let got = (
+                get("asset").get_str().unwrap().to_string(),
+                get("part").try_extract::<i32>().unwrap(),
+                get("timestamp").try_extract::<i64>().unwrap(),
+                get("signal").get_str().unwrap().to_string(),
+                get("value").try_extract::<f64>().unwrap(),
+            );
+            assert_eq!(&got, w, "row {row}");
+        }
+    }
+
+    #[test]
     fn regular_rows_give_the_numbers_of_the_window_loop() {
         // 1-minute rows (from the middle of a window) with a few NaN and
         // nulls; the regular path computes several windows side by side and

@@ -1,13 +1,15 @@
 //! The output frames: the windows of the prepared input as wide columns
 //! (a column per statistic) or in long form (a row per statistic).
 
+use std::mem::MaybeUninit;
+
 use polars::prelude::*;
 use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 
-use super::fresh::zeroed;
+use super::fresh::{unwritten, written};
 use super::keys::Segment;
 use super::plan::Windows;
 use super::prepare::Prepared;
@@ -64,12 +66,14 @@ impl Resampler {
             .map(|i| cols.iter().filter(|c| !c[i].is_nan()).count() as u32)
             .collect();
         let total: usize = per_window.iter().map(|&n| n as usize).sum();
-        let mut ts: Vec<i64> = zeroed(total);
+        // Every row of these is written below (each block writes the rows it
+        // counted), so they need not be zeroed first.
+        let mut ts: Vec<MaybeUninit<i64>> = unwritten(total);
         // The signal column's rows are views of the names, written in place.
         let dict = names_dict(&names);
         let name_views = dict.views().as_slice();
-        let mut sig = zeroed_views(total);
-        let mut val: Vec<f64> = zeroed(total);
+        let mut sig: Vec<MaybeUninit<View>> = unwritten(total);
+        let mut val: Vec<MaybeUninit<f64>> = unwritten(total);
         const BLOCK: usize = 1 << 14;
         let mut blocks = Vec::with_capacity(win.starts.len() / BLOCK + 1);
         let (mut t_rest, mut s_rest, mut v_rest) = (&mut ts[..], &mut sig[..], &mut val[..]);
@@ -88,14 +92,18 @@ impl Resampler {
                 for (k, c) in cols.iter().enumerate() {
                     let x = c[i];
                     if !x.is_nan() {
-                        t[o] = win.starts[i];
-                        s[o] = name_views[k];
-                        v[o] = x;
+                        t[o].write(win.starts[i]);
+                        s[o].write(name_views[k]);
+                        v[o].write(x);
                         o += 1;
                     }
                 }
             }
+            assert_eq!(o, t.len(), "the rows counted for the block");
         });
+        // SAFETY: the blocks cover the columns end to end, and each wrote
+        // every one of its rows (asserted above).
+        let (ts, sig, val) = unsafe { (written(ts), written(sig), written(val)) };
         let mut columns: Vec<Column> = Vec::with_capacity(3 + self.by.len());
         if let Some((keys, segs, _)) = &prep.keys {
             columns.extend(key_columns(keys, segs, &win.segs, |w| per_window[w])?);
@@ -208,9 +216,12 @@ fn key_columns(
                 )?)),
                 None => {
                     let idx = idx.get_or_insert_with(|| {
-                        let mut idx: Vec<IdxSize> = zeroed(total);
-                        fill_blocks(&mut idx, &first, |w, out| out.fill(key_row(w)));
-                        idx
+                        let mut idx = unwritten(total);
+                        fill_blocks(&mut idx, &first, |w, out| {
+                            out.fill(MaybeUninit::new(key_row(w)))
+                        });
+                        // SAFETY: `fill_blocks` writes every row.
+                        unsafe { written(idx) }
                     });
                     Ok(c.take_slice(idx)?)
                 }
@@ -220,7 +231,8 @@ fn key_columns(
 }
 
 /// Writes rows `first[w]..first[w + 1]` of `out` by `fill(w, rows)`, for
-/// every window `w`, in parallel blocks of windows.
+/// every window `w`, in parallel blocks of windows: with `first[0] == 0` and
+/// `out.len()` its last entry, every row (`fill` writing all it is given).
 fn fill_blocks<T: Send>(out: &mut [T], first: &[usize], fill: impl Fn(usize, &mut [T]) + Sync) {
     let windows = first.len() - 1;
     const BLOCK: usize = 1 << 14;
@@ -240,17 +252,6 @@ fn fill_blocks<T: Send>(out: &mut [T], first: &[usize], fill: impl Fn(usize, &mu
     });
 }
 
-/// `n` empty string views, as [`zeroed`] memory (mapped lazily, faulted in
-/// by whichever core writes it first; `vec![View::default(); n]` would write
-/// every one on this thread).
-fn zeroed_views(n: usize) -> Vec<View> {
-    const _: () = assert!(size_of::<View>() == 16 && align_of::<View>() == 4);
-    let mut zeros = std::mem::ManuallyDrop::new(zeroed::<[u32; 4]>(n));
-    // SAFETY: `View` is `repr(C)` of four u32 (size 16, align 4, as
-    // `[u32; 4]`), and all zeros is a valid (empty, inline) view.
-    unsafe { Vec::from_raw_parts(zeros.as_mut_ptr().cast::<View>(), n, zeros.capacity()) }
-}
-
 /// A string column whose rows `first[w]..first[w + 1]` repeat row `row(w)`
 /// of `arr`: one string view array sharing its buffers (16 bytes a row).
 fn repeat_views(
@@ -259,8 +260,12 @@ fn repeat_views(
     row: impl Fn(usize) -> IdxSize + Sync,
 ) -> Utf8ViewArray {
     let views = arr.views().as_slice();
-    let mut out = zeroed_views(first[first.len() - 1]);
-    fill_blocks(&mut out, first, |w, out| out.fill(views[row(w) as usize]));
+    let mut out = unwritten(first[first.len() - 1]);
+    fill_blocks(&mut out, first, |w, out| {
+        out.fill(MaybeUninit::new(views[row(w) as usize]))
+    });
+    // SAFETY: `fill_blocks` writes every row.
+    let out = unsafe { written(out) };
     let validity = arr.validity().filter(|b| b.unset_bits() > 0).map(|b| {
         let mut m = polars_arrow::bitmap::MutableBitmap::with_capacity(out.len());
         for w in 0..first.len() - 1 {

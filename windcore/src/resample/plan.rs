@@ -3,11 +3,13 @@
 //! piece computed by the kernel on its own thread, straight into its part of
 //! the output columns.
 
+use std::mem::MaybeUninit;
+
 use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 
-use super::fresh::zeroed;
+use super::fresh::{unwritten, written};
 use super::kernel::{kernel, Grid, KernelConfig, VarIn};
 use super::prepare::Prepared;
 use super::spec::Stat;
@@ -163,19 +165,17 @@ impl Resampler {
             .map(|p| scan_piece(p.ts, p.lo, p.hi, grid, prep.step))
             .collect();
         let total: usize = scans.iter().map(|s| s.0).sum();
-        let mut out = Windows {
-            starts: zeroed(total),
-            segs: if keyed { zeroed(total) } else { Vec::new() },
-            cols: (0..n_cols).map(|_| zeroed(total)).collect(),
-            absent: vec![false; n_cols],
-            quality: Quality::default(),
-        };
+        // Every value of these is written by the kernel (each piece writes
+        // every window of its part), so they need not be zeroed first.
+        let mut starts: Vec<MaybeUninit<i64>> = unwritten(total);
+        let mut segs: Vec<MaybeUninit<u32>> = if keyed { unwritten(total) } else { Vec::new() };
+        let mut cols: Vec<Vec<MaybeUninit<f64>>> = (0..n_cols).map(|_| unwritten(total)).collect();
         let mut tasks = Vec::with_capacity(pieces.len());
         {
-            let mut starts_rest: &mut [i64] = &mut out.starts;
-            let mut segs_rest: &mut [u32] = &mut out.segs;
-            let mut cols_rest: Vec<&mut [f64]> =
-                out.cols.iter_mut().map(|c| c.as_mut_slice()).collect();
+            let mut starts_rest = &mut starts[..];
+            let mut segs_rest = &mut segs[..];
+            let mut cols_rest: Vec<&mut [MaybeUninit<f64>]> =
+                cols.iter_mut().map(|c| c.as_mut_slice()).collect();
             for (piece, (n, step)) in pieces.iter().zip(&scans) {
                 let (head, tail) = std::mem::take(&mut starts_rest).split_at_mut(*n);
                 starts_rest = tail;
@@ -210,6 +210,17 @@ impl Resampler {
                     (qa, aa)
                 },
             );
+        // SAFETY: the pieces' parts cover every column end to end, and the
+        // kernel writes every value of its part (or panics).
+        let mut out = unsafe {
+            Windows {
+                starts: written(starts),
+                segs: written(segs),
+                cols: cols.into_iter().map(|c| written(c)).collect(),
+                absent: Vec::new(),
+                quality: Quality::default(),
+            }
+        };
         out.quality = quality;
         out.absent = absent;
         out.quality.samples = (prep.rows - skipped) as u64;

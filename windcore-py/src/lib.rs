@@ -6,6 +6,8 @@
 //! streams ([`arrow`]). The Python package (`python/windcore/__init__.py`)
 //! adds the pandas / polars / pyarrow front end.
 
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+mod alloc;
 mod arrow;
 mod convert;
 mod errors;

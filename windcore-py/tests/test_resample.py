@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -320,6 +324,76 @@ def test_million_rows():
     assert out["a_count"].sum() == n
     expected = df.group_by_dynamic("timestamp", every="10m").agg(pl.col("a").mean())
     np.testing.assert_allclose(out["a_mean"].to_numpy(), expected["a"].to_numpy(), rtol=RTOL, atol=ATOL)
+
+
+def two_frames(seed: int, n: int = 2_000_000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two pandas frames of 1-minute samples with the same timestamps and
+    other values (NaN runs in `a`)."""
+    start = np.datetime64("2024-01-01T00:00:00", "us")
+    ts = (start + np.arange(n).astype("timedelta64[m]")).astype("datetime64[us]")
+    rng = np.random.default_rng(seed)
+
+    def frame(scale):
+        a = rng.normal(10.0, 3.0, n) * scale
+        b = rng.weibull(2.0, n) * 8.0 * scale
+        a[rng.integers(0, n - 50, 20)[:, None] + np.arange(50)] = np.nan
+        return pd.DataFrame({"a": a, "b": b}, index=pd.DatetimeIndex(ts, name="timestamp").tz_localize("UTC"))
+
+    return frame(1.0), frame(-1000.0)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_call_after_another_writes_every_value_anew(seed):
+    """The output of a call may go into memory kept from the result freed
+    before it (the module's allocator keeps large blocks): every value is
+    written anew, none of the earlier result shows through."""
+    first, second = two_frames(seed)
+    out = windcore.resample(pl.from_pandas(first, include_index=True), stats=STATS)
+    del out
+    gc.collect()
+    out = windcore.resample(pl.from_pandas(second, include_index=True), stats=STATS)
+    want = second.resample("10min").agg(STATS)
+    assert out.height == len(want) == len(second) // 10
+    for v in ("a", "b"):
+        for st in STATS:
+            np.testing.assert_allclose(
+                out[f"{v}_{st}"].to_numpy(), want[(v, st)].to_numpy(), rtol=RTOL, atol=ATOL, err_msg=f"{v}_{st}"
+            )
+
+
+BACK_TO_BACK = """
+import gc, resource, sys
+import polars as pl, windcore
+sys.path.insert(0, sys.argv[1])
+from test_resample import STATS, two_frames
+frames = [pl.from_pandas(f, include_index=True) for f in two_frames(5)]
+out = None
+for df in frames + frames:
+    out = None
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    out = windcore.resample(df, stats=STATS)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the allocator that keeps memory is the Linux module's")
+def test_back_to_back_calls_write_into_the_memory_of_the_result_freed():
+    """In a process calling windcore in a loop (its own, as a script or a
+    worker would), a call writes its output into the memory of the result
+    freed before it: a few page faults, where fresh memory takes one per
+    4 KiB page of the output."""
+    run = subprocess.run(
+        [sys.executable, "-c", BACK_TO_BACK, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    faults = [int(x) for x in run.stdout.split()]
+    pages = 9 * 200_000 * 8 // 4096  # 9 columns of 200,000 windows
+    assert faults[0] > pages / 2, faults  # the first call: fresh memory
+    assert all(f < pages / 10 for f in faults[1:]), (faults, pages)
 
 
 # ------------------------------------------------------------------------ errors

@@ -17,6 +17,11 @@
 //! of the same buffers (one thread). A third reference reads the columns once
 //! and writes an output of the result's size (starts + 8 statistics per
 //! window) into new memory, as any resampler must return its result.
+//!
+//! The first call of a process writes its output into memory the process has
+//! never used (later calls may get pages an allocator kept): windcore's first
+//! call and the floor's are each timed in 3 new processes of this bench,
+//! taking turns, against the read pass measured in those processes.
 
 use std::path::Path;
 use std::time::Instant;
@@ -149,6 +154,75 @@ fn with_missing(df: &DataFrame, as_null: bool) -> DataFrame {
     DataFrame::new_infer_height(cols).unwrap()
 }
 
+/// The three columns of a single-chunk frame.
+fn buffers(frame: &DataFrame) -> (Int64Chunked, Float64Chunked, Float64Chunked) {
+    let ts = frame
+        .column("timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .datetime()
+        .unwrap()
+        .physical()
+        .clone();
+    let a = frame.column("wind_speed").unwrap().f64().unwrap().clone();
+    let c = frame.column("power").unwrap().f64().unwrap().clone();
+    (ts, a, c)
+}
+
+/// `WINDCORE_BENCH_FIRST_CALL=windcore|floor`: this process makes the data,
+/// reads it once three times (the best of which is printed as
+/// `first_call_pass`), then times one call of windcore (dense) or of the
+/// floor (one pass writing a fresh output, 4 KiB pages): the first call of a
+/// process, into memory it has not used before.
+fn first_call(what: &str, df: &DataFrame) {
+    let (ts, a, c) = buffers(df);
+    let (ts, a, c) = (values(&ts), values(&a), values(&c));
+    let mut pass = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        std::hint::black_box(one_pass(ts, a, c));
+        pass = pass.min(t.elapsed().as_secs_f64());
+    }
+    let t = Instant::now();
+    match what {
+        "windcore" => drop(std::hint::black_box(
+            Resampler::default().resample_wide(df).expect("resample"),
+        )),
+        _ => drop(std::hint::black_box(one_pass_with_output(ts, a, c, false))),
+    }
+    println!("first_call_pass {pass:.6}");
+    println!("first_call {:.6}", t.elapsed().as_secs_f64());
+}
+
+/// Times [`first_call`] in new processes, windcore and the floor taking
+/// turns: best and worst of each, and the best read pass of the processes.
+fn first_calls(runs: usize) -> [(f64, f64); 3] {
+    let mut out = [(f64::INFINITY, 0.0f64); 3];
+    for _ in 0..runs {
+        for (i, what) in ["windcore", "floor"].into_iter().enumerate() {
+            let child = std::process::Command::new(std::env::current_exe().expect("this bench"))
+                .env("WINDCORE_BENCH_FIRST_CALL", what)
+                .output()
+                .expect("run the bench again");
+            assert!(
+                child.status.success(),
+                "{}",
+                String::from_utf8_lossy(&child.stderr)
+            );
+            let text = String::from_utf8_lossy(&child.stdout);
+            let value = |name: &str| -> f64 {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                    .expect("the child's timing")
+            };
+            let (call, pass) = (value("first_call "), value("first_call_pass "));
+            out[i] = (out[i].0.min(call), out[i].1.max(call));
+            out[2] = (out[2].0.min(pass), out[2].1.max(pass));
+        }
+    }
+    out
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         println!("resample_single_chunk: bench");
@@ -161,6 +235,9 @@ fn main() {
     let mut df = turbine_years(turbines);
     let rows = df.height();
     assert!(df.columns().iter().all(|c| c.n_chunks() == 1));
+    if let Ok(what) = std::env::var("WINDCORE_BENCH_FIRST_CALL") {
+        return first_call(&what, &df);
+    }
     println!(
         "resample_single_chunk benchmark: {rows} sorted 1-minute rows in one chunk, 2 variables, \
          stats mean/min/max/std, {} threads",
@@ -192,16 +269,7 @@ fn main() {
             w.as_secs_f64(),
         ));
         // One memory pass over the same buffers, interleaved with the windcore runs.
-        let ts = frame
-            .column("timestamp")
-            .unwrap()
-            .as_materialized_series()
-            .datetime()
-            .unwrap()
-            .physical()
-            .clone();
-        let a = frame.column("wind_speed").unwrap().f64().unwrap().clone();
-        let c = frame.column("power").unwrap().f64().unwrap().clone();
+        let (ts, a, c) = buffers(frame);
         let (ts, a, c) = (values(&ts), values(&a), values(&c));
         for _ in 0..5 {
             let t = Instant::now();
@@ -224,6 +292,18 @@ fn main() {
             po.0,
             po.1,
         ));
+    }
+    // The first call of a process: windcore and the floor, 3 processes each.
+    let firsts = first_calls(3);
+    for (name, (b, w)) in [
+        "windcore Rust, dense, first call of a process",
+        "one pass + writing the output (4 KiB pages), first call of a process",
+        "one memory pass, Rust, in those processes",
+    ]
+    .iter()
+    .zip(firsts)
+    {
+        results.push((name.to_string(), b, w));
     }
     // The floor: the faster way of writing the output.
     let pass_out = if pass_out[1].0 < pass_out[0].0 {
@@ -310,6 +390,16 @@ fn main() {
             );
         }
     }
+    let [(wc_first, wc_first_worst), (floor_first, floor_first_worst), (first_pass, _)] = firsts;
+    println!(
+        "ratio: first call of a process: windcore {wc_first:.3} / {wc_first_worst:.3} s = {:.2}x / {:.2}x \
+         that processes' read pass ({first_pass:.3} s); the floor {floor_first:.3} / {floor_first_worst:.3} s = \
+         {:.2}x / {:.2}x",
+        wc_first / first_pass,
+        wc_first_worst / first_pass,
+        floor_first / first_pass,
+        floor_first_worst / first_pass
+    );
     println!(
         "ratio: writing the output into new memory makes one pass {:.2}x slower ({:.3} s vs {:.3} s)",
         pass_out.0 / rust_pass,

@@ -16,9 +16,10 @@
 //!   others (jemalloc's default gives them an arena that returns them to the
 //!   system at once, as the system allocator does);
 //! - `background_thread:true`: a jemalloc thread returns memory freed and not
-//!   reused to the system over the following ~10 s (`dirty_decay_ms`, the
-//!   default), also while the module is idle; without it, that happens only
-//!   when the module next allocates.
+//!   reused to the system over the following seconds (`dirty_decay_ms`, 10 s
+//!   by default; measured, a freed result of 93 MB was mostly back within
+//!   2 s), also while the module is idle; without it, that happens only when
+//!   the module next allocates.
 //!
 //! `_RJEM_MALLOC_CONF` in the environment adds to or overrides these (e.g.
 //! `dirty_decay_ms:0` returns freed memory at once; it also reaches polars'

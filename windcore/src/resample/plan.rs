@@ -217,12 +217,10 @@ impl Resampler {
                 starts: written(starts),
                 segs: written(segs),
                 cols: cols.into_iter().map(|c| written(c)).collect(),
-                absent: Vec::new(),
-                quality: Quality::default(),
+                absent,
+                quality,
             }
         };
-        out.quality = quality;
-        out.absent = absent;
         out.quality.samples = (prep.rows - skipped) as u64;
         out.quality.windows = total as u64;
         out

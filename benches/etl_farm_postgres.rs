@@ -29,6 +29,7 @@ use std::time::Instant;
 use copy_binary::*;
 use tokio_postgres::NoTls;
 use windcore::{Day, DayRange, Generator, Location, RunConfig, RunDays, SourceLayout};
+use windcore_benches::timestamps;
 
 mod copy_binary {
     /// Big-endian writers for the binary COPY format.
@@ -116,14 +117,7 @@ async fn fill_source(url: &str, turbines: u32, year: DayRange) -> i64 {
     for day in year.iter() {
         let df = g.day(day);
         let asset = df.column("asset").unwrap().str().unwrap().clone();
-        let ts = df
-            .column("timestamp")
-            .unwrap()
-            .as_materialized_series()
-            .datetime()
-            .unwrap()
-            .physical()
-            .clone();
+        let ts = timestamps(&df);
         let vars: Vec<_> = ["wind_speed", "power", "wind_direction"]
             .iter()
             .map(|n| df.column(n).unwrap().f64().unwrap().clone())

@@ -20,6 +20,17 @@ pub fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (best, last.expect("at least one run"))
 }
 
+/// The `timestamp` column's values in its own unit (a `Datetime` column).
+pub fn timestamps(df: &DataFrame) -> Int64Chunked {
+    df.column("timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .datetime()
+        .unwrap()
+        .physical()
+        .clone()
+}
+
 /// `turbines` years of sorted 1-minute samples (`timestamp`, `wind_speed`, `power`):
 /// turbine k's year 2023 (its own seed) is shifted by k × 365 days, so the
 /// turbine-years lie end to end in time.
@@ -38,15 +49,7 @@ pub fn turbine_years(turbines: u32) -> DataFrame {
         let shift = i64::from(k) * 365 * 86_400_000_000;
         for day in year.iter() {
             let df = g.day(day);
-            let t = df
-                .column("timestamp")
-                .unwrap()
-                .as_materialized_series()
-                .datetime()
-                .unwrap()
-                .physical()
-                .clone();
-            ts.extend(t.into_no_null_iter().map(|v| v + shift));
+            ts.extend(timestamps(&df).into_no_null_iter().map(|v| v + shift));
             ws.extend(
                 df.column("wind_speed")
                     .unwrap()
@@ -146,15 +149,7 @@ pub fn farm_year(turbines: u32, days: u32) -> DataFrame {
                 .iter()
                 .map(|s| index[s.expect("an asset")]),
         );
-        ts.extend(
-            df.column("timestamp")
-                .unwrap()
-                .as_materialized_series()
-                .datetime()
-                .unwrap()
-                .physical()
-                .into_no_null_iter(),
-        );
+        ts.extend(timestamps(&df).into_no_null_iter());
         for (v, name) in vars
             .iter_mut()
             .zip(["wind_speed", "power", "wind_direction"])

@@ -30,7 +30,7 @@ use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 use rayon::prelude::*;
 use windcore::Resampler;
-use windcore_benches::{best_worst_of, run_python, turbine_years, write_parquet};
+use windcore_benches::{best_worst_of, run_python, timestamps, turbine_years, write_parquet};
 
 /// Reads the three columns once: a wrapping sum of their bit patterns.
 fn one_pass(ts: &[i64], a: &[f64], b: &[f64]) -> u64 {
@@ -156,14 +156,7 @@ fn with_missing(df: &DataFrame, as_null: bool) -> DataFrame {
 
 /// The three columns of a single-chunk frame.
 fn buffers(frame: &DataFrame) -> (Int64Chunked, Float64Chunked, Float64Chunked) {
-    let ts = frame
-        .column("timestamp")
-        .unwrap()
-        .as_materialized_series()
-        .datetime()
-        .unwrap()
-        .physical()
-        .clone();
+    let ts = timestamps(frame);
     let a = frame.column("wind_speed").unwrap().f64().unwrap().clone();
     let c = frame.column("power").unwrap().f64().unwrap().clone();
     (ts, a, c)

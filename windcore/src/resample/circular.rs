@@ -270,11 +270,20 @@ fn finish(xs: &[f64], sums: Sums, want_std: bool, mut angle: f64) -> Acc {
 /// `(x - mean + 180) - 180` for every angle between them, which rounding
 /// keeps monotonic: the extremes are those of `lo_x` and `hi_x`, exactly,
 /// without a second pass over the window.
-#[inline]
+///
+/// Otherwise, where every `(x - mean) + 180` lies within [-360, 720) (the
+/// angles within a turn of the mean: a window of directions in [0, 360)
+/// across north), `wrap180` adds or takes away at most one turn, which
+/// [`deviations_within_a_turn`] does without a branch, several angles side
+/// by side. Only angles further out take the branching pass.
+#[inline(always)]
 fn deviations(xs: &[f64], mean: f64, lo_x: f64, hi_x: f64) -> (f64, f64) {
     let (a, b) = ((lo_x - mean) + 180.0, (hi_x - mean) + 180.0);
     if (0.0..360.0).contains(&a) && (0.0..360.0).contains(&b) {
         return (wrap180(lo_x - mean), wrap180(hi_x - mean));
+    }
+    if a >= -360.0 && b < 720.0 {
+        return deviations_within_a_turn(xs, mean);
     }
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for x in xs {
@@ -283,6 +292,50 @@ fn deviations(xs: &[f64], mean: f64, lo_x: f64, hi_x: f64) -> (f64, f64) {
         lo = if d < lo { d } else { lo };
         hi = if d > hi { d } else { hi };
     }
+    (lo, hi)
+}
+
+/// The most negative and most positive `wrap180(x - mean)` of `xs` (NaN left
+/// out), every `(x - mean) + 180` within [-360, 720) (see [`deviations`]).
+///
+/// There `wrap180` is `t`, `t - 360` or `t + 360` for `t = (x - mean) + 180`,
+/// less 180: the same operations, chosen without a branch (a turn across
+/// north is not predictable), so the loop runs eight angles at once, each
+/// lane keeping its own extremes.
+// Angles are indexed across the lanes on purpose (one per lane per step).
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn deviations_within_a_turn(xs: &[f64], mean: f64) -> (f64, f64) {
+    const W: usize = 8;
+    #[inline(always)]
+    fn wrapped(x: f64, mean: f64) -> f64 {
+        let t = (x - mean) + 180.0;
+        let up = if t < 0.0 { 360.0 } else { 0.0 };
+        let down = if t >= 360.0 { 360.0 } else { 0.0 };
+        ((t + up) - down) - 180.0
+    }
+    let (mut lo, mut hi) = ([f64::INFINITY; W], [f64::NEG_INFINITY; W]);
+    let chunks = xs.chunks_exact(W);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for j in 0..W {
+            // NaN stays NaN, which the comparisons pass over.
+            let d = wrapped(chunk[j], mean);
+            lo[j] = if d < lo[j] { d } else { lo[j] };
+            hi[j] = if d > hi[j] { d } else { hi[j] };
+        }
+    }
+    for (j, &x) in rest.iter().enumerate() {
+        let d = wrapped(x, mean);
+        lo[j] = if d < lo[j] { d } else { lo[j] };
+        hi[j] = if d > hi[j] { d } else { hi[j] };
+    }
+    let lo = lo
+        .into_iter()
+        .fold(f64::INFINITY, |a, d| if d < a { d } else { a });
+    let hi = hi
+        .into_iter()
+        .fold(f64::NEG_INFINITY, |a, d| if d > a { d } else { a });
     (lo, hi)
 }
 
@@ -351,29 +404,43 @@ mod tests {
         // some spread over more than half a turn, some with values beyond
         // [0, 360): the shortcut gives exactly what every deviation gives.
         let mut next = test_numbers(0x2545_f491_4f6c_dd1du64);
-        let mut shortcuts = 0;
+        // Windows of 1 to 20 angles (NaN among them), so that the pass
+        // within a turn runs with and without a remainder past its lanes.
+        let (mut shortcuts, mut within_a_turn) = (0, 0);
         for w in 0..20_000 {
             let centre = next() * 360.0 - if w % 5 == 0 { 720.0 } else { 0.0 };
             let spread = [1.0, 30.0, 179.0, 200.0, 400.0][w % 5];
-            let xs: Vec<f64> = (0..10).map(|_| centre + (next() - 0.5) * spread).collect();
+            let xs: Vec<f64> = (0..1 + w % 20)
+                .map(|k| match (w + k) % 9 {
+                    0 if w % 3 == 0 => f64::NAN,
+                    _ => centre + (next() - 0.5) * spread,
+                })
+                .collect();
             let mean = norm360(centre + (next() - 0.5) * 2.0);
-            let lo_x = xs.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi_x = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let full = xs
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
-                    let d = wrap180(x - mean);
-                    (lo.min(d), hi.max(d))
-                });
+            let valid = || xs.iter().copied().filter(|x| !x.is_nan());
+            let Some(lo_x) = valid().reduce(f64::min) else {
+                continue;
+            };
+            let hi_x = valid().fold(f64::NEG_INFINITY, f64::max);
+            let full = valid().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                let d = wrap180(x - mean);
+                (lo.min(d), hi.max(d))
+            });
             assert_eq!(
                 deviations(&xs, mean, lo_x, hi_x),
                 full,
                 "{xs:?} around {mean}"
             );
             let (a, b) = ((lo_x - mean) + 180.0, (hi_x - mean) + 180.0);
-            shortcuts += ((0.0..360.0).contains(&a) && (0.0..360.0).contains(&b)) as usize;
+            let shortcut = (0.0..360.0).contains(&a) && (0.0..360.0).contains(&b);
+            shortcuts += shortcut as usize;
+            within_a_turn += (!shortcut && a >= -360.0 && b < 720.0) as usize;
         }
         assert!(shortcuts > 5_000 && shortcuts < 20_000, "{shortcuts}");
+        assert!(
+            within_a_turn > 2_000 && shortcuts + within_a_turn < 19_000,
+            "{within_a_turn}"
+        );
     }
 
     #[test]

@@ -46,9 +46,10 @@ use crate::summary::{py_date, summary_or_error};
 /// name). Returns a PyCapsule holding an Arrow C stream
 /// (`arrow_array_stream`) of the result; use `windcore.resample` for
 /// DataFrames in and out. With `numpy=True` (a pandas caller) returns a
-/// tuple: the capsule of the columns other than `Float64` and `UInt32`, a
-/// dict of those as numpy arrays (handed over without a copy), and the
-/// order of all columns. `key_words`: key columns handed over as category
+/// tuple: the capsule of the columns other than `Float64`, `UInt32` and
+/// `Datetime` (`None` when there are none), a dict of the numeric ones as
+/// numpy arrays (handed over without a copy), a dict of the times as
+/// `(int64 array, unit, time zone)`, and the order of all columns. `key_words`: key columns handed over as category
 /// codes (a polars `Categorical` or `Enum` as its physical integers) and the
 /// words of their codes.
 #[pyfunction]
@@ -119,9 +120,13 @@ fn resample<'py>(
     drop(input);
     let output = ranked.restore(output)?;
     if numpy {
-        let (rest, arrays, order) = numpy_out::take_numeric(py, output)?;
-        let stream = arrow::export_dataframe(py, rest)?;
-        return Ok((stream, arrays, order).into_pyobject(py)?.into_any());
+        let numeric = numpy_out::take_numeric(py, output)?;
+        let stream = match numeric.rest {
+            Some(rest) => Some(arrow::export_dataframe(py, rest)?),
+            None => None,
+        };
+        let parts = (stream, numeric.arrays, numeric.times, numeric.order);
+        return Ok(parts.into_pyobject(py)?.into_any());
     }
     Ok(arrow::export_dataframe(py, output)?.into_any())
 }

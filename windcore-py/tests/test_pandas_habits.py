@@ -377,3 +377,34 @@ def test_pandas_results_are_the_frames_polars_would_give_and_can_be_written(long
     got.iloc[0, 0] = -1.0
     assert got.iloc[0, 0] == -1.0
     assert list(got.columns) == STATS
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Berlin"])
+@pytest.mark.parametrize("days", [1, 30])
+def test_pandas_results_are_built_from_blocks_as_polars_gives_the_frame(zone, days):
+    """The result is assembled from the core's arrays block by block: a short
+    one (up to 2048 windows) as one block per type, a longer one a block per
+    column (not copied), the times from their integers in the zone they
+    carry. Either way the frame equals polars' ``to_pandas`` of the same
+    result, the time column too (naive in, UTC out; a zone asked for)."""
+    rng = np.random.default_rng(days)
+    n = days * 24 * 60
+    times = pd.date_range("2024-03-30", periods=n, freq="1min").repeat(2)
+    df = pd.DataFrame(
+        {
+            "timestamp": times,
+            "asset": np.tile(["T01", "T02"], n),
+            "wind_speed": rng.random(2 * n) * 12,
+            "wind_direction": rng.random(2 * n) * 360,
+        }
+    )
+    kwargs = dict(by="asset", angles="wind_direction", stats=STATS, timezone=zone)
+    got = windcore.resample(df, **kwargs)
+    want = windcore.resample(pl.from_pandas(df), **kwargs).to_pandas()
+    pd.testing.assert_frame_equal(got, want)
+    assert str(got["timestamp"].dtype) == f"datetime64[us, {zone or 'UTC'}]"
+    blocks = got._mgr.nblocks
+    if days == 1:  # 288 windows: the times, the keys, the floats, the counts
+        assert blocks == 4, blocks
+    else:  # 8640 windows: a block per column
+        assert blocks == got.shape[1], blocks

@@ -425,8 +425,9 @@ def resample(
     if is_pandas:
         # The statistics come as numpy arrays (not copied); the keys and
         # times through Arrow.
-        capsule, arrays, order = result
-        return _to_pandas(polars.DataFrame(_ArrowStream(capsule)), restore, by_names, timezone, long, arrays, order)
+        capsule, arrays, times, order = result
+        rest = None if capsule is None else polars.DataFrame(_ArrowStream(capsule))
+        return _to_pandas(rest, restore, by_names, timezone, long, arrays, times, order)
     stream = _ArrowStream(result)
     if is_arrow:
         import pyarrow

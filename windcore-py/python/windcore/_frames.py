@@ -133,38 +133,41 @@ def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "
 
 
 def _to_pandas(
-    out: "pl.DataFrame",
+    out: "Optional[pl.DataFrame]",
     restore: Optional[_IndexTime],
     by: list[str],
     timezone: Optional[str],
     long: bool,
-    arrays: "Optional[dict[str, Any]]" = None,
-    order: Optional[list[str]] = None,
+    arrays: "dict[str, Any]",
+    times: "dict[str, tuple[Any, str, Optional[str]]]",
+    order: list[str],
 ) -> "pd.DataFrame":
     """The result as pandas; an input ``DatetimeIndex`` comes back as the
     index of window labels (with the keys in front: a MultiIndex), with the
     input index's name and, unless ``timezone`` was given, its time zone
     (naive stays naive). A Series' wide columns are the statistics' names.
 
-    ``arrays``: columns already numpy arrays (the core's own buffers), taken
-    as they are (``copy=False``: pandas keeps each as its own block, writable,
-    where converting them through Arrow would copy every one), the other
-    columns of ``out`` converted; ``order``: every column's name in order."""
+    The core hands over its columns as numpy arrays where it can (see
+    ``_windcore.resample(numpy=True)``): ``arrays``, numeric columns taken
+    as they are (pandas keeps each writable, where converting through Arrow
+    would copy every one); ``times``, time columns as their integers, unit
+    and zone; ``out``, the other columns (keys, signal names) through Arrow,
+    or None; ``order``: every column's name in order."""
     import pandas as pd
 
-    rest = out.to_pandas()
-    if arrays is None or order is None:
-        if restore is None:
-            return rest
-        arrays, order = {}, list(rest.columns)
+    rest = out.to_pandas() if out is not None else None
 
     def column(name: str) -> Any:
-        return arrays[name] if name in arrays else rest[name].array
+        if name in arrays:
+            return arrays[name]
+        if name in times:
+            values, unit, zone = times[name]
+            instants = pd.DatetimeIndex(values.view(f"datetime64[{unit}]"))
+            return (instants if zone is None else instants.tz_localize("UTC").tz_convert(zone)).array
+        return rest[name].array
 
     index = None
     if restore is not None:
-        # The index is made before the frame: popping columns off a frame of
-        # many blocks (each statistic its own) costs ~0.1 ms a block.
         labels = pd.DatetimeIndex(column(restore.column)).rename(restore.name)
         if timezone is None:
             labels = labels.tz_convert(restore.tz)  # None: UTC wall clock, naive
@@ -174,12 +177,59 @@ def _to_pandas(
         else:
             index = labels
         order = [name for name in order if name != restore.column and name not in by]
-    # copy=False: the core's arrays become blocks of their own, writable.
-    df = pd.DataFrame({name: column(name) for name in order}, columns=order, index=index, copy=False)
+    columns = {name: column(name) for name in order}
+    if index is None:
+        index = pd.RangeIndex(len(next(iter(columns.values()))) if columns else 0)
+    df = _frame(columns, order, index)
     if restore is not None and restore.variable is not None and not long:
         prefix = restore.variable + "_"
         df.columns = [c[len(prefix):] if c.startswith(prefix) else c for c in df.columns]
     return df
+
+
+#: Up to this many rows, the numpy columns of a result are gathered into one
+#: block per type (a copy); longer ones each stay a block of their own. Near
+#: this length the copy costs what a block costs pandas to set up.
+_STACK_ROWS = 2048
+
+
+def _frame(columns: "dict[str, Any]", order: list[str], index: "pd.Index") -> "pd.DataFrame":
+    """A DataFrame of ``columns`` (numpy arrays or pandas arrays, by name, in
+    ``order``) on ``index``, the arrays taken as they are: each its own
+    block, except that short numpy columns of one type make one block.
+
+    ``pd.DataFrame(dict, copy=False)`` checks and wraps every column anew
+    (about 4 µs each: half a millisecond for 120 statistics); building the
+    blocks directly with ``pandas.api.internals.create_dataframe_from_blocks``
+    (pandas 3, what pyarrow uses) skips that. Older pandas: the dict."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pragma: no cover - pandas < 3
+        return pd.DataFrame(columns, columns=order, index=index, copy=False)
+    blocks = []
+    by_type: "dict[Any, list[int]]" = {}
+    for i, name in enumerate(order):
+        values = columns[name]
+        if isinstance(values, pd.arrays.NumpyExtensionArray):
+            values = values.to_numpy()
+        if isinstance(values, np.ndarray):
+            if len(values) <= _STACK_ROWS:
+                by_type.setdefault(values.dtype, []).append(i)
+            else:
+                blocks.append((values.reshape(1, -1), np.array([i])))
+        elif isinstance(values, pd.arrays.DatetimeArray) and values.tz is None:
+            blocks.append((values.reshape(1, -1), np.array([i])))  # a naive time: a 2-D block
+        else:
+            blocks.append((values, np.array([i])))
+    for positions in by_type.values():
+        stacked = np.stack([columns[order[i]] for i in positions]) if len(positions) > 1 else None
+        if stacked is None:
+            stacked = np.asarray(columns[order[positions[0]]]).reshape(1, -1)
+        blocks.append((stacked, np.array(positions)))
+    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(order))
 
 
 def _decode_arrow_keys(table: "pa.Table", names: list[str], keys: list[str]) -> "pa.Table":

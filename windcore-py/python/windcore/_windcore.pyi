@@ -68,10 +68,13 @@ def resample(
 
     Returns a PyCapsule named ``arrow_array_stream`` holding the result as an
     Arrow C stream. With ``numpy=True``: a tuple of that capsule holding the
-    columns other than ``Float64`` and ``UInt32``, a dict of those as numpy
-    arrays (the core's buffers, not copied: nulls as NaN; ``UInt32`` with
-    nulls as ``float64``), and the names of all columns in order. Prefer
-    :func:`windcore.resample`, which takes and returns DataFrames.
+    columns other than ``Float64``, ``UInt32`` and ``Datetime`` (``None``
+    when there are none), a dict of the numeric ones as numpy arrays (the
+    core's buffers, not copied: nulls as NaN; ``UInt32`` with nulls as
+    ``float64``), a dict of the times (without nulls) as ``(int64 array,
+    unit, time zone or None)``, the instants since the epoch, and the names
+    of all columns in order. Prefer :func:`windcore.resample`, which takes
+    and returns DataFrames.
     """
 
 def run(

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 
+import numpy as np
 import polars as pl
 import pytest
 from selenium import webdriver
@@ -122,6 +123,26 @@ def operator_farm(cli, tmp_path_factory):
     server.stop()
 
 
+def assert_std_band_within_min_max(browser, store, day, asset, variable):
+    """The chart's dark band is mean ± std of each window held within its min and max
+    (power that jumps from 2 MW to 0 has a mean - std below 0 kW), from the store's
+    statistics. Returns how many windows the clip changed."""
+    tgt = pl.read_parquet(store / "target" / f"{day}.parquet").filter(pl.col("asset") == asset)
+    stats = tgt.pivot(on="signal", index="timestamp", values="value").sort("timestamp")
+    got = browser.execute_script("""
+        const w = window.windcore, u = w.charts[arguments[0]], s = w.series, out = [];
+        for (let i = 0; i < u.data[s.x].length; i++)
+            if (u.data[s.x][i] % 600 === 0 && u.data[s.mean][i] !== null)
+                out.push([u.data[s.stdLow][i], u.data[s.stdHigh][i]]);
+        return out;
+    """, variable)
+    mean, std = stats[f"{variable}_mean"].to_numpy(), stats[f"{variable}_std"].to_numpy()
+    lo, hi = stats[f"{variable}_min"].to_numpy(), stats[f"{variable}_max"].to_numpy()
+    want = np.column_stack([np.maximum(mean - std, lo), np.minimum(mean + std, hi)])
+    np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12)
+    return int(((mean - std < lo) | (mean + std > hi)).sum())
+
+
 def test_page_loads_and_the_chart_holds_the_store_s_points(browser, farm):
     server, store = farm
     view = open_page(browser, server.url, "from=2024-01-02&to=2024-01-02&asset=T02&vars=wind_speed,power")
@@ -134,6 +155,8 @@ def test_page_loads_and_the_chart_holds_the_store_s_points(browser, farm):
         assert (got["raw"], got["windows"]) == (want["raw"], want["windows"]), v
         assert (got["domRaw"], got["domMean"]) == (want["raw"], want["windows"]), v
         assert view["points"][v]["mean"] == 144
+        clipped = assert_std_band_within_min_max(browser, store, "2024-01-02", "T02", v)
+        assert clipped > 0 or v != "power", "no window of the day's power needs the clip"
     # The asset picker lists the farm's turbines; the table shows the day's windows.
     options = [o.text for o in Select(browser.find_element(By.ID, "asset")).options]
     assert options == ["T01", "T02", "T03"]

@@ -94,11 +94,16 @@
       r.push(rawValue);
       const mv = inWin && mean ? mean[w] : null;
       m.push(mv);
-      lo.push(inWin && min ? min[w] : null);
-      hi.push(inWin && max ? max[w] : null);
+      const wl = inWin && min ? min[w] : null;
+      const wh = inWin && max ? max[w] : null;
+      lo.push(wl);
+      hi.push(wh);
+      // The ± std band within the min–max band: the mean ± std of a window
+      // that jumps (power from 2 MW to 0) reaches past what it held (below 0 kW).
       const sd = inWin && std ? std[w] : null;
-      sdlo.push(mv !== null && sd !== null ? mv - sd : null);
-      sdhi.push(mv !== null && sd !== null ? mv + sd : null);
+      const band = mv !== null && sd !== null;
+      sdlo.push(band ? (wl !== null ? Math.max(mv - sd, wl) : mv - sd) : null);
+      sdhi.push(band ? (wh !== null ? Math.min(mv + sd, wh) : mv + sd) : null);
     };
     while (i < rx.length || j < sx.length) {
       const a = i < rx.length ? rx[i] : Infinity;
@@ -151,8 +156,8 @@
         { label: "time (UTC)", value: (u, t) => t == null ? "–" : new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ") },
         { label: "min", stroke: "rgba(" + blue + ",0.35)", width: 1, paths: steps, value },
         { label: "max", stroke: "rgba(" + blue + ",0.35)", width: 1, paths: steps, value },
-        { label: "mean − std", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
-        { label: "mean + std", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
+        { label: "mean − std (≥ min)", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
+        { label: "mean + std (≤ max)", stroke: "rgba(" + blue + ",0)", width: 0, paths: steps, value },
         { label: "raw", stroke: "rgba(87,96,106,0.75)", width: 1, show: withRaw, spanGaps: false, value },
         { label: "mean", stroke: "rgb(" + blue + ")", width: long ? 1 : 2, paths: steps, value },
       ],

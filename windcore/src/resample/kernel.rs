@@ -138,10 +138,22 @@ pub(super) fn kernel(
                     (Some(b), true) if all_valid(b, i, LANES * w) => {
                         circular_lanes(block, w, cfg.want_std, &mut scratch)
                     }
-                    (_, true) => std::array::from_fn(|l| {
-                        let a = i + l * w;
-                        accumulate(ts, var, a, a + w, false, cfg.want_std, &mut buf)
-                    }),
+                    (Some(b), true) => {
+                        // The block with NaN for its nulls (as `accumulate`
+                        // hands each window to `circular`): a direction
+                        // column missing 1 % of its samples has a null in a
+                        // third of its blocks.
+                        buf.clear();
+                        buf.extend(block.iter().enumerate().map(|(r, &x)| {
+                            // SAFETY: the validity bitmap has one bit per row of `values`.
+                            if unsafe { b.get_bit_unchecked(i + r) } {
+                                x
+                            } else {
+                                f64::NAN
+                            }
+                        }));
+                        circular_lanes(&buf, w, cfg.want_std, &mut scratch)
+                    }
                 };
                 let base = vi * n_stats;
                 for (l, acc) in accs.iter().enumerate() {

@@ -408,3 +408,21 @@ def test_pandas_results_are_built_from_blocks_as_polars_gives_the_frame(zone, da
         assert blocks == 4, blocks
     else:  # 8640 windows: a block per column
         assert blocks == got.shape[1], blocks
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_pandas_times_of_every_unit_cross_as_polars_reads_them(unit):
+    """A time column or ``DatetimeIndex`` without NaT crosses as its integers
+    (not converted): the result equals polars' for the same frame, whatever
+    the unit and zone; a NaT is named, as a null timestamp, in both places."""
+    times = pd.date_range("2024-03-31 00:00", periods=300, freq="1min", tz="Europe/Berlin").as_unit(unit)
+    df = pd.DataFrame({"timestamp": times, "x": np.arange(300.0)})
+    want = windcore.resample(pl.from_pandas(df)).to_pandas()
+    pd.testing.assert_frame_equal(windcore.resample(df), want)
+    indexed = windcore.resample(df.set_index("timestamp"))
+    pd.testing.assert_frame_equal(indexed.reset_index(), want.assign(timestamp=want["timestamp"].dt.tz_convert("Europe/Berlin")))
+    df.loc[7, "timestamp"] = pd.NaT
+    with pytest.raises(windcore.ColumnError, match="1 null timestamp"):
+        windcore.resample(df)
+    with pytest.raises(windcore.ColumnError, match="1 null timestamp"):
+        windcore.resample(df.set_index("timestamp"))

@@ -84,18 +84,23 @@ def _from_pandas(
     ):
         column = _free_name(index.name, data.columns)
         restore = _IndexTime(column, index.name, index.tz, variable)
-        data = data.reset_index(names=column)
         time_column = column
     wanted = set(named) | {time_column or TIMESTAMP}
     try:
-        table = _arrow_table(data, wanted)
+        table = _arrow_table(data, wanted, None if restore is None else (restore.column, index))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
         raise ColumnError(f"cannot convert the pandas data to Arrow: {e}") from e
     return table, time_column, restore
 
 
-def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "pa.Table":
-    """A pandas DataFrame as a pyarrow Table, column by column.
+def _arrow_table(
+    data: "pd.DataFrame",
+    wanted: "Optional[set[str]]" = None,
+    index: "Optional[tuple[str, pd.DatetimeIndex]]" = None,
+) -> "pa.Table":
+    """A pandas DataFrame as a pyarrow Table, column by column; with
+    ``index``, a ``DatetimeIndex`` first as a column of that name (as
+    ``reset_index`` would put it, without building that frame).
 
     With ``wanted``, a column that is neither among them nor numeric or
     boolean becomes an all-null column of its name (not converted).
@@ -103,20 +108,27 @@ def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "
     A numpy-backed numeric or boolean column is shared, not copied: NaN stays
     NaN (windcore reads NaN and null alike as a missing value), where
     ``pa.Table.from_pandas`` would copy every column to turn its NaN into
-    nulls. Every other column (datetimes, strings, categories, nullable
-    extension types) is converted as ``pa.Table.from_pandas`` converts it.
+    nulls. So are times without NaT (see ``_time_array``). Every other column
+    (strings, categories, nullable extension types) is converted as
+    ``pa.Table.from_pandas`` converts it.
     """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-    arrays = []
+    arrays, names = [], []
+    if index is not None:
+        names.append(index[0])
+        arrays.append(_time_array(index[1]))
     # items(): each column by position (duplicate names too), a third of the
     # time of `iloc[:, i]` (which counts for frames of many short columns).
     for name, column in data.items():
+        names.append(str(name))
         dtype = column.dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
             arrays.append(pa.array(column.to_numpy(), from_pandas=False))
+        elif isinstance(dtype, (np.dtype, pd.DatetimeTZDtype)) and dtype.kind == "M":
+            arrays.append(_time_array(column))
         elif (
             wanted is not None
             and str(name) not in wanted
@@ -129,7 +141,21 @@ def _arrow_table(data: "pd.DataFrame", wanted: "Optional[set[str]]" = None) -> "
                 arrays.append(pa.Array.from_pandas(column))
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
                 raise type(e)(f"column `{name}`: {e}") from e
-    return pa.Table.from_arrays(arrays, names=[str(c) for c in data.columns])
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _time_array(times: "Any") -> "pa.Array":
+    """A pandas datetime column or ``DatetimeIndex`` as Arrow, of the type
+    ``pa.Array.from_pandas`` gives it (unit, time zone). Without NaT its
+    integers are shared, not converted: pyarrow's own conversion of 1.2 M
+    times took 1.7 ms, the shared view 0.01 ms. With NaT (null in Arrow):
+    ``pa.Array.from_pandas``."""
+    import pyarrow as pa
+
+    if times.hasnans:
+        return pa.Array.from_pandas(times)
+    kind = pa.Array.from_pandas(times[:0]).type
+    return pa.array(times.array.asi8, type=pa.int64()).view(kind)
 
 
 def _to_pandas(

@@ -82,8 +82,8 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def farm(cli, tmp_path_factory):
-    """A farm of 3 turbines, 3 days, with statistics of wind speed and power (what the
-    server's ETL action runs by default); served with a token."""
+    """A farm of 3 turbines, 3 days, with statistics of wind speed and power; served with
+    a token."""
     d = tmp_path_factory.mktemp("farm")
     run_cli(cli, d, "generate", "--turbines", "3", "--days", "3", "--start", "2024-01-01",
             "--missing-rate", "0.02", "-q")
@@ -245,9 +245,21 @@ def test_run_etl_with_the_token_rewrites_the_day(browser, farm):
     assert action["body"] == {"date": "2024-01-02"} and "error" not in action, action
     assert action["result"]["loaded"] == 1
     assert day_file.exists()
+    # The farm holds the demo's channels and is the default store: a run naming no
+    # channels is the demo run (as a bare `windcore-cli run` there): the day's wind
+    # speed and power as before, and the direction, energy, states and availability.
+    order = ["asset", "timestamp", "signal"]
     after = pl.read_parquet(day_file)
-    assert after.sort(["asset", "timestamp", "signal"]).equals(before.sort(["asset", "timestamp", "signal"]))
+    kept = after.filter(pl.col("signal").is_in(before["signal"].unique().implode()))
+    assert kept.sort(order).equals(before.sort(order))
+    signals = set(after["signal"])
+    assert {"wind_direction_mean", "energy_delta", "state_seconds_1", "availability"} <= signals, signals
     wait_view(browser, lambda v: v["points"]["power"]["mean"] == 144)
+    # A run that names its channels gets them: the day as the fixture ran it.
+    day_file.unlink()
+    status, body = server.post("/etl/run", {"date": "2024-01-02", "variables": ["wind_speed", "power"]})
+    assert status == 200, body
+    assert pl.read_parquet(day_file).sort(order).equals(before.sort(order))
     cells = browser.find_elements(By.CSS_SELECTOR, '#calendar .cell[data-day="2024-01-02"]')
     assert [c.get_attribute("class").split()[1] for c in cells] == ["full"] * 3
     assert "1 of 1 day(s) loaded" in browser.find_element(By.ID, "action-result").text
@@ -386,7 +398,10 @@ def test_seed_routes_return_our_rows_on_the_embedded_store(farm):
         assert json.loads(body)["parameter"] == param, (path, body)
     # The jobs: token required, then the same answers as ours.
     assert server.post("/api/run-etl", {"days": ["2024-01-01"]}, token=None)[0] == 401
-    status, body = server.post("/api/run-etl", {"days": ["2024-01-03", "2024-01-01"]})
+    # (Naming the channels: a run naming none is the demo run on this farm, and the tests
+    # after this one want the store of wind speed and power only.)
+    status, body = server.post("/api/run-etl", {"days": ["2024-01-03", "2024-01-01"],
+                                                "variables": ["wind_speed", "power"]})
     assert status == 200, body
     assert json.loads(body)["loaded"] == 2
     status, body = server.post("/api/generate-data", {"days": 1, "frequency": "1h"})

@@ -314,7 +314,9 @@ impl ServePlan {
             .request_timeout(Duration::from_secs(args.request_timeout))
             .max_concurrency(args.max_concurrency)
             .pool_size(args.pool_size)
-            .access_log(!args.quiet);
+            .access_log(!args.quiet)
+            // The default store's runs follow the demo rule, as `run` does.
+            .demo_runs(default_store);
         if let Some(t) = target {
             builder = builder.target(t);
         }

@@ -111,6 +111,63 @@ fn serve_without_arguments_fills_and_serves_the_embedded_store() {
 }
 
 #[test]
+fn a_day_run_again_on_the_demo_store_is_the_demo_run_s() {
+    // `serve` in an empty folder with a token: the demo store. Running a day
+    // again over HTTP without naming channels writes what the demo run wrote
+    // (the direction as an angle, energy, states, availability), as
+    // `windcore-cli run` there does, not the default wind speed and power.
+    use windcore::polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let token = "demo-token";
+    let server = Server::start_in(
+        dir.path(),
+        &["--token", token],
+        &[("WINDCORE_BIND", "127.0.0.1:0")],
+    );
+    wait_ok(&server, "/signals?start=2024-01-02&end=2024-01-03");
+    let file = dir.path().join("windcore-data/target/2024-01-02.parquet");
+    let read = || {
+        ParquetReader::new(std::fs::File::open(&file).unwrap())
+            .finish()
+            .unwrap()
+            .sort(["asset", "timestamp", "signal"], Default::default())
+            .unwrap()
+    };
+    let before = read();
+    let auth = format!("Bearer {token}");
+    let run = |body: &str| {
+        let r = server.request("POST", "/etl/run", &[("Authorization", &auth)], body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    // The day's statistics lost: running it again brings back every one.
+    std::fs::remove_file(&file).unwrap();
+    let summary = run(r#"{"date": "2024-01-02"}"#);
+    assert_eq!(summary["loaded"], 1);
+    assert!(
+        read().equals_missing(&before),
+        "the day differs from the demo run's"
+    );
+    let signals = summary["signals"].to_string();
+    for s in ["energy_delta", "state_seconds_1", "availability"] {
+        assert!(signals.contains(s), "{s} not in {signals}");
+    }
+    // A request that names its channels gets those, as asked (a load
+    // replaces the rows of the signals it writes; the others stay).
+    let summary = run(r#"{"date": "2024-01-02", "variables": ["wind_speed"]}"#);
+    assert_eq!(
+        summary["signals"],
+        serde_json::json!([
+            "wind_speed_mean",
+            "wind_speed_min",
+            "wind_speed_max",
+            "wind_speed_std"
+        ])
+    );
+    assert!(read().equals_missing(&before));
+}
+
+#[test]
 fn embedded_farm_assets_signals_and_jobs() {
     let dir = tempfile::tempdir().unwrap();
     // The variables the server's ETL route runs by default.

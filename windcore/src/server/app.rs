@@ -34,6 +34,9 @@ pub(crate) struct App {
     pub timeout: Duration,
     permits: Arc<Semaphore>,
     pub pool_size: usize,
+    /// Runs that name no channels get the demo run's settings on a demo
+    /// source ([`ServerConfigBuilder::demo_runs`](super::ServerConfigBuilder::demo_runs)).
+    pub demo_runs: bool,
 }
 
 /// An empty range at the epoch: reading it checks a store without reading data.
@@ -60,6 +63,7 @@ impl App {
             timeout: config.request_timeout,
             permits: Arc::new(Semaphore::new(config.max_concurrency)),
             pool_size: config.pool_size,
+            demo_runs: config.demo_runs,
         }
     }
 

@@ -81,7 +81,7 @@ const ROUTES: &[Route] = &[
         path: "/etl/run",
         summary: "Runs the ETL for a day or a range of days (each day replaced atomically) and returns its summary. Needs a target and the bearer token.",
         params: &[],
-        body: Some("{\"date\": \"2024-01-01\"} or {\"from\": \"2024-01-01\", \"to\": \"2024-01-10\"}; optional \"variables\" (list or comma-separated, default wind_speed,power), \"angles\" (the variables that are angles in degrees: circular statistics; each must be one of the variables) and \"stats\" (comma-separated, default mean,min,max,std); optional \"timezone\" (IANA name): the days are local days of that zone"),
+        body: Some("{\"date\": \"2024-01-01\"} or {\"from\": \"2024-01-01\", \"to\": \"2024-01-10\"}; optional \"variables\" (list or comma-separated, default wind_speed,power; on the default store of windcore-cli serve holding the demo channels, no channels named: the demo run's settings), \"angles\" (the variables that are angles in degrees: circular statistics; each must be one of the variables) and \"stats\" (comma-separated, default mean,min,max,std); optional \"timezone\" (IANA name): the days are local days of that zone"),
         auth: true,
         alias_of: None,
     },

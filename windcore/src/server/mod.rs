@@ -89,6 +89,7 @@ pub struct ServerConfig {
     max_concurrency: usize,
     pool_size: usize,
     access_log: bool,
+    demo_runs: bool,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -104,6 +105,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_concurrency", &self.max_concurrency)
             .field("pool_size", &self.pool_size)
             .field("access_log", &self.access_log)
+            .field("demo_runs", &self.demo_runs)
             .finish()
     }
 }
@@ -131,6 +133,7 @@ impl ServerConfig {
                 max_concurrency: 64,
                 pool_size: 8,
                 access_log: true,
+                demo_runs: false,
             },
         }
     }
@@ -210,6 +213,19 @@ impl ServerConfigBuilder {
     /// One line per request on stderr (default on). Never a header, so never the token.
     pub fn access_log(mut self, on: bool) -> Self {
         self.config.access_log = on;
+        self
+    }
+
+    /// Whether a run asked for over HTTP (`POST /etl/run` and its alias)
+    /// that names no channels gets the demo run's settings when the source
+    /// holds the demo's channels ([`demo::configure_for`](crate::demo::configure_for),
+    /// the rule `windcore-cli run` follows on its default store): the wind
+    /// direction as an angle, the energy counter, the states and their
+    /// availability, so that running a day again rewrites what the demo run
+    /// wrote. Default off; `windcore-cli serve` turns it on for its default
+    /// store.
+    pub fn demo_runs(mut self, on: bool) -> Self {
+        self.config.demo_runs = on;
         self
     }
 

@@ -105,7 +105,8 @@ pub(crate) fn parse_body_stats(m: &Map<String, Value>) -> ApiResult<Option<Vec<S
 
 /// Runs the ETL for the request's days: a [`RunConfig`] of the server's
 /// open source and target, validated and prepared by the library exactly as
-/// `windcore-cli run` is (variables, angles, statistics, zone), then run over
+/// `windcore-cli run` is (variables, angles, statistics, zone; on a demo
+/// store without channels named, the demo run's settings), then run over
 /// the request's days. Answers with its summary (500 when a day failed).
 pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Response> {
     let Some(first) = req.days.first().copied() else {
@@ -127,6 +128,11 @@ pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Respon
     }
     if let Some(s) = &req.stats {
         config = config.stats(s.clone());
+    }
+    if app.demo_runs {
+        config = demo::configure_for(config, &app.source_loc, &app.layout)
+            .await
+            .map_err(|e| ApiError::from_windcore_as(e, req.variables_key))?;
     }
     let config = config
         .build()
@@ -161,7 +167,7 @@ pub(crate) async fn run_etl(app: &Arc<App>, req: EtlRequest) -> ApiResult<Respon
             "rows_in": summary.rows_in(),
             "rows_out": summary.rows_out(),
             "windows": summary.windows(),
-            "signals": pipeline.signals(),
+            "signals": summary.signals_written(pipeline.signals()),
             "elapsed_ms": summary.elapsed.as_secs_f64() * 1000.0,
         }),
     ))

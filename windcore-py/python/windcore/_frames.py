@@ -236,25 +236,21 @@ def _frame(columns: "dict[str, Any]", order: list[str], index: "pd.Index") -> "p
     except ImportError:  # pragma: no cover - pandas < 3
         return pd.DataFrame(columns, columns=order, index=index, copy=False)
     blocks = []
-    by_type: "dict[Any, list[int]]" = {}
+    short: "dict[Any, list[tuple[int, Any]]]" = {}  # numpy type -> (position, array)
     for i, name in enumerate(order):
         values = columns[name]
         if isinstance(values, pd.arrays.NumpyExtensionArray):
             values = values.to_numpy()
-        if isinstance(values, np.ndarray):
-            if len(values) <= _STACK_ROWS:
-                by_type.setdefault(values.dtype, []).append(i)
-            else:
-                blocks.append((values.reshape(1, -1), np.array([i])))
-        elif isinstance(values, pd.arrays.DatetimeArray) and values.tz is None:
-            blocks.append((values.reshape(1, -1), np.array([i])))  # a naive time: a 2-D block
+        if isinstance(values, np.ndarray) and len(values) <= _STACK_ROWS:
+            short.setdefault(values.dtype, []).append((i, values))
+        elif isinstance(values, np.ndarray) or (
+            isinstance(values, pd.arrays.DatetimeArray) and values.tz is None
+        ):
+            blocks.append((values.reshape(1, -1), np.array([i])))  # a 2-D block of one column
         else:
-            blocks.append((values, np.array([i])))
-    for positions in by_type.values():
-        stacked = np.stack([columns[order[i]] for i in positions]) if len(positions) > 1 else None
-        if stacked is None:
-            stacked = np.asarray(columns[order[positions[0]]]).reshape(1, -1)
-        blocks.append((stacked, np.array(positions)))
+            blocks.append((values, np.array([i])))  # an extension array: a block of its own
+    for same in short.values():
+        blocks.append((np.stack([v for _, v in same]), np.array([i for i, _ in same])))
     return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(order))
 
 

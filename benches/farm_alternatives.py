@@ -17,6 +17,7 @@ windcore's (if the module is installed) and the check is reported on stderr.
 """
 
 import gc
+import statistics
 import sys
 
 import numpy as np
@@ -247,6 +248,10 @@ def main():
         for name, times in turns.items():
             print(f"runs windcore_python_{name}: " + " ".join(f"{t:.3f}" for t in times), file=sys.stderr, flush=True)
             report(f"windcore_python_{name}", min(times), max(times))
+        med = {name: statistics.median(times) for name, times in turns.items()}
+        lin, ang = med["ws_power"] - med["ws"], med["ws_angle"] - med["ws"]
+        print(f"angle vs linear channel, medians of the turns: + power {lin:.3f} s, + direction (angle) "
+              f"{ang:.3f} s: {ang / lin:.2f}x", file=sys.stderr, flush=True)
         del one
 
     b, w, out = best_worst(runs, lambda: polars_group_by_dynamic(df))

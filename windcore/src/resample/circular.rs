@@ -215,13 +215,21 @@ fn circular_lanes_body<const L: usize>(
     accs
 }
 
-/// [`norm360`] of `x` in [-360, 720) (else any value), without a branch: a
-/// turn added below 0, taken away from 360 on.
+/// `x` in [-360, 720) (else any value) brought to [0, 360] by one turn at
+/// most, without a branch: a turn added below 0, taken away from 360 on
+/// (the sum can round up to 360). The step [`norm360`] and [`wrap180`] take
+/// there by their branches.
 #[inline(always)]
-fn norm360_turn(x: f64) -> f64 {
+fn one_turn(x: f64) -> f64 {
     let up = if x < 0.0 { 360.0 } else { 0.0 };
     let down = if x >= 360.0 { 360.0 } else { 0.0 };
-    let r = (x + up) - down;
+    (x + up) - down
+}
+
+/// [`norm360`] of `x` in [-360, 720) (else any value), without a branch.
+#[inline(always)]
+fn norm360_turn(x: f64) -> f64 {
+    let r = one_turn(x);
     if r >= 360.0 {
         0.0
     } else {
@@ -357,10 +365,7 @@ fn deviations_within_a_turn(xs: &[f64], mean: f64) -> (f64, f64) {
     const W: usize = 8;
     #[inline(always)]
     fn wrapped(x: f64, mean: f64) -> f64 {
-        let t = (x - mean) + 180.0;
-        let up = if t < 0.0 { 360.0 } else { 0.0 };
-        let down = if t >= 360.0 { 360.0 } else { 0.0 };
-        ((t + up) - down) - 180.0
+        one_turn((x - mean) + 180.0) - 180.0
     }
     let (mut lo, mut hi) = ([f64::INFINITY; W], [f64::NEG_INFINITY; W]);
     let chunks = xs.chunks_exact(W);

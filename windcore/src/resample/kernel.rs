@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use polars_arrow::bitmap::Bitmap;
 
 use super::circular::{circular, circular_lanes};
+use super::linear::{linear, linear_lanes, LONG};
 use super::plan::Piece;
 use super::spec::Stat;
 use crate::report::Quality;
@@ -102,75 +103,74 @@ pub(super) fn kernel(
     };
     while i < p.hi {
         if w > 0 && k > 0 && i + LANES * w <= p.hi {
-            // Regular rows leave no window out: this one follows the last
-            // (its start needs no read of the timestamps, nor a division).
+            // Regular rows leave no window out: the windows of the blocks
+            // below follow the last (their starts need no read of the
+            // timestamps, nor a division). Long windows: every whole block
+            // that fits, each variable's blocks one after another (one
+            // stream of memory at a time); short ones a block at a time,
+            // every variable while its rows are at hand (measured faster for
+            // each).
+            let blocks = if w >= LONG {
+                (p.hi - i) / (LANES * w)
+            } else {
+                1
+            };
             let start = prev_start + cfg.grid.every;
             debug_assert_eq!(start, cfg.grid.start(ts[i]));
-            for l in 0..LANES {
-                starts[k + l].write(start + l as i64 * cfg.grid.every + cfg.label_shift);
+            for b in 0..blocks * LANES {
+                starts[k + b].write(start + b as i64 * cfg.grid.every + cfg.label_shift);
                 if !segs.is_empty() {
-                    segs[k + l].write(p.seg);
+                    segs[k + b].write(p.seg);
                 }
             }
-            prev_start = start + (LANES as i64 - 1) * cfg.grid.every;
+            prev_start = start + (blocks * LANES) as i64 * cfg.grid.every - cfg.grid.every;
             for (vi, var) in p.vars.iter().enumerate() {
-                let block = &var.values[i..i + LANES * w];
-                let accs: [Acc; LANES] = match (var.validity, var.angle) {
-                    (None, false) => linear_lanes_dense(block, w, cfg.want_std),
-                    // Most blocks of a column with a few nulls have none.
-                    (Some(b), false) if all_valid(b, i, LANES * w) => {
-                        linear_lanes_dense(block, w, cfg.want_std)
-                    }
-                    (Some(b), false) => linear_lanes(
-                        block,
-                        w,
-                        |r, x| {
-                            // SAFETY: the validity bitmap has one bit per row of `values`.
-                            if unsafe { b.get_bit_unchecked(i + r) } {
-                                x
+                for b in 0..blocks {
+                    let (i, k) = (i + b * LANES * w, k + b * LANES);
+                    let block = &var.values[i..i + LANES * w];
+                    let accs: [Acc; LANES] = match (var.validity, var.angle) {
+                        (None, false) => linear_lanes::<LANES, false>(block, w, cfg.want_std),
+                        // Most blocks of a column with a few nulls have none.
+                        (Some(b), false) if all_valid(b, i, LANES * w) => {
+                            linear_lanes::<LANES, false>(block, w, cfg.want_std)
+                        }
+                        (None, true) => circular_lanes(block, w, cfg.want_std, &mut scratch),
+                        (Some(b), true) if all_valid(b, i, LANES * w) => {
+                            circular_lanes(block, w, cfg.want_std, &mut scratch)
+                        }
+                        // The block with NaN for its nulls (as `accumulate` hands
+                        // each window over): a column missing 1 % of its samples
+                        // has a null in a third of its blocks.
+                        (Some(b), angle) => {
+                            let valid = |r| {
+                                // SAFETY: the validity bitmap has one bit per row of `values`.
+                                unsafe { b.get_bit_unchecked(r) }
+                            };
+                            let block = masked(var.values, i, i + LANES * w, valid, &mut buf);
+                            if angle {
+                                circular_lanes(block, w, cfg.want_std, &mut scratch)
                             } else {
-                                f64::NAN
+                                linear_lanes::<LANES, true>(block, w, cfg.want_std)
                             }
-                        },
-                        cfg.want_std,
-                    ),
-                    (None, true) => circular_lanes(block, w, cfg.want_std, &mut scratch),
-                    (Some(b), true) if all_valid(b, i, LANES * w) => {
-                        circular_lanes(block, w, cfg.want_std, &mut scratch)
-                    }
-                    (Some(b), true) => {
-                        // The block with NaN for its nulls (as `accumulate`
-                        // hands each window to `circular`): a direction
-                        // column missing 1 % of its samples has a null in a
-                        // third of its blocks.
-                        buf.clear();
-                        buf.extend(block.iter().enumerate().map(|(r, &x)| {
-                            // SAFETY: the validity bitmap has one bit per row of `values`.
-                            if unsafe { b.get_bit_unchecked(i + r) } {
-                                x
-                            } else {
-                                f64::NAN
-                            }
-                        }));
-                        circular_lanes(&buf, w, cfg.want_std, &mut scratch)
-                    }
-                };
-                let base = vi * n_stats;
-                for (l, acc) in accs.iter().enumerate() {
-                    q.missing += (w - acc.n) as u64;
-                    let enough = acc.n >= cfg.min_count;
-                    if !enough {
-                        q.sparse_windows += 1;
-                    }
-                    for (si, st) in cfg.stats.iter().enumerate() {
-                        let v = stat_value(*st, acc, enough);
-                        cols[base + si][k + l].write(v);
-                        absent[base + si] |= v.is_nan();
+                        }
+                    };
+                    let base = vi * n_stats;
+                    for (l, acc) in accs.iter().enumerate() {
+                        q.missing += (w - acc.n) as u64;
+                        let enough = acc.n >= cfg.min_count;
+                        if !enough {
+                            q.sparse_windows += 1;
+                        }
+                        for (si, st) in cfg.stats.iter().enumerate() {
+                            let v = stat_value(*st, acc, enough);
+                            cols[base + si][k + l].write(v);
+                            absent[base + si] |= v.is_nan();
+                        }
                     }
                 }
             }
-            k += LANES;
-            i += LANES * w;
+            k += blocks * LANES;
+            i += blocks * LANES * w;
             continue;
         }
         let start = cfg.grid.start(ts[i]);
@@ -370,187 +370,45 @@ fn accumulate(
     buf: &mut Vec<f64>,
 ) -> Acc {
     let values = var.values;
-    // Each `get` returns NaN for a row that is not a sample (null, NaN, or a
-    // duplicate timestamp followed by a later row of the same instant).
-    match (has_dup, var.validity, var.angle) {
-        (false, None, true) => circular(&values[i..j], want_std),
-        (false, Some(b), true) if all_valid(b, i, j - i) => circular(&values[i..j], want_std),
-        (false, None, false) => linear(i, j, |k| values[k], want_std),
-        (false, Some(b), false) if all_valid(b, i, j - i) => linear(i, j, |k| values[k], want_std),
-        (false, Some(b), false) => linear(
-            i,
-            j,
-            |k| {
+    let xs = match (has_dup, var.validity) {
+        (false, None) => &values[i..j],
+        (false, Some(b)) if all_valid(b, i, j - i) => &values[i..j],
+        (false, Some(b)) => {
+            let valid = |k| {
                 // SAFETY: the validity bitmap has one bit per row of `values`.
-                if unsafe { b.get_bit_unchecked(k) } {
-                    values[k]
-                } else {
-                    f64::NAN
-                }
-            },
-            want_std,
-        ),
-        (_, validity, angle) => {
-            let get = |k: usize| {
-                let dropped = has_dup && k + 1 < j && ts[k + 1] == ts[k];
-                let valid = validity.is_none_or(|b| b.get_bit(k));
-                if dropped || !valid {
-                    f64::NAN
-                } else {
-                    values[k]
-                }
+                unsafe { b.get_bit_unchecked(k) }
             };
-            if angle {
-                buf.clear();
-                buf.extend((i..j).map(get));
-                circular(buf, want_std)
-            } else {
-                linear(i, j, get, want_std)
-            }
+            masked(values, i, j, valid, buf)
         }
-    }
-}
-
-/// Mean, min, max and sample std of the non-NaN values `get(i..j)`: a tight,
-/// branch-free loop (`x < min` and `x > max` are false for NaN, and the count
-/// and sums add 0 for it), then a second pass for the squared deviations.
-/// The std of identical samples is exactly 0.
-#[inline]
-pub(super) fn linear(i: usize, j: usize, get: impl Fn(usize) -> f64, want_std: bool) -> Acc {
-    let mut n = 0usize;
-    let mut sum = 0.0;
-    let mut min = f64::INFINITY;
-    let mut max = f64::NEG_INFINITY;
-    for k in i..j {
-        let x = get(k);
-        let ok = !x.is_nan();
-        n += ok as usize;
-        sum += if ok { x } else { 0.0 };
-        min = if x < min { x } else { min };
-        max = if x > max { x } else { max };
-    }
-    if n == 0 {
-        return Acc::empty(0);
-    }
-    let mean = sum / n as f64;
-    let std = if !want_std || n < 2 {
-        f64::NAN
-    } else if min == max {
-        0.0
-    } else {
-        let mut m2 = 0.0;
-        for k in i..j {
-            let x = get(k);
-            let d = if x.is_nan() { 0.0 } else { x - mean };
-            m2 += d * d;
+        // NaN for a row that is not a sample: a null, or a duplicate
+        // timestamp followed by a later row of the same instant.
+        (true, validity) => {
+            let valid = |k: usize| {
+                let dropped = k + 1 < j && ts[k + 1] == ts[k];
+                !dropped && validity.is_none_or(|b| b.get_bit(k))
+            };
+            masked(values, i, j, valid, buf)
         }
-        (m2 / (n - 1) as f64).sqrt()
     };
-    // The mean of identical samples is that sample, exactly.
-    let mean = if min == max { min } else { mean };
-    Acc::moments(n, mean, min, max, std, sum)
+    if var.angle {
+        circular(xs, want_std)
+    } else {
+        linear(xs, want_std)
+    }
 }
 
-/// [`linear`] of the LANES windows of `w` rows each in `block` (row `r` is
-/// `get(r, block[r])`, NaN where not a sample), computed side by side: the
-/// same operations in the same order per window (so the same numbers), with
-/// LANES independent chains for the processor to overlap.
+/// `values[i..j]` with NaN where `valid(r)` is false, into `buf`.
 #[inline]
-// Rows are indexed across the lanes on purpose (one row of every lane per step).
-#[allow(clippy::needless_range_loop)]
-fn linear_lanes(
-    block: &[f64],
-    w: usize,
-    get: impl Fn(usize, f64) -> f64,
-    want_std: bool,
-) -> [Acc; LANES] {
-    let lanes: [&[f64]; LANES] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
-    let mut n = [0usize; LANES];
-    let mut sum = [0.0; LANES];
-    let mut min = [f64::INFINITY; LANES];
-    let mut max = [f64::NEG_INFINITY; LANES];
-    for r in 0..w {
-        for l in 0..LANES {
-            let x = get(l * w + r, lanes[l][r]);
-            let ok = !x.is_nan();
-            n[l] += ok as usize;
-            sum[l] += if ok { x } else { 0.0 };
-            min[l] = if x < min[l] { x } else { min[l] };
-            max[l] = if x > max[l] { x } else { max[l] };
-        }
-    }
-    let mean: [f64; LANES] = std::array::from_fn(|l| sum[l] / n[l] as f64);
-    // Squared deviations for every lane (used where `linear` computes them).
-    let mut m2 = [0.0; LANES];
-    if want_std && (0..LANES).any(|l| n[l] >= 2 && min[l] != max[l]) {
-        for r in 0..w {
-            for l in 0..LANES {
-                let x = get(l * w + r, lanes[l][r]);
-                let d = if x.is_nan() { 0.0 } else { x - mean[l] };
-                m2[l] += d * d;
-            }
-        }
-    }
-    std::array::from_fn(|l| {
-        if n[l] == 0 {
-            return Acc::empty(0);
-        }
-        let std = if !want_std || n[l] < 2 {
-            f64::NAN
-        } else if min[l] == max[l] {
-            0.0
-        } else {
-            (m2[l] / (n[l] - 1) as f64).sqrt()
-        };
-        let m = if min[l] == max[l] { min[l] } else { mean[l] };
-        Acc::moments(n[l], m, min[l], max[l], std, sum[l])
-    })
-}
-
-/// [`linear_lanes`] of a block without nulls, first assuming it has no NaN
-/// either: then every row is a sample and the sums are those of `linear`
-/// without its NaN tests. A NaN makes a sum NaN, and the block is computed
-/// again with them.
-#[inline]
-// Rows are indexed across the lanes on purpose (one row of every lane per step).
-#[allow(clippy::needless_range_loop)]
-fn linear_lanes_dense(block: &[f64], w: usize, want_std: bool) -> [Acc; LANES] {
-    let lanes: [&[f64]; LANES] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
-    let mut sum = [0.0; LANES];
-    let mut min = [f64::INFINITY; LANES];
-    let mut max = [f64::NEG_INFINITY; LANES];
-    for r in 0..w {
-        for l in 0..LANES {
-            let x = lanes[l][r];
-            sum[l] += x;
-            min[l] = if x < min[l] { x } else { min[l] };
-            max[l] = if x > max[l] { x } else { max[l] };
-        }
-    }
-    if sum.iter().any(|s| s.is_nan()) || w == 0 {
-        return linear_lanes(block, w, |_, x| x, want_std);
-    }
-    let mean: [f64; LANES] = std::array::from_fn(|l| sum[l] / w as f64);
-    let mut m2 = [0.0; LANES];
-    if want_std && w >= 2 && (0..LANES).any(|l| min[l] != max[l]) {
-        for r in 0..w {
-            for l in 0..LANES {
-                let d = lanes[l][r] - mean[l];
-                m2[l] += d * d;
-            }
-        }
-    }
-    std::array::from_fn(|l| {
-        let std = if !want_std || w < 2 {
-            f64::NAN
-        } else if min[l] == max[l] {
-            0.0
-        } else {
-            (m2[l] / (w - 1) as f64).sqrt()
-        };
-        let m = if min[l] == max[l] { min[l] } else { mean[l] };
-        Acc::moments(w, m, min[l], max[l], std, sum[l])
-    })
+fn masked<'b>(
+    values: &[f64],
+    i: usize,
+    j: usize,
+    valid: impl Fn(usize) -> bool,
+    buf: &'b mut Vec<f64>,
+) -> &'b [f64] {
+    buf.clear();
+    buf.extend((i..j).map(|r| if valid(r) { values[r] } else { f64::NAN }));
+    buf
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod fresh;
 mod kernel;
 mod key_col;
 mod keys;
+mod linear;
 mod output;
 mod plan;
 mod prepare;

@@ -1,6 +1,6 @@
 //! The resampler's tests against its own window loop and the long form.
 
-use super::kernel::linear;
+use super::linear::linear;
 use super::*;
 
 fn frame(keys: &[&str], ts: &[i64], vals: &[Option<f64>]) -> DataFrame {
@@ -229,7 +229,7 @@ fn regular_rows_give_the_numbers_of_the_window_loop() {
             let acc = if angle {
                 circular::circular(&x[i..j], true)
             } else {
-                linear(i, j, |r| x[r], true)
+                linear(&x[i..j], true)
             };
             let col = |name: &str| got.column(name).unwrap().f64().unwrap().get(k);
             let want = |v: f64| Some(v).filter(|v| !v.is_nan());

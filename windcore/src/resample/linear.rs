@@ -138,22 +138,7 @@ fn short_lanes<const L: usize, const NAN: bool>(
             }
         }
     }
-    let mut accs = [Acc::empty(0); L];
-    for l in 0..L {
-        if n[l] == 0 {
-            continue;
-        }
-        let std = if !want_std || n[l] < 2 {
-            f64::NAN
-        } else if min[l] == max[l] {
-            0.0
-        } else {
-            (m2[l] / (n[l] - 1) as f64).sqrt()
-        };
-        let m = if min[l] == max[l] { min[l] } else { mean[l] };
-        accs[l] = Acc::moments(n[l], m, min[l], max[l], std, sum[l]);
-    }
-    accs
+    std::array::from_fn(|l| window_acc(n[l], sum[l], min[l], max[l], want_std, |_| m2[l]))
 }
 
 /// [`linear`] of the `L` windows of `w >= LONG` rows each in `block`, one
@@ -177,23 +162,38 @@ fn long_lanes<const L: usize, const NAN: bool>(
     if !NAN && sum.iter().any(|s| s.is_nan()) {
         return long_lanes::<L, true>(block, w, want_std);
     }
-    let mut accs = [Acc::empty(0); L];
-    for l in 0..L {
-        if n[l] == 0 {
-            continue;
-        }
-        let mean = sum[l] / n[l] as f64;
-        let std = if !want_std || n[l] < 2 {
-            f64::NAN
-        } else if min[l] == max[l] {
-            0.0
-        } else {
-            (squared_deviations::<NAN>(lanes[l], mean) / (n[l] - 1) as f64).sqrt()
-        };
-        let m = if min[l] == max[l] { min[l] } else { mean };
-        accs[l] = Acc::moments(n[l], m, min[l], max[l], std, sum[l]);
+    std::array::from_fn(|l| {
+        let m2 = |mean| squared_deviations::<NAN>(lanes[l], mean);
+        window_acc(n[l], sum[l], min[l], max[l], want_std, m2)
+    })
+}
+
+/// A window's statistics from its count, sum and extremes; `m2(mean)` its
+/// sum of squared deviations from the mean, taken only where a std is
+/// computed (two samples or more, not all equal). The std of identical
+/// samples is exactly 0, their mean that sample.
+#[inline(always)]
+fn window_acc(
+    n: usize,
+    sum: f64,
+    min: f64,
+    max: f64,
+    want_std: bool,
+    m2: impl FnOnce(f64) -> f64,
+) -> Acc {
+    if n == 0 {
+        return Acc::empty(0);
     }
-    accs
+    let mean = sum / n as f64;
+    let std = if !want_std || n < 2 {
+        f64::NAN
+    } else if min == max {
+        0.0
+    } else {
+        (m2(mean) / (n - 1) as f64).sqrt()
+    };
+    let m = if min == max { min } else { mean };
+    Acc::moments(n, m, min, max, std, sum)
 }
 
 /// The [`Parts`] of the window `xs`.

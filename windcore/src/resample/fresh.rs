@@ -151,15 +151,13 @@ mod tests {
     #[test]
     fn a_large_column_is_advised_huge_pages_when_asked() {
         // The advice shows in the mapping's flags ("hg" in /proc/self/smaps).
-        for advise in [true, false] {
-            let v = unwritten_with::<f64>(3 * (HUGE_FROM_BYTES / 8), advise);
-            let flags = vm_flags((v.as_ptr() as usize).next_multiple_of(2 << 20));
-            assert_eq!(
-                flags.split_whitespace().any(|f| f == "hg"),
-                advise,
-                "{flags}"
-            );
-        }
+        // (Its absence when not asked is not checked: a column may land in
+        // memory the allocator kept from one advised before, whose mapping
+        // keeps the flag. A CI run failed that way once, the unadvised
+        // column in the block just freed by the advised one.)
+        let v = unwritten_with::<f64>(3 * (HUGE_FROM_BYTES / 8), true);
+        let flags = vm_flags((v.as_ptr() as usize).next_multiple_of(2 << 20));
+        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
     }
 
     /// The VmFlags of the mapping that holds `at`.

@@ -93,9 +93,9 @@ pub(super) fn kernel(
     let mut prev_start = 0;
     // Regular rows (see `scan_piece`): after the first window, whole windows
     // of `w` rows each follow each other, LANES at a time: their bounds and
-    // starts need no search, and the linear statistics of the LANES windows
-    // are summed side by side (each window's sums in its own row order, so
-    // the numbers are those of `linear`).
+    // starts need no search, and the statistics of the LANES windows are
+    // computed side by side (each window summed as `linear` and `circular`
+    // sum it, so the numbers are theirs).
     let w = if cfg.extras {
         0
     } else {

@@ -51,9 +51,11 @@ use crate::summary::{py_date, summary_or_error};
 /// numpy arrays (handed over without a copy), a dict of the times as
 /// `(int64 array, unit, time zone)`, and the order of all columns. `key_words`: key columns handed over as category
 /// codes (a polars `Categorical` or `Enum` as its physical integers) and the
-/// words of their codes.
+/// words of their codes. With `duplicates=True`, returns `(result, n)`: `n`
+/// the input rows dropped as duplicate timestamps (of a key's rows with the
+/// same timestamp, the last in input order is kept).
 #[pyfunction]
-#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None, numpy=false, key_words=None))]
+#[pyo3(signature = (data, every, stats, variables, by, angles, min_count, long, timezone=None, label=None, time_column=None, counters=None, states=None, state_hold=None, availability=None, numpy=false, key_words=None, duplicates=false))]
 #[allow(clippy::too_many_arguments)]
 fn resample<'py>(
     py: Python<'py>,
@@ -74,6 +76,7 @@ fn resample<'py>(
     availability: Option<&Bound<'py, PyAny>>,
     numpy: bool,
     key_words: Option<HashMap<String, Vec<Option<String>>>>,
+    duplicates: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     // A negative count becomes 0, which the builder rejects with its own
     // "at least 1" message; a huge one is as good as u32::MAX.
@@ -107,28 +110,33 @@ fn resample<'py>(
         codes: &key_words.unwrap_or_default(),
     };
     let (input, ranked) = arrow::import_dataframe(data, &projection)?;
-    let (output, input) = wait_for_blocking(py, move || {
+    let (output, quality, input) = wait_for_blocking(py, move || {
         let out = if long {
-            resampler.resample_long(&input)
+            resampler.resample_long_with_quality(&input)
         } else {
-            resampler.resample_wide(&input)
+            resampler.resample_wide_with_quality(&input)
         };
-        out.map(|out| (out, input))
+        out.map(|(out, quality)| (out, quality, input))
     })?;
     // The input's buffers belong to the Python producer: release them here,
     // attached to the interpreter, rather than on a worker thread.
     drop(input);
     let output = ranked.restore(output)?;
-    if numpy {
+    let result = if numpy {
         let numeric = numpy_out::take_numeric(py, output)?;
         let stream = match numeric.rest {
             Some(rest) => Some(arrow::export_dataframe(py, rest)?),
             None => None,
         };
         let parts = (stream, numeric.arrays, numeric.times, numeric.order);
-        return Ok(parts.into_pyobject(py)?.into_any());
+        parts.into_pyobject(py)?.into_any()
+    } else {
+        arrow::export_dataframe(py, output)?.into_any()
+    };
+    if duplicates {
+        return Ok((result, quality.duplicates).into_pyobject(py)?.into_any());
     }
-    Ok(arrow::export_dataframe(py, output)?.into_any())
+    Ok(result)
 }
 
 /// Runs the ETL: for each UTC day, read the samples from `source`, compute the

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import subprocess
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
@@ -283,8 +284,47 @@ def test_pandas_output_has_timestamp_column():
 def test_duplicate_timestamps_keep_last():
     ts = [dt.datetime(2024, 1, 1, 0, 0), dt.datetime(2024, 1, 1, 0, 1), dt.datetime(2024, 1, 1, 0, 1)]
     df = pl.DataFrame({"timestamp": ts, "v": [1.0, 2.0, 5.0]})
-    out = windcore.resample(df, stats=["mean", "count"])
+    dropped = r"\b1 input row dropped as duplicate timestamps"
+    with pytest.warns(windcore.DuplicateTimestampsWarning, match=dropped) as caught:
+        out = windcore.resample(df, stats=["mean", "count"])
     assert out["v_mean"].to_list() == [3.0] and out["v_count"].to_list() == [2]
+    # The warning points at the caller's line, not at windcore's.
+    assert [w.filename for w in caught] == [__file__]
+
+
+def farm_sharing_timestamps(seed: int = 5) -> pd.DataFrame:
+    """Three turbines' 1-minute samples over the same timestamps (a farm
+    export), shuffled, with a few rows of one turbine repeated."""
+    rng = np.random.default_rng(seed)
+    times = pd.date_range("2024-03-30 22:00", periods=300, freq="1min", tz="UTC")
+    turbine = lambda a: pd.DataFrame({"asset": a, "timestamp": times, "power": rng.normal(900, 300, len(times))})
+    rows = pd.concat([turbine(a) for a in ("T01", "T02", "T03")])
+    rows = pd.concat([rows, rows[rows["asset"] == "T02"].sample(7, random_state=seed)])
+    return rows.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pandas"])
+@pytest.mark.parametrize("long", [False, True])
+def test_rows_dropped_as_duplicate_timestamps_are_reported(kind, long):
+    farm = farm_sharing_timestamps()
+    data = pl.from_pandas(farm) if kind == "polars" else farm
+    # The oracle: pandas' own count of repeated (key, timestamp) rows.
+    per_asset = int(farm.duplicated(["asset", "timestamp"]).sum())
+    whole = int(farm.duplicated(["timestamp"]).sum())
+    assert (per_asset, whole) == (7, len(farm) - 300)
+    with pytest.warns(windcore.DuplicateTimestampsWarning) as caught:
+        windcore.resample(data, variables=["power"], long=long)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert f" {whole:,} input rows dropped" in message and 'by="asset"' in message
+    with pytest.warns(windcore.DuplicateTimestampsWarning) as caught:
+        windcore.resample(data, by="asset", long=long)
+    assert len(caught) == 1 and f" {per_asset:,} input rows dropped" in str(caught[0].message)
+    # Without duplicates: no warning at all.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean = farm.drop_duplicates(["asset", "timestamp"], keep="last")
+        windcore.resample(pl.from_pandas(clean) if kind == "polars" else clean, by="asset", long=long)
 
 
 def test_variables_and_stats_selection():

@@ -37,6 +37,7 @@ Errors derive from :class:`windcore.WindcoreError` (see :mod:`windcore.exception
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union, overload
 
 from windcore import _windcore
@@ -66,6 +67,7 @@ from windcore.exceptions import (
     ConfigError,
     DatabaseError,
     DataError,
+    DuplicateTimestampsWarning,
     PipelineError,
     ProtocolError,
     SchemaError,
@@ -92,6 +94,7 @@ __all__ = [
     "target_windows",
     "mask_password",
     "is_transient",
+    "DuplicateTimestampsWarning",
     "RunSummary",
     "DayReport",
     "Quality",
@@ -141,6 +144,22 @@ class _ArrowStream:
         if capsule is None:
             raise RuntimeError("this Arrow stream was already consumed")
         return capsule
+
+
+def _warn_duplicates(dropped: int, by: list[str]) -> None:
+    """A :class:`DuplicateTimestampsWarning` for ``dropped`` rows, pointing at
+    the caller of :func:`resample`."""
+    hint = (
+        f" (per key of {', '.join(by)})"
+        if by
+        else "; a table of several series (turbines) needs by=, e.g. by=\"asset\""
+    )
+    warnings.warn(
+        f"windcore.resample: {dropped:,} input {'row' if dropped == 1 else 'rows'} dropped as "
+        f"duplicate timestamps, the last of each timestamp kept{hint}",
+        DuplicateTimestampsWarning,
+        stacklevel=3,
+    )
 
 
 def _names(names: Optional[Names]) -> list[str]:
@@ -348,6 +367,11 @@ def resample(
     (``mean``, ``std``, ...), as ``s.resample(every).agg(stats)``; its long
     form keeps ``<variable>_<stat>`` signals.
 
+    Duplicate timestamps: of the rows of one key (the whole table without
+    ``by``) with the same timestamp, the last in input order is kept; the
+    others are dropped, and a :class:`DuplicateTimestampsWarning` says how
+    many (often a table of several turbines resampled without ``by``).
+
     Raises
     ------
     ColumnError
@@ -419,7 +443,11 @@ def resample(
         availability,
         numpy=is_pandas,
         key_words=key_words,
+        duplicates=True,
     )
+    result, dropped = result
+    if dropped:
+        _warn_duplicates(dropped, by_names)
     import polars
 
     if is_pandas:

@@ -47,8 +47,12 @@ def resample(
     availability: Optional[Union[Dict[str, Any], str, "os.PathLike[str]"]] = None,
     numpy: bool = False,
     key_words: Optional[Dict[str, List[Optional[str]]]] = None,
+    duplicates: bool = False,
 ) -> Any:
     """Resamples an object implementing ``__arrow_c_stream__``.
+
+    ``duplicates=True``: returns ``(result, n)``, ``n`` the input rows dropped
+    as duplicate timestamps.
 
     ``counters``: cumulative counters (``<c>_delta``, ``<c>_last``);
     ``states``: state channels (``<s>_seconds_<state>``,

@@ -42,6 +42,9 @@ transient when that cause is.
 
 The exceptions are defined here, in Python, because some have two bases; the
 native module raises these very classes.
+
+One warning: :class:`DuplicateTimestampsWarning`, when :func:`windcore.resample`
+drops input rows as duplicate timestamps.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ __all__ = [
     "ProtocolError",
     "StoreError",
     "PipelineError",
+    "DuplicateTimestampsWarning",
     "is_transient",
 ]
 
@@ -153,3 +157,11 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, WindcoreError):
         return bool(error.transient)
     return False
+
+
+class DuplicateTimestampsWarning(UserWarning):
+    """:func:`windcore.resample` dropped input rows as duplicate timestamps: of
+    the rows of one key (one series without ``by``) with the same timestamp,
+    the last in input order is kept. The message gives how many. Often a table
+    of several turbines resampled without ``by``. Silence it with
+    ``warnings.filterwarnings("ignore", category=windcore.DuplicateTimestampsWarning)``."""

@@ -195,11 +195,7 @@ fn circular_lanes_body<const L: usize>(
     let mut accs = [Acc::empty(0); L];
     for l in 0..L {
         accs[l] = if usual[l] {
-            let std = if want_std && n[l] >= 2 {
-                (-2.0 * r[l].min(1.0).ln()).sqrt().to_degrees()
-            } else {
-                f64::NAN
-            };
+            let std = circular_std(r[l], n[l], want_std);
             Acc::moments(n[l], mean[l], min[l], max[l], std, f64::NAN)
         } else {
             let sums = Sums {
@@ -234,6 +230,18 @@ fn norm360_turn(x: f64) -> f64 {
         0.0
     } else {
         r + 0.0
+    }
+}
+
+/// The circular std `sqrt(-2 ln R)` in degrees of `n` angles whose mean
+/// unit vector has length `r` (rounding can make it exceed 1 by an ulp);
+/// NaN unless asked for and `n >= 2`.
+#[inline(always)]
+fn circular_std(r: f64, n: usize, want_std: bool) -> f64 {
+    if want_std && n >= 2 {
+        (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
+    } else {
+        f64::NAN
     }
 }
 
@@ -303,11 +311,7 @@ fn finish(xs: &[f64], sums: Sums, want_std: bool, mut angle: f64) -> Acc {
     }
     let mean = norm360(angle.to_degrees());
     let (lo, hi) = deviations(xs, mean, lo_x, hi_x);
-    let std = if want_std && n >= 2 {
-        (-2.0 * r.min(1.0).ln()).sqrt().to_degrees()
-    } else {
-        f64::NAN
-    };
+    let std = circular_std(r, n, want_std);
     Acc::moments(
         n,
         mean,

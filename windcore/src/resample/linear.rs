@@ -90,14 +90,15 @@ pub(super) fn linear_lanes<const L: usize, const NAN: bool>(
     w: usize,
     want_std: bool,
 ) -> [Acc; L] {
+    let lanes: [&[f64]; L] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
     if w < LONG {
-        short_lanes::<L, NAN>(block, w, want_std)
+        short_lanes::<L, NAN>(lanes, w, want_std)
     } else {
-        long_lanes::<L, NAN>(block, w, want_std)
+        long_lanes::<L, NAN>(lanes, want_std)
     }
 }
 
-/// [`linear`] of the `L` windows of `w < LONG` rows each in `block`, in row
+/// [`linear`] of the `L` windows `lanes` of `w < LONG` rows each, in row
 /// order, computed side by side: the same operations in the same order per
 /// window, with `L` independent chains for the processor to overlap. With
 /// `NAN` false the rows are taken to be samples, and a block whose sums come
@@ -106,11 +107,10 @@ pub(super) fn linear_lanes<const L: usize, const NAN: bool>(
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn short_lanes<const L: usize, const NAN: bool>(
-    block: &[f64],
+    lanes: [&[f64]; L],
     w: usize,
     want_std: bool,
 ) -> [Acc; L] {
-    let lanes: [&[f64]; L] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
     let mut n = [0usize; L];
     let mut sum = [0.0; L];
     let mut min = [f64::INFINITY; L];
@@ -126,7 +126,7 @@ fn short_lanes<const L: usize, const NAN: bool>(
         }
     }
     if !NAN && sum.iter().any(|s| s.is_nan()) {
-        return short_lanes::<L, true>(block, w, want_std);
+        return short_lanes::<L, true>(lanes, w, want_std);
     }
     let mean: [f64; L] = std::array::from_fn(|l| sum[l] / n[l] as f64);
     // Squared deviations for every lane (used where a std is computed).
@@ -141,26 +141,21 @@ fn short_lanes<const L: usize, const NAN: bool>(
     std::array::from_fn(|l| window_acc(n[l], sum[l], min[l], max[l], want_std, |_| m2[l]))
 }
 
-/// [`linear`] of the `L` windows of `w >= LONG` rows each in `block`, one
+/// [`linear`] of the `L` windows `lanes` of `LONG` rows or more each, one
 /// after another, each summed in [`PARTS`]. With `NAN` false the rows are
 /// taken to be samples (no NaN test), and a block whose sums come out NaN (a
 /// NaN, or infinities of both signs) is computed again with it true.
 // (Not inlined: a call per block of hundreds of rows costs nothing, and the
 // short windows' loop stays small.)
 #[inline(never)]
-fn long_lanes<const L: usize, const NAN: bool>(
-    block: &[f64],
-    w: usize,
-    want_std: bool,
-) -> [Acc; L] {
-    let lanes: [&[f64]; L] = std::array::from_fn(|l| &block[l * w..(l + 1) * w]);
+fn long_lanes<const L: usize, const NAN: bool>(lanes: [&[f64]; L], want_std: bool) -> [Acc; L] {
     let mut n = [0usize; L];
     let (mut sum, mut min, mut max) = ([0.0; L], [0.0; L], [0.0; L]);
     for l in 0..L {
         (n[l], sum[l], min[l], max[l]) = first_pass::<NAN>(lanes[l]).total();
     }
     if !NAN && sum.iter().any(|s| s.is_nan()) {
-        return long_lanes::<L, true>(block, w, want_std);
+        return long_lanes::<L, true>(lanes, want_std);
     }
     std::array::from_fn(|l| {
         let m2 = |mean| squared_deviations::<NAN>(lanes[l], mean);
